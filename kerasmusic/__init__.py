@@ -1,0 +1,82 @@
+"""kerasmusic: symbolic music and text generation with Keras 3.
+
+Data flows one way: file -> :class:`Piece` -> representation (token ids) ->
+``tf.data`` -> model -> sampler -> token ids -> :class:`Piece` -> MIDI.
+
+The public API is re-exported here::
+
+    import kerasmusic as km
+    corpus = km.load_corpus("chorales")
+    result = km.train_note_lstm(corpus.pieces, tracks=[0], epochs=5)
+    pieces = km.generate(result.model, result.encoding, n_events=64, seed=1)
+    km.write_midi(pieces[0], "out.mid")
+"""
+
+import os as _os
+
+_os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+from kerasmusic.data.corpus import Corpus, load_corpus, read_file  # noqa: E402
+from kerasmusic.data.midi import read_midi, write_midi  # noqa: E402
+from kerasmusic.data.note_tokens import (  # noqa: E402
+    REST,
+    START,
+    NoteDurationEncoding,
+    pitch_name,
+    pitch_number,
+)
+from kerasmusic.data.notes import Note, Piece, Track  # noqa: E402
+from kerasmusic.data.pipeline import (  # noqa: E402
+    make_note_duration_datasets,
+    note_duration_dataset,
+    sliding_windows,
+    split_pieces,
+)
+from kerasmusic.data.scores import read_score, write_musicxml  # noqa: E402
+from kerasmusic.data.transforms import key_shift, normalize_key, transpose  # noqa: E402
+from kerasmusic.data.vocabulary import Vocabulary  # noqa: E402
+from kerasmusic.errors import (  # noqa: E402
+    CorpusError,
+    EmptyMidiError,
+    FileReadError,
+    KerasMusicError,
+    MidiReadError,
+    ModelFileError,
+    NoPitchedNotesError,
+    ScoreReadError,
+    UnknownTokenError,
+    VocabularyError,
+    VocabularyMismatchError,
+)
+from kerasmusic.generation.note_lstm import (  # noqa: E402
+    generate,
+    generate_ids,
+    generate_ids_reference,
+)
+from kerasmusic.models.attention_lstm import (  # noqa: E402
+    attention_model,
+    attention_weights,
+    check_encoding,
+    create_network,
+)
+from kerasmusic.models.layers import TemporalSoftmax, WeightedSum  # noqa: E402
+from kerasmusic.plotting import plot_losses, plot_piano_roll  # noqa: E402
+from kerasmusic.sampling import Sampler, draw_uniforms, sample  # noqa: E402
+from kerasmusic.saving import encoding_path, load_encoding, load_model, save_model  # noqa: E402
+from kerasmusic.training.note_lstm import TrainResult, train_note_lstm  # noqa: E402
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "attention_model", "attention_weights", "check_encoding", "Corpus", "CorpusError",
+    "create_network", "draw_uniforms", "EmptyMidiError", "encoding_path", "FileReadError",
+    "generate", "generate_ids", "generate_ids_reference", "KerasMusicError", "key_shift",
+    "load_corpus", "load_encoding", "load_model", "make_note_duration_datasets",
+    "MidiReadError", "ModelFileError", "NoPitchedNotesError", "normalize_key", "Note",
+    "note_duration_dataset", "NoteDurationEncoding", "Piece", "pitch_name", "pitch_number",
+    "plot_losses", "plot_piano_roll", "read_file", "read_midi", "read_score", "REST", "sample",
+    "Sampler", "save_model", "ScoreReadError", "sliding_windows", "split_pieces", "START",
+    "TemporalSoftmax", "Track", "train_note_lstm", "TrainResult", "transpose",
+    "UnknownTokenError", "Vocabulary", "VocabularyError", "VocabularyMismatchError",
+    "WeightedSum", "write_midi", "write_musicxml",
+]

@@ -1,0 +1,245 @@
+"""Loading many files at once: the bundled music21 corpus or a folder of your own.
+
+Parsing scores with music21 is slow (a few files per second), so every parsed
+file is cached on disk as JSON (never pickle), keyed by the sha256 of its bytes:
+the second load of a corpus reads only the cache, and an edited file is parsed
+again. Uncached files are parsed in worker processes. A file that cannot be
+read is reported (a warning and an entry in :attr:`Corpus.errors`) and skipped;
+the rest still load.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import dataclasses
+import hashlib
+import json
+import multiprocessing
+import os
+import sys
+import tempfile
+import warnings
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from kerasmusic.data.midi import MIDI_SUFFIXES, read_midi
+from kerasmusic.data.notes import Piece
+from kerasmusic.data.scores import SCORE_SUFFIXES, read_score
+from kerasmusic.errors import CorpusError, FileReadError
+
+# Bump when a reader changes what it returns, so stale cache entries are ignored.
+READER_VERSION = "1"
+CHORALE_NAMES = ("chorales", "bach")
+
+
+class SkippedFileWarning(UserWarning):
+    """A file of a corpus could not be read and was skipped."""
+
+
+@dataclasses.dataclass
+class Corpus:
+    """The pieces that loaded and the errors of the files that did not.
+
+    Attributes:
+        pieces: the parsed pieces, in file order, duplicates removed.
+        errors: one :class:`FileReadError` per file that could not be read.
+    """
+
+    pieces: list[Piece]
+    errors: list[FileReadError]
+
+    def __len__(self) -> int:
+        return len(self.pieces)
+
+    def __iter__(self) -> Iterator[Piece]:
+        return iter(self.pieces)
+
+
+def read_file(path: str | os.PathLike) -> Piece:
+    """Read a MIDI file (miditoolkit) or a score file (music21), chosen by its suffix."""
+    suffix = Path(path).suffix.lower()
+    if suffix in MIDI_SUFFIXES:
+        return read_midi(path)
+    if suffix in SCORE_SUFFIXES:
+        return read_score(path)
+    raise FileReadError(path, f"unknown file type {suffix!r}; expected one of "
+                              f"{', '.join(MIDI_SUFFIXES + SCORE_SUFFIXES)}")
+
+
+def default_cache_dir() -> Path:
+    """``$KERASMUSIC_CACHE`` if set, else ``~/.cache/kerasmusic``."""
+    return Path(os.environ.get("KERASMUSIC_CACHE") or Path.home() / ".cache" / "kerasmusic")
+
+
+def _cache_file(path: str, cache_dir: str) -> Path:
+    digest = hashlib.sha256()
+    digest.update(f"kerasmusic-reader-{READER_VERSION}-{Path(path).suffix.lower()}\n".encode())
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return Path(cache_dir) / "pieces" / f"{digest.hexdigest()}.json"
+
+
+def _read_cached(path: str, cache_dir: str) -> dict | None:
+    try:
+        with open(_cache_file(path, cache_dir), encoding="utf-8") as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def _write_cache(path: str, cache_dir: str, data: dict) -> None:
+    target = _cache_file(path, cache_dir)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        json.dump(data, f)
+    os.replace(tmp, target)  # atomic: a reader never sees half a file
+
+
+def _parse_and_cache(path: str, cache_dir: str) -> dict | FileReadError:
+    """Worker: parse one file, cache it, return its dict (or the error, not raised)."""
+    try:
+        data = read_file(path).to_dict()
+    except FileReadError as exc:
+        return exc
+    try:
+        _write_cache(path, cache_dir, data)
+    except OSError as exc:  # an unwritable cache must not lose the parsed piece
+        warnings.warn(f"kerasmusic: cannot write the parse cache in {cache_dir}: {exc}",
+                      stacklevel=2)
+    return data
+
+
+def corpus_files(source: str | os.PathLike | Sequence[str | os.PathLike]) -> list[str]:
+    """The files a :func:`load_corpus` source stands for, in load order."""
+    import music21
+
+    if isinstance(source, (list, tuple)):
+        return [os.fspath(p) for p in source]
+    source_str = os.fspath(source)
+    if os.path.isdir(source_str):
+        suffixes = MIDI_SUFFIXES + SCORE_SUFFIXES
+        files = sorted(str(p) for p in Path(source_str).rglob("*")
+                       if p.is_file() and p.suffix.lower() in suffixes)
+        if not files:
+            raise CorpusError(f"{source_str}: no MIDI or score files "
+                              f"({', '.join(suffixes)}) in this folder")
+        return files
+    if source_str.lower() in CHORALE_NAMES:
+        names = dict.fromkeys(music21.corpus.chorales.Iterator(returnType="filename"))
+        return [_preferred_format(music21.corpus.getWork(name)) for name in names]
+    files = [str(p) for p in music21.corpus.getComposer(source_str)]
+    if files:
+        return files
+    if os.path.exists(source_str):
+        return [source_str]
+    raise CorpusError(
+        f"{source_str!r} is neither a folder nor a file nor a corpus name; bundled corpora: "
+        "'chorales' (alias 'bach'), or a composer of the music21 corpus such as 'mozart', "
+        "'beethoven', 'haydn', 'palestrina'"
+    )
+
+
+def _preferred_format(found) -> str:
+    """music21 lists a work once per format (kern and MusicXML): take MusicXML."""
+    if not isinstance(found, (list, tuple)):
+        return str(found)
+    return str(min(found, key=lambda p: (Path(p).suffix != ".mxl", str(p))))
+
+
+def load_corpus(
+    source: str | os.PathLike | Sequence[str | os.PathLike],
+    *,
+    limit: int | None = None,
+    cache_dir: str | os.PathLike | None = None,
+    workers: int | None = None,
+    progress: bool = True,
+) -> Corpus:
+    """Load every piece of a corpus, using and filling the on-disk parse cache.
+
+    Args:
+        source: ``"chorales"`` (alias ``"bach"``: the ~350 distinct Bach chorales
+            bundled with music21), another music21 composer name, a folder
+            (searched recursively for .mid/.midi/.xml/.mxl/.musicxml/.krn/.abc),
+            or a list of files.
+        limit: load only the first ``limit`` files.
+        cache_dir: where parsed pieces are cached (default :func:`default_cache_dir`).
+        workers: processes parsing uncached files (default ``min(2, cpu_count)``;
+            1 parses in this process).
+        progress: print a progress line to stderr while parsing.
+
+    Returns:
+        A :class:`Corpus`. Pieces with exactly the same notes as an earlier one
+        (the same chorale under two catalogue numbers) are kept once.
+
+    Raises:
+        CorpusError: an unknown source, or not a single file could be read.
+    """
+    files = corpus_files(source)[:limit]
+    cache = os.fspath(cache_dir or default_cache_dir())
+    results: dict[str, dict | FileReadError] = {}
+    todo = []
+    for path in files:
+        cached = _read_cached(path, cache) if os.path.isfile(path) else None
+        if cached is None:
+            todo.append(path)
+        else:
+            results[path] = cached
+    if todo:
+        label = os.path.basename(os.fspath(source)) if not isinstance(source, (list, tuple)) \
+            else "files"
+        report = _Progress(f"parsing {label}", len(todo)) if progress else None
+        for path, result in _parse_all(todo, cache, workers):
+            results[path] = result
+            if report:
+                report.step()
+    pieces, errors, seen = [], [], set()
+    for path in files:
+        result = results[path]
+        if isinstance(result, FileReadError):
+            errors.append(result)
+            warnings.warn(f"kerasmusic: skipped {result}", SkippedFileWarning, stacklevel=2)
+            continue
+        fingerprint = json.dumps([t["notes"] for t in result["tracks"]])
+        if fingerprint in seen:
+            continue
+        seen.add(fingerprint)
+        pieces.append(Piece.from_dict(result))
+    if not pieces:
+        shown = "; ".join(str(e) for e in errors[:3])
+        where = "the list" if isinstance(source, (list, tuple)) else os.fspath(source)
+        raise CorpusError(f"no file of {where} could be read: {shown}")
+    return Corpus(pieces, errors)
+
+
+class _Progress:
+    """A one-line counter on stderr: redrawn in place on a terminal, every 10 % otherwise."""
+
+    def __init__(self, label: str, total: int):
+        self.label, self.total, self.done = label, total, 0
+        self.tty = sys.stderr.isatty()
+
+    def step(self) -> None:
+        self.done += 1
+        last = self.done == self.total
+        if self.tty:
+            print(f"\r{self.label}: {self.done}/{self.total} files", end="\n" if last else "",
+                  file=sys.stderr, flush=True)
+        elif last or self.done % max(1, self.total // 10) == 0:
+            print(f"{self.label}: {self.done}/{self.total} files", file=sys.stderr, flush=True)
+
+
+def _parse_all(paths: list[str], cache: str, workers: int | None):
+    """Yield (path, dict or error) for each path, in parallel when worth it."""
+    workers = workers or min(2, os.cpu_count() or 1)
+    if workers <= 1 or len(paths) < 4:
+        for path in paths:
+            yield path, _parse_and_cache(path, cache)
+        return
+    # "spawn": the parent usually has TensorFlow loaded, and forking it is unsafe.
+    context = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
+        futures = {pool.submit(_parse_and_cache, path, cache): path for path in paths}
+        for future in concurrent.futures.as_completed(futures):
+            yield futures[future], future.result()

@@ -1,0 +1,95 @@
+"""Reading and writing MIDI files with miditoolkit.
+
+music21's MIDI converter is avoided on purpose: it is ~40x slower and can hang on
+corrupt files. miditoolkit (through mido) raises plain builtin exceptions on bad
+input; :func:`read_midi` turns every one of them into a :class:`MidiReadError`
+that names the file.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+from fractions import Fraction
+
+import miditoolkit
+from miditoolkit.midi.containers import Instrument, TempoChange, TimeSignature
+from miditoolkit.midi.containers import Note as MidiNote
+
+from kerasmusic.data.notes import Note, Piece, Track
+from kerasmusic.errors import EmptyMidiError, MidiReadError, NoPitchedNotesError
+
+MIDI_SUFFIXES = (".mid", ".midi")
+
+# Everything mido / miditoolkit were seen to raise on damaged files.
+_READ_ERRORS = (OSError, ValueError, EOFError, KeyError, IndexError, TypeError,
+                AttributeError, struct.error, ZeroDivisionError)
+
+
+def read_midi(path: str | os.PathLike, *, require_pitched: bool = True) -> Piece:
+    """Read a MIDI file into a :class:`Piece`.
+
+    Every instrument becomes a track (drums flagged); tick times become exact
+    quarter lengths; the first tempo and time signature are kept.
+
+    Args:
+        path: the MIDI file.
+        require_pitched: raise :class:`NoPitchedNotesError` if the file has only
+            drum notes.
+
+    Raises:
+        MidiReadError: the file is missing, not MIDI, truncated or corrupt.
+        EmptyMidiError: the file holds no notes.
+        NoPitchedNotesError: only drums, and ``require_pitched``.
+    """
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise MidiReadError(path, "no such file")
+    try:
+        midi = miditoolkit.MidiFile(path)
+    except _READ_ERRORS as exc:
+        raise MidiReadError(path, f"not a readable MIDI file ({type(exc).__name__}: {exc})") \
+            from exc
+    tpq = midi.ticks_per_beat
+    if not tpq or tpq <= 0:
+        raise MidiReadError(path, f"invalid ticks per beat {tpq!r} (SMPTE timing is not supported)")
+    tracks = []
+    for inst in midi.instruments:
+        notes = [
+            Note(Fraction(n.start, tpq), Fraction(n.end - n.start, tpq), int(n.pitch),
+                 max(1, min(127, int(n.velocity))))
+            for n in inst.notes
+            if n.end > n.start
+        ]
+        tracks.append(Track(notes, name=inst.name or "", program=int(inst.program),
+                            is_drum=bool(inst.is_drum)))
+    if not any(t.notes for t in tracks):
+        raise EmptyMidiError(path, "the MIDI file contains no notes")
+    if require_pitched and not any(t.notes for t in tracks if not t.is_drum):
+        raise NoPitchedNotesError(path, "the MIDI file contains only drum notes; pitched notes "
+                                        "are needed (pass require_pitched=False to read drums)")
+    tempo = float(midi.tempo_changes[0].tempo) if midi.tempo_changes else 120.0
+    ts = midi.time_signature_changes[0] if midi.time_signature_changes else None
+    time_signature = (int(ts.numerator), int(ts.denominator)) if ts else (4, 4)
+    return Piece([t for t in tracks if t.notes], tempo=tempo, time_signature=time_signature,
+                 name=path)
+
+
+def write_midi(piece: Piece, path: str | os.PathLike, *, ticks_per_beat: int = 480) -> None:
+    """Write ``piece`` as a MIDI file: one instrument per track, its tempo and time signature.
+
+    Times are rounded to the nearest tick; notes are at least one tick long.
+    """
+    midi = miditoolkit.MidiFile(ticks_per_beat=ticks_per_beat)
+    midi.tempo_changes = [TempoChange(float(piece.tempo), 0)]
+    num, den = piece.time_signature
+    midi.time_signature_changes = [TimeSignature(int(num), int(den), 0)]
+    for track in piece.tracks:
+        inst = Instrument(program=int(track.program), is_drum=bool(track.is_drum),
+                          name=track.name or "")
+        for n in track.notes:
+            start = round(n.start * ticks_per_beat)
+            end = max(start + 1, round(n.end * ticks_per_beat))
+            inst.notes.append(MidiNote(int(n.velocity), int(n.pitch), int(start), int(end)))
+        midi.instruments.append(inst)
+    midi.dump(os.fspath(path))

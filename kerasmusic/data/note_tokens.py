@@ -1,0 +1,269 @@
+"""Note/duration tokens: the representation of the attention LSTM.
+
+A piece becomes two parallel token sequences, one event per distinct onset:
+
+- pitch tokens: a note name with octave (``"C4"``, ``"F#3"``), a chord as its
+  notes joined by ``"."`` from low to high (``"C3.E3.G3"``), ``"rest"`` for
+  silence, and ``"<start>"`` for padding before a piece and for its end;
+- duration tokens: exact quarter lengths as fractions (``"1"``, ``"1/2"``,
+  ``"3/2"``, ``"1/3"``), never floats.
+
+Encoding and decoding both live in :class:`NoteDurationEncoding`, so generation
+code never repeats the rules. Notes that start together form one chord whose
+length runs to the end of its longest note or to the next onset, whichever is
+first; a gap before the next onset becomes a rest. A note still sounding when a
+later onset arrives is therefore cut there (voice leading across onsets is not
+kept: use one track, or accept block chords).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+from collections.abc import Sequence
+from fractions import Fraction
+
+from kerasmusic.data.notes import Note, Piece, Track
+from kerasmusic.data.vocabulary import Vocabulary
+from kerasmusic.errors import KerasMusicError, VocabularyError
+
+START = "<start>"
+REST = "rest"
+
+_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
+# Flats are accepted with "b" only: "B-1" is B in octave -1 (MIDI 11), not B-flat 1.
+_FLATS = {"Db": 1, "Eb": 3, "Gb": 6, "Ab": 8, "Bb": 10}
+_PITCH_CLASS = {name: i for i, name in enumerate(_NAMES)} | _FLATS
+
+
+def pitch_name(pitch: int) -> str:
+    """MIDI number -> name with octave, sharps only (60 -> ``"C4"``)."""
+    return f"{_NAMES[pitch % 12]}{pitch // 12 - 1}"
+
+
+def pitch_number(name: str) -> int:
+    """Name with octave -> MIDI number (``"C4"`` -> 60, ``"Eb4"`` -> 63)."""
+    for cut in (2, 1):
+        head, octave = name[:cut], name[cut:]
+        if head in _PITCH_CLASS and octave.lstrip("-").isdigit():
+            value = _PITCH_CLASS[head] + 12 * (int(octave) + 1)
+            if 0 <= value <= 127:
+                return value
+    raise VocabularyError(f"{name!r} is not a pitch name such as 'C4' or 'F#3'")
+
+
+def duration_token(quarters: Fraction) -> str:
+    """Exact quarter length -> token (``Fraction(3, 2)`` -> ``"3/2"``)."""
+    return str(Fraction(quarters))
+
+
+def _quantize(value: Fraction, grid: Fraction | None) -> Fraction:
+    if grid is None:
+        return value
+    return round(value / grid) * grid
+
+
+class NoteDurationEncoding:
+    """Encode pieces as pitch/duration token ids and decode them back.
+
+    Args:
+        pitch_vocabulary: vocabulary of pitch tokens (``"<start>"`` first).
+        duration_vocabulary: vocabulary of duration tokens (``"<start>"`` first).
+        seq_len: window length the model is trained on.
+        tracks: indices of the tracks to read from a piece; None means every
+            non-drum track (chords across parts). ``[0]`` keeps the first part
+            only, e.g. the soprano of a chorale.
+        grid: onsets and lengths are rounded to multiples of this many quarters
+            (default 1/24: exact for 32nd notes and triplets).
+
+    Build one from data with :meth:`fit`; save it with the model with :meth:`save`.
+    """
+
+    def __init__(
+        self,
+        pitch_vocabulary: Vocabulary | None = None,
+        duration_vocabulary: Vocabulary | None = None,
+        seq_len: int = 32,
+        tracks: Sequence[int] | None = None,
+        grid: Fraction | str | None = Fraction(1, 24),
+    ):
+        if seq_len < 1:
+            raise KerasMusicError(f"seq_len must be at least 1, got {seq_len}")
+        self.pitch_vocabulary = pitch_vocabulary
+        self.duration_vocabulary = duration_vocabulary
+        self.seq_len = int(seq_len)
+        self.tracks = None if tracks is None else [int(t) for t in tracks]
+        self.grid = None if grid is None else Fraction(grid)
+
+    # --- piece <-> tokens ---------------------------------------------------
+
+    def select_notes(self, piece: Piece) -> list[Note]:
+        """The notes of the chosen tracks, quantised to the grid, sorted."""
+        if self.tracks is None:
+            tracks = [t for t in piece.tracks if not t.is_drum]
+        else:
+            missing = [i for i in self.tracks if i >= len(piece.tracks)]
+            if missing:
+                raise KerasMusicError(
+                    f"{piece.name or 'piece'}: has {len(piece.tracks)} tracks, "
+                    f"track {missing[0]} was asked for"
+                )
+            tracks = [piece.tracks[i] for i in self.tracks]
+        notes = []
+        for n in itertools.chain.from_iterable(t.notes for t in tracks):
+            start = _quantize(n.start, self.grid)
+            end = _quantize(n.end, self.grid)
+            if end > start:
+                notes.append(Note(start, end - start, n.pitch, n.velocity))
+        return sorted(notes)
+
+    def to_tokens(self, piece: Piece) -> list[tuple[str, str]]:
+        """Piece -> list of (pitch token, duration token) events, rests included."""
+        events: list[tuple[str, str]] = []
+        groups = [
+            (start, list(group))
+            for start, group in itertools.groupby(self.select_notes(piece), key=lambda n: n.start)
+        ]
+        time = Fraction(0)
+        for i, (start, group) in enumerate(groups):
+            if start > time:
+                events.append((REST, duration_token(start - time)))
+            end = max(n.end for n in group)
+            if i + 1 < len(groups):
+                end = min(end, groups[i + 1][0])
+            pitches = sorted({n.pitch for n in group})
+            events.append((".".join(pitch_name(p) for p in pitches), duration_token(end - start)))
+            time = end
+        return events
+
+    def from_tokens(
+        self, events: Sequence[tuple[str, str]], *, tempo: float = 120.0, velocity: int = 80,
+        name: str = "generated", program: int = 0,
+    ) -> Piece:
+        """(pitch token, duration token) events -> a one-track Piece.
+
+        ``"<start>"`` events are skipped; rests advance time.
+        """
+        notes, time = [], Fraction(0)
+        for pitch_token, dur_token in events:
+            if pitch_token == START or dur_token == START:
+                continue
+            duration = Fraction(dur_token)
+            if pitch_token != REST:
+                for name_ in pitch_token.split("."):
+                    notes.append(Note(time, duration, pitch_number(name_), velocity))
+            time += duration
+        return Piece([Track(notes, name="generated", program=program)], tempo=tempo, name=name)
+
+    # --- tokens <-> ids -----------------------------------------------------
+
+    def fit(self, pieces: Sequence[Piece]) -> NoteDurationEncoding:
+        """Build both vocabularies from ``pieces`` (``"<start>"`` is id 0 in each)."""
+        token_lists = [self.to_tokens(p) for p in pieces]
+        pitch_tokens = [[p for p, _ in events] for events in token_lists]
+        dur_tokens = [[d for _, d in events] for events in token_lists]
+        self.pitch_vocabulary = Vocabulary.from_sequences(
+            pitch_tokens, specials=[START, REST], name="pitch", sort_key=_pitch_sort_key
+        )
+        self.duration_vocabulary = Vocabulary.from_sequences(
+            dur_tokens, specials=[START], name="duration", sort_key=Fraction
+        )
+        return self
+
+    def _vocabularies(self) -> tuple[Vocabulary, Vocabulary]:
+        if self.pitch_vocabulary is None or self.duration_vocabulary is None:
+            raise VocabularyError("this encoding has no vocabularies yet: call fit(pieces) first")
+        return self.pitch_vocabulary, self.duration_vocabulary
+
+    @property
+    def n_pitches(self) -> int:
+        """Size of the pitch vocabulary (the model's ``n_notes``)."""
+        return len(self._vocabularies()[0])
+
+    @property
+    def n_durations(self) -> int:
+        """Size of the duration vocabulary (the model's ``n_durations``)."""
+        return len(self._vocabularies()[1])
+
+    def encode_events(self, events: Sequence[tuple[str, str]]) -> tuple[list[int], list[int]]:
+        """Events -> (pitch ids, duration ids); unknown tokens raise UnknownTokenError."""
+        pv, dv = self._vocabularies()
+        return pv.encode(p for p, _ in events), dv.encode(d for _, d in events)
+
+    def decode_ids(self, pitch_ids: Sequence[int], duration_ids: Sequence[int]) -> list[tuple]:
+        """(pitch ids, duration ids) -> events."""
+        pv, dv = self._vocabularies()
+        return list(zip(pv.decode(pitch_ids), dv.decode(duration_ids)))
+
+    def encode(self, piece: Piece) -> tuple[list[int], list[int]]:
+        """Piece -> (pitch ids, duration ids), without padding."""
+        return self.encode_events(self.to_tokens(piece))
+
+    def decode(self, pitch_ids: Sequence[int], duration_ids: Sequence[int], **kwargs) -> Piece:
+        """(pitch ids, duration ids) -> Piece; keyword arguments go to :meth:`from_tokens`."""
+        return self.from_tokens(self.decode_ids(pitch_ids, duration_ids), **kwargs)
+
+    def training_sequence(self, piece: Piece) -> tuple[list[int], list[int]]:
+        """Ids for training: ``seq_len`` start tokens, the piece, then one start token.
+
+        The leading start tokens teach the model how a piece opens (and are the
+        primer of an unprimed generation); the closing one teaches it to end.
+        """
+        pitches, durations = self.encode(piece)
+        pad = [0] * self.seq_len
+        return pad + pitches + [0], pad + durations + [0]
+
+    def primer(self, events: Sequence[tuple[str, str]] = ()) -> tuple[list[int], list[int]]:
+        """A ``seq_len`` window of ids ending with ``events``, start-padded on the left."""
+        pitches, durations = self.encode_events(events)
+        pad = [0] * self.seq_len
+        return (pad + pitches)[-self.seq_len:], (pad + durations)[-self.seq_len:]
+
+    # --- persistence -------------------------------------------------------
+
+    def get_config(self) -> dict:
+        """JSON-ready description, vocabularies included."""
+        pv, dv = self._vocabularies()
+        return {
+            "type": "note_duration",
+            "seq_len": self.seq_len,
+            "tracks": self.tracks,
+            "grid": None if self.grid is None else str(self.grid),
+            "pitch_vocabulary": pv.get_config(),
+            "duration_vocabulary": dv.get_config(),
+        }
+
+    @classmethod
+    def from_config(cls, config: dict) -> NoteDurationEncoding:
+        """Inverse of :meth:`get_config`."""
+        if config.get("type") != "note_duration":
+            raise VocabularyError(f"not a note/duration encoding: type {config.get('type')!r}")
+        return cls(
+            Vocabulary.from_config(config["pitch_vocabulary"]),
+            Vocabulary.from_config(config["duration_vocabulary"]),
+            seq_len=config["seq_len"],
+            tracks=config["tracks"],
+            grid=config["grid"],
+        )
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the encoding (vocabularies, seq_len, tracks, grid) as JSON."""
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(self.get_config(), f, indent=1)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> NoteDurationEncoding:
+        """Read an encoding written by :meth:`save`."""
+        try:
+            with open(path, encoding="utf-8") as f:
+                return cls.from_config(json.load(f))
+        except (OSError, ValueError, KeyError) as exc:
+            raise VocabularyError(f"{os.fspath(path)}: not a readable encoding file ({exc})") \
+                from exc
+
+
+def _pitch_sort_key(token: str) -> tuple:
+    """Sort pitch tokens by their pitches, low to high (chords after single notes)."""
+    parts = token.split(".")
+    return (len(parts), [pitch_number(p) for p in parts])

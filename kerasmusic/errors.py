@@ -1,0 +1,74 @@
+"""Exceptions raised by kerasmusic.
+
+Every error the library raises on bad input is a :class:`KerasMusicError`, so a
+user can catch one class. Errors about a file carry its path in ``.path``.
+"""
+
+from __future__ import annotations
+
+import os
+
+
+class KerasMusicError(Exception):
+    """Base class of every error kerasmusic raises on bad input."""
+
+
+class FileReadError(KerasMusicError):
+    """A file could not be read as music.
+
+    Args:
+        path: the file that failed.
+        reason: what is wrong with it, in words.
+    """
+
+    def __init__(self, path: str | os.PathLike, reason: str):
+        self.path = os.fspath(path)
+        self.reason = reason
+        super().__init__(f"{self.path}: {reason}")
+
+    def __reduce__(self):  # keep the exception picklable across processes
+        return (type(self), (self.path, self.reason))
+
+
+class MidiReadError(FileReadError):
+    """A MIDI file is not MIDI, is truncated or is otherwise unreadable."""
+
+
+class EmptyMidiError(MidiReadError):
+    """A MIDI file holds no notes at all."""
+
+
+class NoPitchedNotesError(MidiReadError):
+    """A MIDI file holds only drum notes where pitched notes are needed."""
+
+
+class ScoreReadError(FileReadError):
+    """A score file (MusicXML, kern, ABC, ...) could not be parsed."""
+
+
+class CorpusError(KerasMusicError):
+    """A corpus name or folder is unknown, or none of its files could be read."""
+
+
+class VocabularyError(KerasMusicError):
+    """Base class of vocabulary problems."""
+
+
+class UnknownTokenError(VocabularyError, KeyError):
+    """A token is not in the vocabulary."""
+
+    def __init__(self, token: str, vocabulary_name: str = "vocabulary"):
+        self.token = token
+        self.vocabulary_name = vocabulary_name
+        super().__init__(f"token {token!r} is not in the {vocabulary_name}")
+
+    def __str__(self) -> str:  # KeyError would otherwise quote the message
+        return self.args[0]
+
+
+class VocabularyMismatchError(VocabularyError):
+    """A vocabulary does not fit the model it is used with."""
+
+
+class ModelFileError(KerasMusicError):
+    """A saved model cannot be found or loaded."""

@@ -1,0 +1,244 @@
+"""Generating note/duration tokens with a model from :func:`create_network`.
+
+The model predicts the next event from the last ``seq_len`` events. Generation
+runs as one compiled TensorFlow loop (XLA on CPU): window in, probabilities out,
+sample, shift the window, repeat. :func:`generate_ids_reference` is the
+straightforward Python loop (``model.predict`` per token); given the same seed
+both choose the same tokens, which the tests check.
+"""
+
+from __future__ import annotations
+
+import os
+import weakref
+from collections.abc import Sequence
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from kerasmusic.data.note_tokens import START, NoteDurationEncoding
+from kerasmusic.data.notes import Piece
+from kerasmusic.errors import KerasMusicError
+from kerasmusic.models.attention_lstm import check_encoding
+from kerasmusic.sampling import Sampler, draw_uniforms
+
+_COMPILED: weakref.WeakKeyDictionary[keras.Model, dict] = weakref.WeakKeyDictionary()
+
+
+def _check_windows(pitch_window, duration_window) -> tuple[np.ndarray, np.ndarray]:
+    pw = np.asarray(pitch_window, dtype=np.int32)
+    dw = np.asarray(duration_window, dtype=np.int32)
+    if pw.ndim == 1:
+        pw, dw = pw[None], dw[None]
+    if pw.ndim != 2 or pw.shape != dw.shape or pw.shape[1] == 0:
+        raise KerasMusicError(
+            f"primer windows must have the same shape (batch, seq_len); got {pw.shape} and "
+            f"{dw.shape}"
+        )
+    return pw, dw
+
+
+def _step_tokens(probs, uniform, done, pitch_sampler, duration_sampler, stop_at_start):
+    """Sample both heads for one step; finished rows emit start tokens (id 0)."""
+    pitch_probs, duration_probs = probs
+    pitch = pitch_sampler(pitch_probs, uniform[:, 0])
+    duration = duration_sampler(duration_probs, uniform[:, 1])
+    pitch = tf.where(done, tf.zeros_like(pitch), pitch)
+    duration = tf.where(done, tf.zeros_like(duration), duration)
+    if stop_at_start:
+        done = tf.logical_or(done, tf.equal(pitch, 0))
+    return pitch, duration, done
+
+
+def _use_xla(jit_compile) -> bool:
+    if jit_compile == "auto":
+        # A cuDNN LSTM cannot be XLA-compiled; on CPU XLA is several times faster.
+        return not tf.config.list_logical_devices("GPU")
+    return bool(jit_compile)
+
+
+def _compiled_loop(model, n_steps, pitch_sampler, duration_sampler, stop_at_start, jit):
+    key = (n_steps, pitch_sampler, duration_sampler, stop_at_start, jit)
+    cache = _COMPILED.setdefault(model, {})
+    if key in cache:
+        return cache[key]
+
+    def loop(pw, dw, uniforms):
+        batch = tf.shape(pw)[0]
+        pitches = tf.TensorArray(tf.int32, size=n_steps)
+        durations = tf.TensorArray(tf.int32, size=n_steps)
+        done = tf.zeros([batch], tf.bool)
+        for i in tf.range(n_steps):
+            probs = model([pw, dw], training=False)
+            pitch, duration, done = _step_tokens(
+                probs, uniforms[i], done, pitch_sampler, duration_sampler, stop_at_start
+            )
+            pitches = pitches.write(i, pitch)
+            durations = durations.write(i, duration)
+            pw = tf.concat([pw[:, 1:], pitch[:, None]], axis=1)
+            dw = tf.concat([dw[:, 1:], duration[:, None]], axis=1)
+        return tf.transpose(pitches.stack()), tf.transpose(durations.stack())
+
+    cache[key] = tf.function(loop, jit_compile=jit, reduce_retracing=True)
+    return cache[key]
+
+
+def generate_ids(
+    model: keras.Model,
+    pitch_window,
+    duration_window,
+    n_steps: int,
+    *,
+    pitch_sampler: Sampler = Sampler(0.5),
+    duration_sampler: Sampler = Sampler(0.5),
+    seed: int = 0,
+    stop_at_start: bool = True,
+    jit_compile: bool | str = "auto",
+) -> tuple[np.ndarray, np.ndarray]:
+    """Generate ``n_steps`` events after the given windows in one compiled loop.
+
+    Args:
+        model: a model from :func:`create_network` (or any model with the same
+            inputs and outputs).
+        pitch_window: (batch, seq_len) or (seq_len,) pitch ids to start from.
+        duration_window: duration ids, same shape.
+        n_steps: number of events to generate.
+        pitch_sampler: how to choose pitch tokens.
+        duration_sampler: how to choose duration tokens.
+        seed: fixes the random draws; same seed, same output.
+        stop_at_start: a row that samples the start token (end of piece) stops;
+            its remaining positions are filled with id 0.
+        jit_compile: compile the loop with XLA; "auto" uses XLA when no GPU is
+            visible (a cuDNN LSTM cannot be XLA-compiled).
+
+    Returns:
+        (pitch ids, duration ids), each int32 of shape (batch, n_steps).
+    """
+    pw, dw = _check_windows(pitch_window, duration_window)
+    if n_steps < 1:
+        raise KerasMusicError(f"n_steps must be at least 1, got {n_steps}")
+    uniforms = draw_uniforms(seed, (n_steps, pw.shape[0], 2))
+    loop = _compiled_loop(model, int(n_steps), pitch_sampler, duration_sampler, stop_at_start,
+                          _use_xla(jit_compile))
+    pitches, durations = loop(tf.constant(pw), tf.constant(dw), tf.constant(uniforms))
+    return pitches.numpy(), durations.numpy()
+
+
+def generate_ids_reference(
+    model: keras.Model,
+    pitch_window,
+    duration_window,
+    n_steps: int,
+    *,
+    pitch_sampler: Sampler = Sampler(0.5),
+    duration_sampler: Sampler = Sampler(0.5),
+    seed: int = 0,
+    stop_at_start: bool = True,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The straightforward loop: ``model.predict`` on the last window for every token.
+
+    Same arguments and result as :func:`generate_ids` (and the same tokens for the
+    same seed), many times slower; kept as the reference the compiled loop is
+    tested and benchmarked against.
+    """
+    pw, dw = _check_windows(pitch_window, duration_window)
+    uniforms = draw_uniforms(seed, (n_steps, pw.shape[0], 2))
+    pitches = np.zeros((pw.shape[0], n_steps), np.int32)
+    durations = np.zeros_like(pitches)
+    done = tf.zeros([pw.shape[0]], tf.bool)
+    for i in range(n_steps):
+        probs = model.predict([pw, dw], verbose=0)
+        pitch, duration, done = _step_tokens(
+            probs, uniforms[i], done, pitch_sampler, duration_sampler, stop_at_start
+        )
+        pitches[:, i], durations[:, i] = pitch.numpy(), duration.numpy()
+        pw = np.concatenate([pw[:, 1:], pitches[:, i:i + 1]], axis=1)
+        dw = np.concatenate([dw[:, 1:], durations[:, i:i + 1]], axis=1)
+        if stop_at_start and bool(tf.reduce_all(done)):
+            break
+    return pitches, durations
+
+
+def _primer_events(primer, encoding: NoteDurationEncoding) -> list[tuple[str, str]]:
+    if primer is None:
+        return []
+    if isinstance(primer, Piece):
+        return encoding.to_tokens(primer)
+    if isinstance(primer, (str, os.PathLike)):
+        from kerasmusic.data.corpus import read_file  # local: keeps music21 off the hot path
+
+        return encoding.to_tokens(read_file(primer))
+    events = list(primer)
+    if events and not all(isinstance(e, (tuple, list)) and len(e) == 2 for e in events):
+        raise KerasMusicError(
+            "a token primer must be a list of (pitch token, duration token) pairs, e.g. "
+            "[('C4', '1'), ('rest', '1/2')]"
+        )
+    return [tuple(e) for e in events]
+
+
+def generate(
+    model: keras.Model,
+    encoding: NoteDurationEncoding,
+    n_events: int = 256,
+    *,
+    primer: Piece | str | os.PathLike | Sequence[tuple[str, str]] | None = None,
+    temperature: float = 0.5,
+    duration_temperature: float | None = None,
+    top_k: int | None = None,
+    top_p: float | None = None,
+    n_pieces: int = 1,
+    seed: int = 0,
+    stop_at_start: bool = True,
+    include_primer: bool = True,
+    tempo: float = 120.0,
+) -> list[Piece]:
+    """Generate ``n_pieces`` pieces of up to ``n_events`` events each.
+
+    Args:
+        model: a trained model from :func:`create_network`.
+        encoding: the encoding (vocabularies) the model was trained with.
+        n_events: events (notes, chords or rests) to generate per piece.
+        primer: what to continue: a Piece, a MIDI or score file, or a list of
+            (pitch token, duration token) pairs. None starts from scratch.
+        temperature: pitch sampling temperature (0 = always the likeliest).
+        duration_temperature: duration temperature; defaults to ``temperature``.
+        top_k: sample pitches and durations among the k likeliest tokens only.
+        top_p: sample from the nucleus of probability mass ``top_p`` only.
+        n_pieces: pieces generated at once, in one batch.
+        seed: fixes the random draws.
+        stop_at_start: end a piece when the model predicts the start token.
+        include_primer: put the primer's events at the start of each piece.
+        tempo: tempo of the returned pieces, quarter notes per minute.
+
+    Returns:
+        A list of ``n_pieces`` one-track Pieces.
+    """
+    check_encoding(model, encoding)
+    events = _primer_events(primer, encoding)
+    pw, dw = encoding.primer(events)
+    pitch_sampler = Sampler(temperature, top_k, top_p)
+    duration_sampler = Sampler(
+        temperature if duration_temperature is None else duration_temperature, top_k, top_p
+    )
+    pitches, durations = generate_ids(
+        model, np.tile(pw, (n_pieces, 1)), np.tile(dw, (n_pieces, 1)), n_events,
+        pitch_sampler=pitch_sampler, duration_sampler=duration_sampler, seed=seed,
+        stop_at_start=stop_at_start,
+    )
+    pieces = []
+    for i in range(n_pieces):
+        generated = encoding.decode_ids(pitches[i], durations[i])
+        if stop_at_start:
+            generated = _until_start(generated)
+        pieces.append(encoding.from_tokens((events if include_primer else []) + generated,
+                                           tempo=tempo, name=f"generated_{i}"))
+    return pieces
+
+
+def _until_start(events: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    for i, (pitch, _) in enumerate(events):
+        if pitch == START:
+            return events[:i]
+    return events

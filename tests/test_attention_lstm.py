@@ -1,0 +1,42 @@
+import keras
+import numpy as np
+import pytest
+
+import kerasmusic as km
+
+
+def test_parameter_count_matches_the_seed_model():
+    assert km.create_network(387, 18).count_params() == 1_138_122
+
+
+def test_shapes_and_heads():
+    model = km.create_network(20, 7, embed_size=4, rnn_units=8)
+    x = np.zeros((3, 11), "int32")
+    pitch, duration = model.predict([x, x], verbose=0)
+    assert pitch.shape == (3, 20) and duration.shape == (3, 7)
+    np.testing.assert_allclose(pitch.sum(-1), 1, rtol=1e-5)
+    assert [o.name for o in model.outputs] and model.output_names == ["pitch", "duration"]
+
+
+def test_no_lambda_layers_and_without_attention():
+    model = km.create_network(20, 7, embed_size=4, rnn_units=8, use_attention=False)
+    assert not any(isinstance(layer, keras.layers.Lambda) for layer in model.layers)
+    x = np.zeros((2, 5), "int32")
+    assert model.predict([x, x], verbose=0)[0].shape == (2, 20)
+    with pytest.raises(km.KerasMusicError, match="no attention layer"):
+        km.attention_model(model)
+
+
+def test_attention_weights_are_a_distribution_over_time():
+    model = km.create_network(20, 7, embed_size=4, rnn_units=8)
+    rng = np.random.default_rng(0)
+    notes, durations = rng.integers(0, 20, (2, 9)), rng.integers(0, 7, (2, 9))
+    weights = km.attention_weights(model, notes, durations)
+    assert weights.shape == (2, 9)
+    np.testing.assert_allclose(weights.sum(-1), 1, rtol=1e-5)
+    assert km.attention_weights(model, notes[0], durations[0]).shape == (9,)
+
+
+def test_bad_sizes_are_clear_errors():
+    with pytest.raises(km.KerasMusicError, match="n_notes"):
+        km.create_network(0, 5)

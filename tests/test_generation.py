@@ -1,0 +1,62 @@
+import numpy as np
+import pytest
+from builders import make_piece
+
+import kerasmusic as km
+
+
+@pytest.fixture(scope="module")
+def model():
+    import keras
+
+    keras.utils.set_random_seed(0)
+    return km.create_network(30, 8, embed_size=6, rnn_units=12)
+
+
+@pytest.mark.parametrize("sampler", [km.Sampler(0), km.Sampler(1.0), km.Sampler(0.8, top_k=4),
+                                     km.Sampler(1.3, top_p=0.9)])
+def test_compiled_loop_equals_straightforward_loop(model, sampler):
+    rng = np.random.default_rng(0)
+    pw, dw = rng.integers(1, 30, (2, 10)), rng.integers(1, 8, (2, 10))
+    kwargs = dict(pitch_sampler=sampler, duration_sampler=sampler, seed=5, stop_at_start=False)
+    fast = km.generate_ids(model, pw, dw, 24, **kwargs)
+    slow = km.generate_ids_reference(model, pw, dw, 24, **kwargs)
+    np.testing.assert_array_equal(fast[0], slow[0])
+    np.testing.assert_array_equal(fast[1], slow[1])
+    assert fast[0].shape == (2, 24)
+
+
+def test_stop_on_start_fills_the_rest_with_start(model):
+    rng = np.random.default_rng(1)
+    pw, dw = rng.integers(1, 30, (4, 6)), rng.integers(1, 8, (4, 6))
+    # A greedy sampler that always says "start" after the first step would be artificial;
+    # instead run long enough at high temperature that some rows sample id 0.
+    pitches, _ = km.generate_ids(model, pw, dw, 200, pitch_sampler=km.Sampler(3.0), seed=2)
+    slow, _ = km.generate_ids_reference(model, pw, dw, 200, pitch_sampler=km.Sampler(3.0),
+                                        seed=2)
+    np.testing.assert_array_equal(pitches, slow)
+    for row in pitches:
+        zeros = np.flatnonzero(row == 0)
+        assert zeros.size, "each row should have ended within 200 steps at temperature 3"
+        assert (row[zeros[0]:] == 0).all()
+
+
+def test_generate_returns_pieces_reproducibly():
+    piece = make_piece([(60, 0, 1), (62, 1, 1), (64, 2, 1), (65, 3, 2), (67, 6, 1)])
+    enc = km.NoteDurationEncoding(seq_len=4).fit([piece])
+    model = km.create_network(enc.n_pitches, enc.n_durations, embed_size=4, rnn_units=8)
+    a = km.generate(model, enc, 12, temperature=1.0, n_pieces=3, seed=4, stop_at_start=False)
+    b = km.generate(model, enc, 12, temperature=1.0, n_pieces=3, seed=4, stop_at_start=False)
+    assert len(a) == 3 and [p.notes for p in a] == [p.notes for p in b]
+    primed = km.generate(model, enc, 5, primer=[("C4", "1"), ("D4", "1")], seed=1,
+                         stop_at_start=False)[0]
+    assert [n.pitch for n in primed.notes[:2]] == [60, 62]
+    with pytest.raises(km.UnknownTokenError, match="'A4'"):
+        km.generate(model, enc, 5, primer=[("A4", "1")])
+
+
+def test_mismatched_encoding_is_refused():
+    enc = km.NoteDurationEncoding(seq_len=4).fit([make_piece([(60, 0, 1)])])
+    model = km.create_network(enc.n_pitches + 1, enc.n_durations, embed_size=4, rnn_units=8)
+    with pytest.raises(km.VocabularyMismatchError, match="not the one the model was trained"):
+        km.generate(model, enc, 4)

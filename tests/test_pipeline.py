@@ -1,0 +1,56 @@
+import numpy as np
+from builders import make_piece
+
+from kerasmusic.data.note_tokens import NoteDurationEncoding
+from kerasmusic.data.pipeline import (
+    make_note_duration_datasets,
+    note_duration_arrays,
+    sliding_windows,
+    split_pieces,
+)
+
+
+def _pieces(n):
+    return [make_piece([(60 + i, t, 1) for t in range(6)], name=f"p{i}") for i in range(n)]
+
+
+def test_sliding_windows_targets_follow_each_window():
+    x, y = sliding_windows([1, 2, 3, 4, 5], 3)
+    assert x.tolist() == [[1, 2, 3], [2, 3, 4]]
+    assert y.tolist() == [4, 5]
+    x, y = sliding_windows([1, 2], 3)
+    assert x.shape == (0, 3) and y.shape == (0,)
+
+
+def test_split_is_by_piece_and_reproducible():
+    pieces = _pieces(10)
+    train, val = split_pieces(pieces, 0.2, seed=1)
+    assert len(val) == 2 and len(train) == 8
+    assert not {p.name for p in train} & {p.name for p in val}
+    assert split_pieces(pieces, 0.2, seed=1) == (train, val)
+    assert split_pieces(_pieces(2), 0.01)[1]  # at least one validation piece
+
+
+def test_validation_windows_come_only_from_validation_pieces():
+    pieces = _pieces(6)  # piece i only ever plays pitch 60 + i
+    enc = NoteDurationEncoding(seq_len=4).fit(pieces)
+    train, val = split_pieces(pieces, 0.34, seed=3)
+    train_ds, val_ds = make_note_duration_datasets(pieces, enc, batch_size=4,
+                                                   validation_fraction=0.34, seed=3)
+    def pitches(ds):
+        return {int(v) for x, y in ds for v in np.unique(x["notes"])} - {0}
+    val_ids = set(enc.encode(val[0])[0]) | set(enc.encode(val[-1])[0])
+    assert pitches(val_ds) == val_ids
+    assert not pitches(train_ds) & val_ids
+    x, y = next(iter(train_ds))
+    assert x["notes"].shape == (4, 4) and x["durations"].shape == (4, 4)
+    assert y["pitch"].shape == (4,) and y["duration"].shape == (4,)
+
+
+def test_arrays_include_start_padding_and_end_target():
+    pieces = _pieces(1)
+    enc = NoteDurationEncoding(seq_len=4).fit(pieces)
+    x, y = note_duration_arrays(pieces, enc)
+    assert len(y["pitch"]) == 6 + 1  # every note, then the closing start token
+    assert x["notes"][0].tolist() == [0, 0, 0, 0]
+    assert y["pitch"][-1] == 0

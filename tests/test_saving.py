@@ -1,0 +1,78 @@
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from builders import make_piece
+
+import kerasmusic as km
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    piece = make_piece([(60, 0, 1), (62, 1, 1), (64, 2, 1), (65, 3, 2), (67, 5, 1)])
+    enc = km.NoteDurationEncoding(seq_len=4).fit([piece])
+    model = km.create_network(enc.n_pitches, enc.n_durations, embed_size=4, rnn_units=8)
+    x, y = km.data.pipeline.note_duration_arrays([piece], enc)
+    model.fit(x, y, epochs=1, verbose=0)
+    rng = np.random.default_rng(0)
+    probe = [rng.integers(0, enc.n_pitches, (3, 4)), rng.integers(0, enc.n_durations, (3, 4))]
+    return model, enc, probe
+
+
+@pytest.mark.parametrize("name", ["m.keras", "m.h5"])
+def test_keras_and_h5_round_trip_with_safe_mode(tmp_path, trained, name):
+    model, enc, probe = trained
+    path = tmp_path / name
+    km.save_model(model, path, enc)
+    assert km.encoding_path(path).exists()
+    loaded = km.load_model(path)  # safe_mode=True inside
+    for a, b in zip(model.predict(probe, verbose=0), loaded.predict(probe, verbose=0)):
+        np.testing.assert_array_equal(a, b)
+    assert km.load_encoding(path).get_config() == enc.get_config()
+
+
+def test_savedmodel_loads_without_kerasmusic(tmp_path, trained):
+    model, enc, probe = trained
+    km.save_model(model, tmp_path / "sm", enc)
+    np.save(tmp_path / "notes.npy", probe[0])
+    np.save(tmp_path / "durations.npy", probe[1])
+    script = (
+        "import sys, numpy as np, tensorflow as tf\n"
+        f"d = {str(tmp_path)!r}\n"
+        "m = tf.saved_model.load(d + '/sm')\n"
+        "n = np.load(d + '/notes.npy').astype('int32'); t = np.load(d + '/durations.npy')\n"
+        "p, q = m.serve([tf.constant(n), tf.constant(t.astype('int32'))])\n"
+        "np.save(d + '/p.npy', p.numpy()); np.save(d + '/q.npy', q.numpy())\n"
+        "assert 'kerasmusic' not in sys.modules\n"
+    )
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    subprocess.run([sys.executable, "-c", script], check=True, env=env, cwd=tmp_path)
+    expected = model.predict(probe, verbose=0)
+    np.testing.assert_allclose(np.load(tmp_path / "p.npy"), expected[0], rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(np.load(tmp_path / "q.npy"), expected[1], rtol=1e-6, atol=1e-7)
+    assert (tmp_path / "sm" / "encoding.json").exists()
+
+
+def test_mismatched_vocabulary_is_a_clear_error(tmp_path, trained):
+    model, enc, _ = trained
+    km.save_model(model, tmp_path / "m.keras", enc)
+    other = km.NoteDurationEncoding(seq_len=4).fit([make_piece([(40 + i, i, 1)
+                                                                for i in range(9)])])
+    with pytest.raises(km.VocabularyMismatchError):
+        km.load_model(tmp_path / "m.keras", other)
+    other.save(km.encoding_path(tmp_path / "m.keras"))  # wrong file beside the model
+    with pytest.raises(km.VocabularyMismatchError):
+        km.load_model(tmp_path / "m.keras")
+
+
+def test_missing_and_wrong_files(tmp_path):
+    with pytest.raises(km.ModelFileError, match="no such model"):
+        km.load_model(tmp_path / "nope.keras")
+    (tmp_path / "junk.keras").write_text("junk")
+    with pytest.raises(km.ModelFileError, match="junk.keras"):
+        km.load_model(tmp_path / "junk.keras")
+    (tmp_path / "dir").mkdir()
+    with pytest.raises(km.ModelFileError, match="tf.saved_model.load"):
+        km.load_model(tmp_path / "dir")
