@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 import time
+import warnings
 from pathlib import Path
 
 from kerasmusic.errors import KerasMusicError
@@ -173,10 +174,16 @@ def run_generate(args) -> int:
     return 0
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    """Skipped files are reported as one plain line, without Python's source location."""
+    print(str(message), file=file or sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``kerasmusic`` command."""
     args = _parser().parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    shown, warnings.showwarning = warnings.showwarning, _show_warning
     try:
         if args.command == "demo":
             return run_demo(args)
@@ -186,6 +193,8 @@ def main(argv: list[str] | None = None) -> int:
     except KerasMusicError as exc:
         print(f"kerasmusic: error: {exc}", file=sys.stderr)
         return 2
+    finally:
+        warnings.showwarning = shown
 
 
 if __name__ == "__main__":

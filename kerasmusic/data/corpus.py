@@ -10,18 +10,20 @@ the rest still load.
 
 from __future__ import annotations
 
-import concurrent.futures
 import dataclasses
 import hashlib
 import json
-import multiprocessing
 import os
+import queue
+import subprocess
 import sys
 import tempfile
+import threading
 import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from kerasmusic import errors
 from kerasmusic.data.midi import MIDI_SUFFIXES, read_midi
 from kerasmusic.data.notes import Piece
 from kerasmusic.data.scores import SCORE_SUFFIXES, read_score
@@ -231,15 +233,58 @@ class _Progress:
 
 
 def _parse_all(paths: list[str], cache: str, workers: int | None):
-    """Yield (path, dict or error) for each path, in parallel when worth it."""
-    workers = workers or min(2, os.cpu_count() or 1)
+    """Yield (path, dict or error) for each path, in worker processes when worth it."""
+    workers = min(workers or min(2, os.cpu_count() or 1), len(paths))
     if workers <= 1 or len(paths) < 4:
         for path in paths:
             yield path, _parse_and_cache(path, cache)
         return
-    # "spawn": the parent usually has TensorFlow loaded, and forking it is unsafe.
-    context = multiprocessing.get_context("spawn")
-    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
-        futures = {pool.submit(_parse_and_cache, path, cache): path for path in paths}
-        for future in concurrent.futures.as_completed(futures):
-            yield futures[future], future.result()
+    answers: queue.Queue = queue.Queue()
+    # The workers must import this very kerasmusic, even if it is not installed.
+    root = str(Path(__file__).resolve().parents[2])
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        p for p in (root, os.environ.get("PYTHONPATH")) if p))
+    procs = []
+    for w in range(workers):
+        share = paths[w::workers]
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "kerasmusic.data.parse_worker", cache],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, encoding="utf-8", env=env,
+        )
+        procs.append(proc)
+        threading.Thread(target=_feed, args=(proc, share), daemon=True).start()
+        threading.Thread(target=_collect, args=(proc, share, answers), daemon=True).start()
+    try:
+        for _ in paths:
+            yield answers.get()
+    finally:
+        for proc in procs:  # also reached when the caller stops early
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+
+
+def _feed(proc: subprocess.Popen, paths: list[str]) -> None:
+    try:
+        for path in paths:
+            proc.stdin.write(path + "\n")
+        proc.stdin.close()
+    except (BrokenPipeError, OSError):
+        pass  # the worker died; _collect reports its files
+
+
+def _collect(proc: subprocess.Popen, paths: list[str], answers: queue.Queue) -> None:
+    pending = list(paths)
+    for line in proc.stdout:
+        answer = json.loads(line)
+        pending.remove(answer["path"])
+        if "piece" in answer:
+            answers.put((answer["path"], answer["piece"]))
+        else:
+            name, reason = answer["error"]
+            cls = getattr(errors, name, FileReadError)
+            answers.put((answer["path"], cls(answer["path"], reason)))
+    proc.wait()
+    for path in pending:  # only if the worker crashed
+        answers.put((path, FileReadError(path, f"the parser process died (exit code "
+                                               f"{proc.returncode}) while reading it")))

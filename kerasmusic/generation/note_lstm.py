@@ -17,6 +17,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from kerasmusic.data.corpus import read_file
 from kerasmusic.data.note_tokens import START, NoteDurationEncoding
 from kerasmusic.data.notes import Piece
 from kerasmusic.errors import KerasMusicError
@@ -166,8 +167,6 @@ def _primer_events(primer, encoding: NoteDurationEncoding) -> list[tuple[str, st
     if isinstance(primer, Piece):
         return encoding.to_tokens(primer)
     if isinstance(primer, (str, os.PathLike)):
-        from kerasmusic.data.corpus import read_file  # local: keeps music21 off the hot path
-
         return encoding.to_tokens(read_file(primer))
     events = list(primer)
     if events and not all(isinstance(e, (tuple, list)) and len(e) == 2 for e in events):

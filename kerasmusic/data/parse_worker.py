@@ -1,0 +1,36 @@
+"""Worker process of :func:`kerasmusic.load_corpus`: parses files, answers in JSON lines.
+
+Started as ``python -m kerasmusic.data.parse_worker CACHE_DIR``; reads one file path
+per line on stdin and writes one JSON line per file on stdout:
+``{"path": ..., "piece": {...}}`` or ``{"path": ..., "error": [class name, reason]}``.
+A separate interpreter (rather than ``multiprocessing``) means a user's script is
+never re-imported in the workers, so scripts without an ``if __name__ ==
+"__main__"`` guard work.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+
+def main() -> None:
+    """Serve parse requests until stdin closes."""
+    from kerasmusic.data.corpus import _parse_and_cache
+
+    cache = sys.argv[1]
+    for line in sys.stdin:
+        path = line.rstrip("\n")
+        if not path:
+            continue
+        result = _parse_and_cache(path, cache)
+        if isinstance(result, dict):
+            answer = {"path": path, "piece": result}
+        else:
+            answer = {"path": path, "error": [type(result).__name__, result.reason]}
+        sys.stdout.write(json.dumps(answer) + "\n")
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

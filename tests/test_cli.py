@@ -1,0 +1,52 @@
+"""The command line on a user's own MIDI folder: train, then generate."""
+
+import pytest
+from builders import make_piece
+
+import kerasmusic as km
+from kerasmusic.cli import main
+
+
+@pytest.fixture
+def midi_dir(tmp_path):
+    folder = tmp_path / "midi"
+    folder.mkdir()
+    scale = [60, 62, 64, 65, 67, 69, 71, 72]
+    for i in range(4):
+        notes = [(scale[(j + i) % 8], j, 1) for j in range(24)] + [(48, 24, 2), (52, 24, 2)]
+        km.write_midi(make_piece(notes), folder / f"song{i}.mid")
+    (folder / "broken.mid").write_text("not midi")
+    return folder
+
+
+def test_train_then_generate(tmp_path, midi_dir, cache_dir, capsys):
+    model = tmp_path / "runs" / "m.keras"
+    assert main(["train", "lstm", "--midi-dir", str(midi_dir), "--out", str(model),
+                 "--seq-len", "8", "--embed-size", "4", "--rnn-units", "8", "--epochs", "1"]) == 0
+    assert model.exists() and km.encoding_path(model).exists()
+    assert "4 pieces loaded, 1 unreadable" in capsys.readouterr().out
+
+    out = tmp_path / "gen" / "g.mid"
+    assert main(["generate", "--model", str(model), "--out", str(out), "--n-events", "16",
+                 "--n-pieces", "2", "--temperature", "1.0", "--primer",
+                 str(midi_dir / "song0.mid"), "--png", "--musicxml"]) == 0
+    for name in ("g_0.mid", "g_1.mid", "g_0.png", "g_0.musicxml"):
+        assert (out.parent / name).exists(), name
+    primer = km.read_midi(midi_dir / "song0.mid").notes
+    generated = km.read_midi(out.parent / "g_0.mid").notes
+    assert [n.pitch for n in generated[:10]] == [n.pitch for n in primer[:10]]
+
+
+def test_errors_are_one_line_and_exit_2(tmp_path, capsys):
+    assert main(["generate", "--model", str(tmp_path / "missing.keras")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("kerasmusic: error:") and "missing.keras" in err
+    assert main(["train", "lstm", "--corpus", "nope", "--out", str(tmp_path / "m.keras")]) == 2
+
+
+def test_savedmodel_output_from_train(tmp_path, midi_dir, cache_dir):
+    out = tmp_path / "sm"
+    assert main(["train", "lstm", "--midi-dir", str(midi_dir), "--out", str(out),
+                 "--seq-len", "8", "--embed-size", "4", "--rnn-units", "8", "--epochs", "1",
+                 "--tracks", "0"]) == 0
+    assert (out / "saved_model.pb").exists() and (out / "encoding.json").exists()
