@@ -15,6 +15,9 @@ The public API is re-exported here::
 import os as _os
 
 _os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+# Hide TensorFlow's C++ INFO lines (XLA start-up, CUDA stubs); warnings and errors stay.
+# Takes effect only if TensorFlow was not imported first; an explicit setting wins.
+_os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
 
 from kerasmusic.data.corpus import Corpus, load_corpus, read_file  # noqa: E402
 from kerasmusic.data.midi import read_midi, write_midi  # noqa: E402

@@ -76,3 +76,14 @@ def test_missing_and_wrong_files(tmp_path):
     (tmp_path / "dir").mkdir()
     with pytest.raises(km.ModelFileError, match="tf.saved_model.load"):
         km.load_model(tmp_path / "dir")
+
+
+def test_model_saves_after_generating(tmp_path, trained):
+    model, enc, probe = trained
+    km.generate(model, enc, 4, seed=0)  # compiles and caches a generation loop on the model
+    km.save_model(model, tmp_path / "after.keras", enc)
+    loaded = km.load_model(tmp_path / "after.keras")
+    np.testing.assert_array_equal(model.predict(probe, verbose=0)[0],
+                                  loaded.predict(probe, verbose=0)[0])
+    assert km.generate(loaded, enc, 6, seed=3, stop_at_start=False)[0].notes == \
+        km.generate(model, enc, 6, seed=3, stop_at_start=False)[0].notes

@@ -232,6 +232,20 @@ class _Progress:
             print(f"{self.label}: {self.done}/{self.total} files", file=sys.stderr, flush=True)
 
 
+_PACKAGE_DIR = Path(__file__).resolve().parents[1]
+# Workers import this very kerasmusic (installed or not) as a bare package: its
+# __init__, which loads TensorFlow, is skipped, so a worker starts in about a second.
+_WORKER_BOOTSTRAP = """
+import sys, types
+package = types.ModuleType("kerasmusic")
+package.__path__ = [sys.argv[1]]
+sys.modules["kerasmusic"] = package
+sys.argv = sys.argv[1:]
+from kerasmusic.data.parse_worker import main
+main()
+"""
+
+
 def _parse_all(paths: list[str], cache: str, workers: int | None):
     """Yield (path, dict or error) for each path, in worker processes when worth it."""
     workers = min(workers or min(2, os.cpu_count() or 1), len(paths))
@@ -240,17 +254,12 @@ def _parse_all(paths: list[str], cache: str, workers: int | None):
             yield path, _parse_and_cache(path, cache)
         return
     answers: queue.Queue = queue.Queue()
-    # The workers must import this very kerasmusic, even if it is not installed.
-    root = str(Path(__file__).resolve().parents[2])
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        p for p in (root, os.environ.get("PYTHONPATH")) if p))
+    command = [sys.executable, "-c", _WORKER_BOOTSTRAP, str(_PACKAGE_DIR), cache]
     procs = []
     for w in range(workers):
         share = paths[w::workers]
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "kerasmusic.data.parse_worker", cache],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, encoding="utf-8", env=env,
-        )
+        proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                text=True, encoding="utf-8")
         procs.append(proc)
         threading.Thread(target=_feed, args=(proc, share), daemon=True).start()
         threading.Thread(target=_collect, args=(proc, share, answers), daemon=True).start()

@@ -1,6 +1,6 @@
 """Worker process of :func:`kerasmusic.load_corpus`: parses files, answers in JSON lines.
 
-Started as ``python -m kerasmusic.data.parse_worker CACHE_DIR``; reads one file path
+Started by ``load_corpus`` with the cache folder as its argument; reads one file path
 per line on stdin and writes one JSON line per file on stdout:
 ``{"path": ..., "piece": {...}}`` or ``{"path": ..., "error": [class name, reason]}``.
 A separate interpreter (rather than ``multiprocessing``) means a user's script is

@@ -10,7 +10,6 @@ both choose the same tokens, which the tests check.
 from __future__ import annotations
 
 import os
-import weakref
 from collections.abc import Sequence
 
 import keras
@@ -24,7 +23,7 @@ from kerasmusic.errors import KerasMusicError
 from kerasmusic.models.attention_lstm import check_encoding
 from kerasmusic.sampling import Sampler, draw_uniforms
 
-_COMPILED: weakref.WeakKeyDictionary[keras.Model, dict] = weakref.WeakKeyDictionary()
+_CACHE_ATTR = "_kerasmusic_generation_loops"
 
 
 def _check_windows(pitch_window, duration_window) -> tuple[np.ndarray, np.ndarray]:
@@ -61,7 +60,12 @@ def _use_xla(jit_compile) -> bool:
 
 def _compiled_loop(model, n_steps, pitch_sampler, duration_sampler, stop_at_start, jit):
     key = (n_steps, pitch_sampler, duration_sampler, stop_at_start, jit)
-    cache = _COMPILED.setdefault(model, {})
+    cache = getattr(model, _CACHE_ATTR, None)
+    if cache is None:
+        # Kept on the model itself (outside Keras' attribute tracking, so never saved):
+        # the compiled loops live exactly as long as the model.
+        cache = {}
+        object.__setattr__(model, _CACHE_ATTR, cache)
     if key in cache:
         return cache[key]
 
