@@ -62,6 +62,7 @@ from kerasmusic.models.attention_lstm import (  # noqa: E402
     check_encoding,
     create_network,
 )
+from kerasmusic.models.crnngan import build_discriminator, build_generator  # noqa: E402
 from kerasmusic.models.layers import TemporalSoftmax, WeightedSum  # noqa: E402
 from kerasmusic.plotting import plot_losses, plot_piano_roll  # noqa: E402
 from kerasmusic.sampling import Sampler, draw_uniforms, sample  # noqa: E402
@@ -71,14 +72,15 @@ from kerasmusic.training.note_lstm import TrainResult, train_note_lstm  # noqa: 
 __version__ = "0.1.0"
 
 __all__ = [
-    "attention_model", "attention_weights", "check_encoding", "Corpus", "CorpusError",
-    "create_network", "draw_uniforms", "EmptyMidiError", "encoding_path", "FileReadError",
-    "generate", "generate_ids", "generate_ids_reference", "KerasMusicError", "key_shift",
-    "load_corpus", "load_encoding", "load_model", "make_note_duration_datasets",
-    "MidiReadError", "ModelFileError", "NoPitchedNotesError", "normalize_key", "Note",
-    "note_duration_dataset", "NoteDurationEncoding", "Piece", "pitch_name", "pitch_number",
-    "plot_losses", "plot_piano_roll", "read_file", "read_midi", "read_score", "REST", "sample",
-    "Sampler", "save_model", "ScoreReadError", "sliding_windows", "split_pieces", "START",
+    "attention_model", "attention_weights", "build_discriminator", "build_generator",
+    "check_encoding", "Corpus", "CorpusError", "create_network", "draw_uniforms",
+    "EmptyMidiError", "encoding_path", "FileReadError", "generate", "generate_ids",
+    "generate_ids_reference", "KerasMusicError", "key_shift", "load_corpus", "load_encoding",
+    "load_model", "make_note_duration_datasets", "MidiReadError", "ModelFileError",
+    "NoPitchedNotesError", "normalize_key", "Note", "note_duration_dataset",
+    "NoteDurationEncoding", "Piece", "pitch_name", "pitch_number", "plot_losses",
+    "plot_piano_roll", "read_file", "read_midi", "read_score", "REST", "sample", "Sampler",
+    "save_model", "ScoreReadError", "sliding_windows", "split_pieces", "START",
     "TemporalSoftmax", "Track", "train_note_lstm", "TrainResult", "transpose",
     "UnknownTokenError", "Vocabulary", "VocabularyError", "VocabularyMismatchError",
     "WeightedSum", "write_midi", "write_musicxml",

@@ -67,6 +67,11 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("--png", action="store_true", help="also write a piano-roll PNG")
     gen.add_argument("--musicxml", action="store_true", help="also write MusicXML")
     _add_sampling_args(gen)
+
+    evaluate = sub.add_parser("evaluate", help="print music statistics of MIDI folders")
+    evaluate.add_argument("sources", nargs="+",
+                          help="folders of MIDI / score files, or corpus names; one row each")
+    evaluate.add_argument("--limit", type=int, default=None, help="at most N files per source")
     return parser
 
 
@@ -174,6 +179,20 @@ def run_generate(args) -> int:
     return 0
 
 
+def run_evaluate(args) -> int:
+    """``kerasmusic evaluate``: the C-RNN-GAN statistics table for each source."""
+    import kerasmusic as km
+    from kerasmusic import metrics
+
+    rows = {}
+    for source in args.sources:
+        corpus = km.load_corpus(source, limit=args.limit)
+        rows[f"{Path(source).name or source} ({len(corpus)})"] = metrics.music_statistics(
+            corpus.pieces)
+    print(metrics.format_table(rows))
+    return 0
+
+
 def _show_warning(message, category, filename, lineno, file=None, line=None):
     """Skipped files are reported as one plain line, without Python's source location."""
     print(str(message), file=file or sys.stderr)
@@ -189,6 +208,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_demo(args)
         if args.command == "train":
             return run_train_lstm(args)
+        if args.command == "evaluate":
+            return run_evaluate(args)
         return run_generate(args)
     except KerasMusicError as exc:
         print(f"kerasmusic: error: {exc}", file=sys.stderr)

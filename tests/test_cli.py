@@ -50,3 +50,14 @@ def test_savedmodel_output_from_train(tmp_path, midi_dir, cache_dir):
                  "--seq-len", "8", "--embed-size", "4", "--rnn-units", "8", "--epochs", "1",
                  "--tracks", "0"]) == 0
     assert (out / "saved_model.pb").exists() and (out / "encoding.json").exists()
+
+
+def test_evaluate_prints_a_row_per_folder(midi_dir, cache_dir, capsys):
+    assert main(["evaluate", str(midi_dir)]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0].split() == ["polyphony", "scale_consistency", "repetitions", "tone_span",
+                                "unique_tones", "intensity_span"]
+    name, *values = lines[1].split()
+    assert name == "midi" and values[0] == "(4)"
+    # every song: 24 scale notes + a 2-note chord: polyphony 2/26, all in C major
+    assert float(values[1]) == round(2 / 26, 3) and float(values[2]) == 1.0
