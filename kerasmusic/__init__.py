@@ -19,6 +19,7 @@ _os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 # Takes effect only if TensorFlow was not imported first; an explicit setting wins.
 _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
 
+from kerasmusic import metrics  # noqa: E402
 from kerasmusic.data.corpus import Corpus, load_corpus, read_file  # noqa: E402
 from kerasmusic.data.midi import read_midi, write_midi  # noqa: E402
 from kerasmusic.data.note_tokens import (  # noqa: E402
@@ -36,6 +37,8 @@ from kerasmusic.data.pipeline import (  # noqa: E402
     split_pieces,
 )
 from kerasmusic.data.scores import read_score, write_musicxml  # noqa: E402
+from kerasmusic.data.tone_pipeline import tone_dataset  # noqa: E402
+from kerasmusic.data.tones import ToneEncoding  # noqa: E402
 from kerasmusic.data.transforms import key_shift, normalize_key, transpose  # noqa: E402
 from kerasmusic.data.vocabulary import Vocabulary  # noqa: E402
 from kerasmusic.errors import (  # noqa: E402
@@ -63,25 +66,41 @@ from kerasmusic.models.attention_lstm import (  # noqa: E402
     create_network,
 )
 from kerasmusic.models.crnngan import build_discriminator, build_generator  # noqa: E402
+from kerasmusic.models.crnngan_recurrent import (  # noqa: E402
+    build_recurrent_discriminator,
+    build_recurrent_generator,
+    teacher_forced_generator,
+)
 from kerasmusic.models.layers import TemporalSoftmax, WeightedSum  # noqa: E402
 from kerasmusic.plotting import plot_losses, plot_piano_roll  # noqa: E402
 from kerasmusic.sampling import Sampler, draw_uniforms, sample  # noqa: E402
 from kerasmusic.saving import encoding_path, load_encoding, load_model, save_model  # noqa: E402
+from kerasmusic.training.crnngan import (  # noqa: E402
+    CRNNGAN,
+    CRNNGANConfig,
+    CRNNGANResult,
+    feature_matching_loss,
+    freeze_decision,
+    train_crnngan,
+)
 from kerasmusic.training.note_lstm import TrainResult, train_note_lstm  # noqa: E402
 
 __version__ = "0.1.0"
 
 __all__ = [
     "attention_model", "attention_weights", "build_discriminator", "build_generator",
-    "check_encoding", "Corpus", "CorpusError", "create_network", "draw_uniforms",
-    "EmptyMidiError", "encoding_path", "FileReadError", "generate", "generate_ids",
-    "generate_ids_reference", "KerasMusicError", "key_shift", "load_corpus", "load_encoding",
-    "load_model", "make_note_duration_datasets", "MidiReadError", "ModelFileError",
+    "build_recurrent_discriminator", "build_recurrent_generator", "check_encoding", "Corpus",
+    "CorpusError", "create_network", "CRNNGAN", "CRNNGANConfig", "CRNNGANResult",
+    "draw_uniforms", "EmptyMidiError", "encoding_path", "feature_matching_loss",
+    "FileReadError", "freeze_decision", "generate", "generate_ids", "generate_ids_reference",
+    "KerasMusicError", "key_shift", "load_corpus", "load_encoding", "load_model",
+    "make_note_duration_datasets", "metrics", "MidiReadError", "ModelFileError",
     "NoPitchedNotesError", "normalize_key", "Note", "note_duration_dataset",
     "NoteDurationEncoding", "Piece", "pitch_name", "pitch_number", "plot_losses",
     "plot_piano_roll", "read_file", "read_midi", "read_score", "REST", "sample", "Sampler",
     "save_model", "ScoreReadError", "sliding_windows", "split_pieces", "START",
-    "TemporalSoftmax", "Track", "train_note_lstm", "TrainResult", "transpose",
-    "UnknownTokenError", "Vocabulary", "VocabularyError", "VocabularyMismatchError",
-    "WeightedSum", "write_midi", "write_musicxml",
+    "teacher_forced_generator", "TemporalSoftmax", "tone_dataset", "ToneEncoding", "Track",
+    "train_crnngan", "train_note_lstm", "TrainResult", "transpose", "UnknownTokenError",
+    "Vocabulary", "VocabularyError", "VocabularyMismatchError", "WeightedSum", "write_midi",
+    "write_musicxml",
 ]

@@ -59,6 +59,27 @@ def _parser() -> argparse.ArgumentParser:
     lstm.add_argument("--max-seconds", type=float, default=None)
     lstm.add_argument("--seed", type=int, default=0)
 
+    crnngan = train_sub.add_parser("crnngan", help="the recurrent C-RNN-GAN (Mogren 2016)")
+    source = crnngan.add_mutually_exclusive_group(required=True)
+    source.add_argument("--corpus", help="a bundled corpus name, e.g. 'chorales'")
+    source.add_argument("--midi-dir", help="a folder of MIDI (or score) files")
+    crnngan.add_argument("--out", required=True, help="output folder")
+    crnngan.add_argument("--tracks", default="all")
+    crnngan.add_argument("--limit", type=int, default=None)
+    crnngan.add_argument("--seq-len", type=int, default=100)
+    crnngan.add_argument("--batch-size", type=int, default=32)
+    crnngan.add_argument("--steps-per-epoch", type=int, default=None)
+    crnngan.add_argument("--epochs", type=int, default=20, help="all epochs, MLE included")
+    crnngan.add_argument("--pretrain-epochs", type=int, default=5,
+                         help="MLE pre-training epochs; equal to --epochs for the baseline")
+    crnngan.add_argument("--units", type=int, default=350)
+    crnngan.add_argument("--tones-per-cell", type=int, default=1, help="3 for C-RNN-GAN-3")
+    crnngan.add_argument("--no-feature-matching", action="store_true")
+    crnngan.add_argument("--freeze-threshold", type=float, default=0.7,
+                         help="freezing ratio; 0 turns freezing off")
+    crnngan.add_argument("--samples", type=int, default=4, help="MIDI samples to write")
+    crnngan.add_argument("--seed", type=int, default=0)
+
     gen = sub.add_parser("generate", help="generate MIDI with a trained model")
     gen.add_argument("--model", required=True, help="a .keras or .h5 file saved by kerasmusic")
     gen.add_argument("--out", default="generated.mid",
@@ -179,6 +200,35 @@ def run_generate(args) -> int:
     return 0
 
 
+def run_train_crnngan(args) -> int:
+    """``kerasmusic train crnngan``: train, checkpoint, save the generator, write samples."""
+    import kerasmusic as km
+    from kerasmusic.training.crnngan import CRNNGANConfig, train_crnngan
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    corpus = km.load_corpus(args.corpus or args.midi_dir, limit=args.limit)
+    print(f"{len(corpus.pieces)} pieces loaded, {len(corpus.errors)} unreadable", flush=True)
+    config = CRNNGANConfig(units=args.units, feature_matching=not args.no_feature_matching,
+                           freeze_threshold=args.freeze_threshold or None)
+    result = train_crnngan(
+        corpus.pieces, tracks=_tracks(args.tracks), tones_per_cell=args.tones_per_cell,
+        seq_len=args.seq_len, batch_size=args.batch_size, steps_per_epoch=args.steps_per_epoch,
+        epochs=args.epochs, pretrain_epochs=args.pretrain_epochs, config=config,
+        checkpoint_dir=out / "checkpoints", seed=args.seed,
+    )
+    km.save_model(result.gan.generator, out / "generator.keras", result.encoding)
+    losses = {k: v for k, v in result.history.items() if k.endswith("loss") and v}
+    km.plot_losses(losses, out / "losses.png", title="C-RNN-GAN")
+    written = [out / "generator.keras", km.encoding_path(out / "generator.keras"),
+               out / "losses.png"]
+    for i, tones in enumerate(result.gan.generate(args.samples, args.seq_len, seed=args.seed)):
+        km.write_midi(result.encoding.decode(tones), out / f"sample_{i}.mid")
+        written.append(out / f"sample_{i}.mid")
+    print("wrote:\n" + "\n".join(f"  {p}" for p in written))
+    return 0
+
+
 def run_evaluate(args) -> int:
     """``kerasmusic evaluate``: the C-RNN-GAN statistics table for each source."""
     import kerasmusic as km
@@ -207,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "demo":
             return run_demo(args)
         if args.command == "train":
-            return run_train_lstm(args)
+            return run_train_lstm(args) if args.model == "lstm" else run_train_crnngan(args)
         if args.command == "evaluate":
             return run_evaluate(args)
         return run_generate(args)

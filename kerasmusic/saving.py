@@ -15,14 +15,30 @@ directory. Loading always uses ``safe_mode=True``: no file can run code.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
 import keras
 
 from kerasmusic.data.note_tokens import NoteDurationEncoding
-from kerasmusic.errors import ModelFileError
+from kerasmusic.data.tones import ToneEncoding
+from kerasmusic.errors import ModelFileError, VocabularyMismatchError
 from kerasmusic.models.attention_lstm import check_encoding
+
+Encoding = NoteDurationEncoding | ToneEncoding
+_ENCODINGS = {"note_duration": NoteDurationEncoding, "tones": ToneEncoding}
+
+
+def _check(model: keras.Model, encoding: Encoding) -> None:
+    """Check an encoding against its model where the model's shape says enough."""
+    if isinstance(encoding, NoteDurationEncoding):
+        check_encoding(model, encoding)
+    elif model.outputs and model.outputs[0].shape[-1] != encoding.n_features:
+        raise VocabularyMismatchError(
+            f"the model outputs {model.outputs[0].shape[-1]} values per step, the tone "
+            f"encoding has {encoding.n_features}: not the encoding it was trained with")
+
 
 _KERAS_SUFFIXES = (".keras", ".h5", ".hdf5")
 
@@ -36,7 +52,7 @@ def encoding_path(path: str | os.PathLike) -> Path:
 
 
 def save_model(
-    model: keras.Model, path: str | os.PathLike, encoding: NoteDurationEncoding | None = None
+    model: keras.Model, path: str | os.PathLike, encoding: Encoding | None = None
 ) -> Path:
     """Save ``model`` (and ``encoding`` beside it) as ``.keras``, ``.h5`` or a SavedModel dir.
 
@@ -46,7 +62,7 @@ def save_model(
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if encoding is not None:
-        check_encoding(model, encoding)
+        _check(model, encoding)
     if path.suffix in _KERAS_SUFFIXES:
         model.save(path)
     else:
@@ -57,17 +73,23 @@ def save_model(
     return encoding_path(path)
 
 
-def load_encoding(path: str | os.PathLike) -> NoteDurationEncoding:
-    """The encoding saved beside (or inside) the model at ``path``."""
+def load_encoding(path: str | os.PathLike) -> Encoding:
+    """The encoding saved beside (or inside) the model at ``path``, of whichever kind."""
     enc_path = encoding_path(path)
     if not enc_path.exists():
         raise ModelFileError(f"{os.fspath(path)}: no encoding file at {enc_path}")
-    return NoteDurationEncoding.load(enc_path)
+    try:
+        kind = json.loads(enc_path.read_text(encoding="utf-8")).get("type")
+    except (OSError, ValueError, AttributeError) as exc:
+        raise ModelFileError(f"{enc_path}: not a readable encoding file ({exc})") from exc
+    if kind not in _ENCODINGS:
+        raise ModelFileError(f"{enc_path}: unknown encoding type {kind!r}")
+    return _ENCODINGS[kind].load(enc_path)
 
 
 def load_model(
     path: str | os.PathLike,
-    encoding: NoteDurationEncoding | None = None,
+    encoding: Encoding | None = None,
     *,
     compile: bool = True,
 ) -> keras.Model:
@@ -98,5 +120,5 @@ def load_model(
     if encoding is None and encoding_path(path).exists():
         encoding = load_encoding(path)
     if encoding is not None:
-        check_encoding(model, encoding)
+        _check(model, encoding)
     return model

@@ -61,3 +61,19 @@ def test_evaluate_prints_a_row_per_folder(midi_dir, cache_dir, capsys):
     assert name == "midi" and values[0] == "(4)"
     # every song: 24 scale notes + a 2-note chord: polyphony 2/26, all in C major
     assert float(values[1]) == round(2 / 26, 3) and float(values[2]) == 1.0
+
+
+def test_train_crnngan_writes_generator_and_samples(tmp_path, midi_dir, cache_dir, capsys):
+    out = tmp_path / "gan"
+    assert main(["train", "crnngan", "--midi-dir", str(midi_dir), "--out", str(out),
+                 "--seq-len", "8", "--batch-size", "4", "--steps-per-epoch", "2",
+                 "--epochs", "2", "--pretrain-epochs", "2", "--units", "8",
+                 "--samples", "2"]) == 0
+    for name in ("generator.keras", "generator.encoding.json", "losses.png", "sample_0.mid",
+                 "sample_1.mid"):
+        assert (out / name).exists(), name
+    assert list((out / "checkpoints").glob("ckpt-2*"))
+    generator = km.load_model(out / "generator.keras")
+    assert isinstance(km.load_encoding(out / "generator.keras"), km.ToneEncoding)
+    assert generator.output.shape[-1] == 4
+    assert "epoch 2/2" in capsys.readouterr().out

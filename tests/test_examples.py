@@ -8,14 +8,27 @@ from pathlib import Path
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
+def _run_quick(script: str, out: Path) -> str:
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    run = subprocess.run([sys.executable, str(EXAMPLES / script), "--quick", "--out", str(out)],
+                         env=env, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
+    return run.stdout
+
+
 def test_attention_lstm_example_quick(tmp_path, cache_dir):
     out = tmp_path / "out"
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    run = subprocess.run([sys.executable, str(EXAMPLES / "attention_lstm.py"), "--quick",
-                          "--out", str(out)], env=env, capture_output=True, text=True,
-                         timeout=600)
-    assert run.returncode == 0, run.stderr[-3000:]
-    assert "wrote 3 MIDI files" in run.stdout
+    assert "wrote 3 MIDI files" in _run_quick("attention_lstm.py", out)
     for name in ("melody_0.mid", "melody_1.mid", "melody_2.mid", "melody_0.png",
                  "melody_0.musicxml", "chorale_lstm.keras", "loss.png"):
         assert (out / name).exists(), name
+
+
+def test_crnngan_example_quick(tmp_path, cache_dir):
+    out = tmp_path / "out"
+    stdout = _run_quick("crnngan.py", out)
+    table = [line.split() for line in stdout.splitlines()
+             if line.split() and line.split()[0] in ("real", "baseline", "gan")]
+    assert [row[0] for row in table] == ["real", "baseline", "gan"]
+    assert all(len(row) == 7 for row in table)
+    assert len(list(out.glob("gan_*.mid"))) == 4 and len(list(out.glob("baseline_*.mid"))) == 4
