@@ -36,6 +36,7 @@ from kerasmusic.data.pipeline import (  # noqa: E402
     sliding_windows,
     split_pieces,
 )
+from kerasmusic.data.scaled_tokens import ScaledTokenEncoding  # noqa: E402
 from kerasmusic.data.scores import read_score, write_musicxml  # noqa: E402
 from kerasmusic.data.tone_pipeline import tone_dataset  # noqa: E402
 from kerasmusic.data.tones import ToneEncoding  # noqa: E402
@@ -98,9 +99,9 @@ __all__ = [
     "NoPitchedNotesError", "normalize_key", "Note", "note_duration_dataset",
     "NoteDurationEncoding", "Piece", "pitch_name", "pitch_number", "plot_losses",
     "plot_piano_roll", "read_file", "read_midi", "read_score", "REST", "sample", "Sampler",
-    "save_model", "ScoreReadError", "sliding_windows", "split_pieces", "START",
-    "teacher_forced_generator", "TemporalSoftmax", "tone_dataset", "ToneEncoding", "Track",
-    "train_crnngan", "train_note_lstm", "TrainResult", "transpose", "UnknownTokenError",
-    "Vocabulary", "VocabularyError", "VocabularyMismatchError", "WeightedSum", "write_midi",
-    "write_musicxml",
+    "save_model", "ScaledTokenEncoding", "ScoreReadError", "sliding_windows", "split_pieces",
+    "START", "teacher_forced_generator", "TemporalSoftmax", "tone_dataset", "ToneEncoding",
+    "Track", "train_crnngan", "train_note_lstm", "TrainResult", "transpose",
+    "UnknownTokenError", "Vocabulary", "VocabularyError", "VocabularyMismatchError",
+    "WeightedSum", "write_midi", "write_musicxml",
 ]

@@ -64,6 +64,9 @@ def _parser() -> argparse.ArgumentParser:
     source.add_argument("--corpus", help="a bundled corpus name, e.g. 'chorales'")
     source.add_argument("--midi-dir", help="a folder of MIDI (or score) files")
     crnngan.add_argument("--out", required=True, help="output folder")
+    crnngan.add_argument("--variant", choices=["paper", "seed"], default="paper",
+                         help="the paper's recurrent GAN, or the seed chapter's simplified one")
+    crnngan.add_argument("--latent-dim", type=int, default=1000, help="seed variant only")
     crnngan.add_argument("--tracks", default="all")
     crnngan.add_argument("--limit", type=int, default=None)
     crnngan.add_argument("--seq-len", type=int, default=100)
@@ -209,12 +212,15 @@ def run_train_crnngan(args) -> int:
     out.mkdir(parents=True, exist_ok=True)
     corpus = km.load_corpus(args.corpus or args.midi_dir, limit=args.limit)
     print(f"{len(corpus.pieces)} pieces loaded, {len(corpus.errors)} unreadable", flush=True)
-    config = CRNNGANConfig(units=args.units, feature_matching=not args.no_feature_matching,
+    seed_variant = args.variant == "seed"
+    config = CRNNGANConfig(units=args.units, latent_dim=args.latent_dim,
+                           feature_matching=not (args.no_feature_matching or seed_variant),
                            freeze_threshold=args.freeze_threshold or None)
     result = train_crnngan(
-        corpus.pieces, tracks=_tracks(args.tracks), tones_per_cell=args.tones_per_cell,
+        corpus.pieces, variant=args.variant, tracks=_tracks(args.tracks), tones_per_cell=args.tones_per_cell,
         seq_len=args.seq_len, batch_size=args.batch_size, steps_per_epoch=args.steps_per_epoch,
-        epochs=args.epochs, pretrain_epochs=args.pretrain_epochs, config=config,
+        epochs=args.epochs, pretrain_epochs=0 if seed_variant else args.pretrain_epochs,
+        config=config,
         checkpoint_dir=out / "checkpoints", seed=args.seed,
     )
     km.save_model(result.gan.generator, out / "generator.keras", result.encoding)

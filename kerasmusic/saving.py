@@ -22,12 +22,14 @@ from pathlib import Path
 import keras
 
 from kerasmusic.data.note_tokens import NoteDurationEncoding
+from kerasmusic.data.scaled_tokens import ScaledTokenEncoding
 from kerasmusic.data.tones import ToneEncoding
 from kerasmusic.errors import ModelFileError, VocabularyMismatchError
 from kerasmusic.models.attention_lstm import check_encoding
 
-Encoding = NoteDurationEncoding | ToneEncoding
-_ENCODINGS = {"note_duration": NoteDurationEncoding, "tones": ToneEncoding}
+Encoding = NoteDurationEncoding | ToneEncoding | ScaledTokenEncoding
+_ENCODINGS = {"note_duration": NoteDurationEncoding, "tones": ToneEncoding,
+              "scaled_tokens": ScaledTokenEncoding}
 
 
 def _check(model: keras.Model, encoding: Encoding) -> None:

@@ -154,3 +154,19 @@ def test_mle_pretraining_loss_falls_on_bundled_chorales(cache_dir):
     batch = next(iter(gan.distribute(ds)))
     losses = [gan.mle_step(batch) for _ in range(25)]
     assert losses[-1] < 0.7 * losses[0], losses
+
+
+def test_seed_variant_trains_on_scaled_tokens_and_decodes(tmp_path):
+    pieces = [km.Piece([km.Track([km.Note(km.data.notes.to_fraction(i), 1, 60 + (i * 3) % 12)
+                                  for i in range(30)])])]
+    result = km.train_crnngan(pieces, variant="seed", seq_len=8, batch_size=4,
+                              steps_per_epoch=2, epochs=2, pretrain_epochs=0,
+                              config=CRNNGANConfig(latent_dim=6), verbose=False)
+    assert result.gan.generator.count_params() == km.build_generator(6, (8, 1)).count_params()
+    assert len(result.history["d_loss"]) == 2
+    piece = result.encoding.decode(result.gan.generate(1, 8, seed=0)[0])
+    assert all(n.pitch in range(60, 72) for n in piece.notes)  # only tokens it has seen
+    with pytest.raises(km.KerasMusicError, match="pretrain"):
+        result.gan.mle_step(None)
+    with pytest.raises(km.KerasMusicError, match="feature"):
+        CRNNGAN(CRNNGANConfig(variant="seed", feature_matching=True))

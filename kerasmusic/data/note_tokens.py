@@ -164,7 +164,7 @@ class NoteDurationEncoding:
         pitch_tokens = [[p for p, _ in events] for events in token_lists]
         dur_tokens = [[d for _, d in events] for events in token_lists]
         self.pitch_vocabulary = Vocabulary.from_sequences(
-            pitch_tokens, specials=[START, REST], name="pitch", sort_key=_pitch_sort_key
+            pitch_tokens, specials=[START, REST], name="pitch", sort_key=pitch_sort_key
         )
         self.duration_vocabulary = Vocabulary.from_sequences(
             dur_tokens, specials=[START], name="duration", sort_key=Fraction
@@ -263,7 +263,7 @@ class NoteDurationEncoding:
                 from exc
 
 
-def _pitch_sort_key(token: str) -> tuple:
+def pitch_sort_key(token: str) -> tuple:
     """Sort pitch tokens by their pitches, low to high (chords after single notes)."""
     parts = token.split(".")
     return (len(parts), [pitch_number(p) for p in parts])

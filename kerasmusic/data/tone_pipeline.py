@@ -8,6 +8,7 @@ import numpy as np
 import tensorflow as tf
 
 from kerasmusic.data.notes import Piece
+from kerasmusic.data.scaled_tokens import ScaledTokenEncoding
 from kerasmusic.data.tones import ToneEncoding
 from kerasmusic.errors import KerasMusicError
 
@@ -29,13 +30,13 @@ def random_crops(arrays: Sequence[np.ndarray], seq_len: int, seed: int = 0):
 
 def tone_dataset(
     pieces: Sequence[Piece],
-    encoding: ToneEncoding,
+    encoding: ToneEncoding | ScaledTokenEncoding,
     seq_len: int = 100,
     batch_size: int = 32,
     steps_per_epoch: int | None = None,
     seed: int = 0,
 ) -> tf.data.Dataset:
-    """Batches of random crops of the pieces' scaled tone features.
+    """Batches of random crops of the pieces' encoded features (tones or scaled tokens).
 
     Each epoch (one pass over the returned dataset) holds ``steps_per_epoch``
     batches (default: about one crop per ``seq_len`` cells of the corpus), each of

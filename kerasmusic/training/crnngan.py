@@ -36,8 +36,11 @@ import numpy as np
 import tensorflow as tf
 
 from kerasmusic.data.notes import Piece
+from kerasmusic.data.scaled_tokens import ScaledTokenEncoding
 from kerasmusic.data.tone_pipeline import tone_dataset
 from kerasmusic.data.tones import ToneEncoding
+from kerasmusic.errors import KerasMusicError
+from kerasmusic.models.crnngan import build_discriminator, build_generator
 from kerasmusic.models.crnngan_recurrent import (
     build_recurrent_discriminator,
     build_recurrent_generator,
@@ -70,11 +73,17 @@ class CRNNGANConfig:
     """Settings of :class:`CRNNGAN` (the defaults follow the paper where it says).
 
     Attributes:
-        n_features: values per step (4; 12 for C-RNN-GAN-3).
+        variant: "paper" (recurrent generator and discriminator, tone features) or
+            "seed" (the seed chapter's MLP generator and LSTM discriminator on token
+            windows scaled to [-1, 1]; no MLE pre-training, no feature matching).
+        n_features: values per step (4; 12 for C-RNN-GAN-3; 1 for the seed variant).
         noise_dim: uniform noise values per step (default n_features).
         units: LSTM units per layer, generator and discriminator.
         n_layers: LSTM layers of each.
-        feature_matching: train the generator by feature matching.
+        latent_dim: noise size of the seed variant's generator (the seed: 1000).
+        seq_len: window length of the seed variant (its generator makes whole windows).
+        feature_matching: train the generator by feature matching (default: yes for
+            the paper's variant; the seed's discriminator exposes no features).
         freeze_threshold: the freezing ratio (0.7), or None for no freezing.
         l2: weight of the L2 penalty on all weights.
         clip_norm: clip gradients to this global norm (None: no clipping).
@@ -83,11 +92,14 @@ class CRNNGANConfig:
         pretrain_learning_rate: Adam learning rate of MLE pre-training.
     """
 
+    variant: str = "paper"
     n_features: int = 4
     noise_dim: int | None = None
     units: int = 350
     n_layers: int = 2
-    feature_matching: bool = True
+    latent_dim: int = 1000
+    seq_len: int = 100
+    feature_matching: bool | None = None
     freeze_threshold: float | None = 0.7
     l2: float = 1e-5
     clip_norm: float | None = 5.0
@@ -115,17 +127,30 @@ class CRNNGAN:
 
     def __init__(self, config: CRNNGANConfig | None = None,
                  strategy: tf.distribute.Strategy | None = None, seed: int = 0):
-        self.config = config or CRNNGANConfig()
+        c = config or CRNNGANConfig()
+        if c.variant not in ("paper", "seed"):
+            raise KerasMusicError(f"variant must be 'paper' or 'seed', got {c.variant!r}")
+        if c.feature_matching is None:
+            c = dataclasses.replace(c, feature_matching=c.variant == "paper")
+        if c.variant == "seed" and c.feature_matching:
+            raise KerasMusicError("the seed variant's discriminator has no hidden features to "
+                                  "match: use feature_matching=False")
+        self.config = c
         self.strategy = strategy or tf.distribute.get_strategy()
         self.seed = int(seed)
-        c = self.config
         self.noise_dim = c.noise_dim or c.n_features
         keras.utils.set_random_seed(seed)
         with self.strategy.scope():
-            self.generator = build_recurrent_generator(c.n_features, self.noise_dim, c.units,
-                                                       c.n_layers)
-            self.teacher = teacher_forced_generator(self.generator)
-            self.discriminator = build_recurrent_discriminator(c.n_features, c.units, c.n_layers)
+            if c.variant == "paper":
+                self.generator = build_recurrent_generator(c.n_features, self.noise_dim,
+                                                           c.units, c.n_layers)
+                self.teacher = teacher_forced_generator(self.generator)
+                self.discriminator = build_recurrent_discriminator(c.n_features, c.units,
+                                                                   c.n_layers)
+            else:
+                self.generator = build_generator(c.latent_dim, (c.seq_len, c.n_features))
+                self.teacher = None
+                self.discriminator = build_discriminator((c.seq_len, c.n_features))
             self.g_optimizer = keras.optimizers.Adam(c.g_learning_rate, beta_1=0.5)
             self.d_optimizer = keras.optimizers.Adam(c.d_learning_rate, beta_1=0.5)
             self.mle_optimizer = keras.optimizers.Adam(c.pretrain_learning_rate)
@@ -162,8 +187,8 @@ class CRNNGAN:
         n = self.strategy.num_replicas_in_sync
         with tf.GradientTape(persistent=True) as tape:
             fake = self.generator(noise, training=True)
-            d_real, f_real = self.discriminator(real, training=True)
-            d_fake, f_fake = self.discriminator(fake, training=True)
+            d_real, f_real = self._judge(real)
+            d_fake, f_fake = self._judge(fake)
             d_per_example = _BCE(tf.ones_like(d_real), d_real) + _BCE(tf.zeros_like(d_fake),
                                                                       d_fake)
             d_loss = tf.nn.compute_average_loss(d_per_example, global_batch_size=global_batch)
@@ -183,6 +208,11 @@ class CRNNGAN:
             self._apply(self.g_optimizer, tape, g_loss, self.generator)
         del tape
         return d_loss, g_loss, g_adversarial
+
+    def _judge(self, sequences):
+        """(decision, hidden features or None) of the discriminator."""
+        out = self.discriminator(sequences, training=True)
+        return (out[0], out[1]) if isinstance(out, (list, tuple)) else (out, None)
 
     def _replica_mle_step(self, real, noise, global_batch):
         previous = tf.concat([tf.zeros_like(real[:, :1]), real[:, :-1]], axis=1)
@@ -226,6 +256,9 @@ class CRNNGAN:
 
     def mle_step(self, batch) -> float:
         """One teacher-forced squared-error step of the generator; returns the loss."""
+        if self.teacher is None:
+            raise KerasMusicError("the seed variant has no MLE pre-training (its generator "
+                                  "is not recurrent): use pretrain_epochs=0")
         if self._mle_step is None:
             self._mle_step = self._distributed(self._replica_mle_step)
         loss = self._mle_step(batch)
@@ -235,11 +268,15 @@ class CRNNGAN:
     def distribute(self, dataset: tf.data.Dataset, *, crop: int | None = None):
         """Add seeded uniform noise to each batch of real sequences, crop, and distribute."""
         noise_dim, seed = self.noise_dim, self.seed
+        latent = self.config.latent_dim if self.config.variant == "seed" else None
 
         def with_noise(index, real):
             if crop is not None:
                 real = real[:, :crop]
-            shape = tf.concat([tf.shape(real)[:2], [noise_dim]], axis=0)
+            if latent is None:  # recurrent: a noise vector per step
+                shape = tf.concat([tf.shape(real)[:2], [noise_dim]], axis=0)
+            else:  # the seed's MLP: one latent vector per sequence
+                shape = tf.stack([tf.shape(real)[0], latent])
             noise = tf.random.stateless_uniform(
                 shape, seed=tf.stack([tf.constant(seed, tf.int64), index]))
             return real, noise
@@ -333,8 +370,18 @@ class CRNNGAN:
         return history
 
     def generate(self, n: int, length: int, seed: int = 0) -> np.ndarray:
-        """Free-running samples: (n, length, n_features) scaled tone features."""
-        noise = tf.random.stateless_uniform((n, length, self.noise_dim), seed=[seed, 7])
+        """Free-running samples: (n, length, n_features), in the encoding's scaled units.
+
+        The seed variant always makes windows of ``config.seq_len``.
+        """
+        if self.config.variant == "seed":
+            if length != self.config.seq_len:
+                raise KerasMusicError(f"the seed variant makes windows of {self.config.seq_len}"
+                                      f" steps, not {length}")
+            shape = (n, self.config.latent_dim)
+        else:
+            shape = (n, length, self.noise_dim)
+        noise = tf.random.stateless_uniform(shape, seed=[seed, 7])
         return keras.ops.convert_to_numpy(self.generator(noise, training=False))
 
 
@@ -343,13 +390,14 @@ class CRNNGANResult:
     """What :func:`train_crnngan` returns: the trained GAN, its encoding and history."""
 
     gan: CRNNGAN
-    encoding: ToneEncoding
+    encoding: ToneEncoding | ScaledTokenEncoding
     history: dict[str, list[float]]
 
 
 def train_crnngan(
     pieces: Sequence[Piece],
     *,
+    variant: str = "paper",
     tracks: Sequence[int] | None = None,
     tones_per_cell: int = 1,
     seq_len: int = 100,
@@ -363,13 +411,16 @@ def train_crnngan(
     seed: int = 0,
     verbose: bool = True,
 ) -> CRNNGANResult:
-    """Fit a :class:`ToneEncoding` on ``pieces`` and train a :class:`CRNNGAN` on random crops.
+    """Fit an encoding on ``pieces`` and train a :class:`CRNNGAN` on random crops.
 
-    ``pretrain_epochs == epochs`` trains the paper's baseline: the same generator
-    trained only by MLE to predict the next tone.
+    The paper's variant trains on :class:`ToneEncoding` features;
+    ``pretrain_epochs == epochs`` then trains the paper's baseline, the same generator
+    trained only by MLE to predict the next tone. The seed variant trains on
+    :class:`ScaledTokenEncoding` windows (set ``pretrain_epochs=0``).
 
     Args:
         pieces: the training pieces.
+        variant: "paper" or "seed".
         tracks: tracks to read (None: every non-drum track).
         tones_per_cell: 1, or 3 for C-RNN-GAN-3.
         seq_len: length of the training crops (the paper: up to 100).
@@ -383,9 +434,13 @@ def train_crnngan(
         seed: fixes weights, crops and noise.
         verbose: print one line per epoch.
     """
-    encoding = ToneEncoding(tones_per_cell, tracks).fit(pieces)
+    if variant == "seed":
+        encoding = ScaledTokenEncoding(tracks=tracks).fit(pieces)
+    else:
+        encoding = ToneEncoding(tones_per_cell, tracks).fit(pieces)
     dataset = tone_dataset(pieces, encoding, seq_len, batch_size, steps_per_epoch, seed)
-    config = dataclasses.replace(config or CRNNGANConfig(), n_features=encoding.n_features)
+    config = dataclasses.replace(config or CRNNGANConfig(), variant=variant, seq_len=seq_len,
+                                 n_features=encoding.n_features)
     gan = CRNNGAN(config, strategy=strategy, seed=seed)
     history = gan.fit(dataset, epochs, pretrain_epochs=pretrain_epochs, seq_len=seq_len,
                       checkpoint_dir=checkpoint_dir, verbose=verbose)
