@@ -217,7 +217,8 @@ def run_train_crnngan(args) -> int:
                            feature_matching=not (args.no_feature_matching or seed_variant),
                            freeze_threshold=args.freeze_threshold or None)
     result = train_crnngan(
-        corpus.pieces, variant=args.variant, tracks=_tracks(args.tracks), tones_per_cell=args.tones_per_cell,
+        corpus.pieces, variant=args.variant, tracks=_tracks(args.tracks),
+        tones_per_cell=args.tones_per_cell,
         seq_len=args.seq_len, batch_size=args.batch_size, steps_per_epoch=args.steps_per_epoch,
         epochs=args.epochs, pretrain_epochs=0 if seed_variant else args.pretrain_epochs,
         config=config,
