@@ -20,7 +20,7 @@ _os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
 
 from kerasmusic import metrics  # noqa: E402
-from kerasmusic.data.corpus import Corpus, load_corpus, read_file  # noqa: E402
+from kerasmusic.data.corpus import Corpus, load_corpus, read_file, read_file_pieces  # noqa: E402
 from kerasmusic.data.midi import read_midi, write_midi  # noqa: E402
 from kerasmusic.data.note_tokens import (  # noqa: E402
     REST,
@@ -37,7 +37,7 @@ from kerasmusic.data.pipeline import (  # noqa: E402
     split_pieces,
 )
 from kerasmusic.data.scaled_tokens import ScaledTokenEncoding  # noqa: E402
-from kerasmusic.data.scores import read_score, write_musicxml  # noqa: E402
+from kerasmusic.data.scores import read_score, read_scores, write_musicxml  # noqa: E402
 from kerasmusic.data.tone_pipeline import tone_dataset  # noqa: E402
 from kerasmusic.data.tones import ToneEncoding  # noqa: E402
 from kerasmusic.data.transforms import key_shift, normalize_key, transpose  # noqa: E402
@@ -98,10 +98,10 @@ __all__ = [
     "make_note_duration_datasets", "metrics", "MidiReadError", "ModelFileError",
     "NoPitchedNotesError", "normalize_key", "Note", "note_duration_dataset",
     "NoteDurationEncoding", "Piece", "pitch_name", "pitch_number", "plot_losses",
-    "plot_piano_roll", "read_file", "read_midi", "read_score", "REST", "sample", "Sampler",
-    "save_model", "ScaledTokenEncoding", "ScoreReadError", "sliding_windows", "split_pieces",
-    "START", "teacher_forced_generator", "TemporalSoftmax", "tone_dataset", "ToneEncoding",
-    "Track", "train_crnngan", "train_note_lstm", "TrainResult", "transpose",
-    "UnknownTokenError", "Vocabulary", "VocabularyError", "VocabularyMismatchError",
-    "WeightedSum", "write_midi", "write_musicxml",
+    "plot_piano_roll", "read_file", "read_file_pieces", "read_midi", "read_score",
+    "read_scores", "REST", "sample", "Sampler", "save_model", "ScaledTokenEncoding",
+    "ScoreReadError", "sliding_windows", "split_pieces", "START", "teacher_forced_generator",
+    "TemporalSoftmax", "tone_dataset", "ToneEncoding", "Track", "train_crnngan",
+    "train_note_lstm", "TrainResult", "transpose", "UnknownTokenError", "Vocabulary",
+    "VocabularyError", "VocabularyMismatchError", "WeightedSum", "write_midi", "write_musicxml",
 ]

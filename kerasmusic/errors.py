@@ -57,10 +57,11 @@ class VocabularyError(KerasMusicError):
 class UnknownTokenError(VocabularyError, KeyError):
     """A token is not in the vocabulary."""
 
-    def __init__(self, token: str, vocabulary_name: str = "vocabulary"):
+    def __init__(self, token: str, vocabulary_name: str = ""):
         self.token = token
         self.vocabulary_name = vocabulary_name
-        super().__init__(f"token {token!r} is not in the {vocabulary_name}")
+        where = f"{vocabulary_name} vocabulary" if vocabulary_name else "vocabulary"
+        super().__init__(f"token {token!r} is not in the {where}")
 
     def __str__(self) -> str:  # KeyError would otherwise quote the message
         return self.args[0]

@@ -10,15 +10,20 @@ Three formats, chosen by the path:
 
 The encoding (vocabularies, window length) goes to ``<stem>.encoding.json`` next
 to a ``.keras``/``.h5`` file, or to ``encoding.json`` inside a SavedModel
-directory. Loading always uses ``safe_mode=True``: no file can run code.
+directory. A copy is also stored inside ``.keras`` and ``.h5`` files, so a model
+always knows its own vocabulary: loading it with any other encoding, even one of
+the same size, is an error. Loading always uses ``safe_mode=True``: no file can
+run code.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import zipfile
 from pathlib import Path
 
+import h5py
 import keras
 
 from kerasmusic.data.note_tokens import NoteDurationEncoding
@@ -43,6 +48,37 @@ def _check(model: keras.Model, encoding: Encoding) -> None:
 
 
 _KERAS_SUFFIXES = (".keras", ".h5", ".hdf5")
+_EMBEDDED = "kerasmusic_encoding"
+
+
+def _embed(path: Path, encoding: Encoding) -> None:
+    """Store the encoding inside the saved model file (Keras ignores the extra entry)."""
+    text = json.dumps(encoding.get_config())
+    if path.suffix == ".keras":
+        with zipfile.ZipFile(path, "a") as archive:
+            archive.writestr(f"{_EMBEDDED}.json", text)
+    else:
+        with h5py.File(path, "a") as f:
+            f.attrs[_EMBEDDED] = text
+
+
+def _embedded(path: Path) -> dict | None:
+    """The encoding config stored inside a model file, if any."""
+    try:
+        if path.suffix == ".keras":
+            with zipfile.ZipFile(path) as archive:
+                return json.loads(archive.read(f"{_EMBEDDED}.json"))
+        with h5py.File(path, "r") as f:
+            return json.loads(f.attrs[_EMBEDDED]) if _EMBEDDED in f.attrs else None
+    except (KeyError, OSError, ValueError, zipfile.BadZipFile):
+        return None
+
+
+def _from_config(config: dict, where) -> Encoding:
+    kind = config.get("type") if isinstance(config, dict) else None
+    if kind not in _ENCODINGS:
+        raise ModelFileError(f"{where}: unknown encoding type {kind!r}")
+    return _ENCODINGS[kind].from_config(config)
 
 
 def encoding_path(path: str | os.PathLike) -> Path:
@@ -67,6 +103,8 @@ def save_model(
         _check(model, encoding)
     if path.suffix in _KERAS_SUFFIXES:
         model.save(path)
+        if encoding is not None:
+            _embed(path, encoding)
     else:
         model.export(str(path), verbose=False)
     if encoding is None:
@@ -76,17 +114,18 @@ def save_model(
 
 
 def load_encoding(path: str | os.PathLike) -> Encoding:
-    """The encoding saved beside (or inside) the model at ``path``, of whichever kind."""
+    """The encoding of the model at ``path``: the copy inside the file, else the one beside."""
+    path = Path(path)
+    if path.suffix in _KERAS_SUFFIXES and (inside := _embedded(path)) is not None:
+        return _from_config(inside, path)
     enc_path = encoding_path(path)
     if not enc_path.exists():
         raise ModelFileError(f"{os.fspath(path)}: no encoding file at {enc_path}")
     try:
-        kind = json.loads(enc_path.read_text(encoding="utf-8")).get("type")
-    except (OSError, ValueError, AttributeError) as exc:
+        config = json.loads(enc_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
         raise ModelFileError(f"{enc_path}: not a readable encoding file ({exc})") from exc
-    if kind not in _ENCODINGS:
-        raise ModelFileError(f"{enc_path}: unknown encoding type {kind!r}")
-    return _ENCODINGS[kind].load(enc_path)
+    return _from_config(config, enc_path)
 
 
 def load_model(
@@ -119,8 +158,17 @@ def load_model(
         model = keras.saving.load_model(path, compile=compile, safe_mode=True)
     except (OSError, ValueError, TypeError) as exc:
         raise ModelFileError(f"{path}: cannot be loaded as a Keras model ({exc})") from exc
+    inside = _embedded(path)
     if encoding is None and encoding_path(path).exists():
-        encoding = load_encoding(path)
+        try:
+            encoding = _from_config(json.loads(encoding_path(path).read_text("utf-8")), path)
+        except ValueError as exc:
+            raise ModelFileError(f"{encoding_path(path)}: not a readable encoding ({exc})") \
+                from exc
     if encoding is not None:
+        if inside is not None and encoding.get_config() != inside:
+            raise VocabularyMismatchError(
+                f"{path}: the encoding given (or the one in {encoding_path(path).name}) is not "
+                "the one this model was saved with; load_encoding(path) returns the right one")
         _check(model, encoding)
     return model

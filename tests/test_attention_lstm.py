@@ -19,8 +19,10 @@ def test_shapes_and_heads():
 
 
 def test_no_lambda_layers_and_without_attention():
+    for attention in (True, False):
+        net = km.create_network(20, 7, embed_size=4, rnn_units=8, use_attention=attention)
+        assert not any(isinstance(layer, keras.layers.Lambda) for layer in net.layers)
     model = km.create_network(20, 7, embed_size=4, rnn_units=8, use_attention=False)
-    assert not any(isinstance(layer, keras.layers.Lambda) for layer in model.layers)
     x = np.zeros((2, 5), "int32")
     assert model.predict([x, x], verbose=0)[0].shape == (2, 20)
     with pytest.raises(km.KerasMusicError, match="no attention layer"):

@@ -44,3 +44,14 @@ def test_demo_learns_and_writes_midi(tmp_path, shared_cache, capsys):
     piece = km.read_midi(out / "demo.mid")
     assert len(piece.notes) >= 8
     assert km.load_model(out / "model.keras").name == "attention_lstm"
+
+
+@pytest.mark.slow
+def test_full_demo_validation_loss_ends_clearly_below_the_first_epoch(tmp_path, capsys):
+    """The README's demo as a user runs it (all chorales, ~3 minutes on 2 cores)."""
+    assert main(["demo", "--out", str(tmp_path / "demo")]) == 0
+    printed = capsys.readouterr().out
+    _, first, last = map(float, re.search(
+        r"validation loss: ([\d.]+) untrained, ([\d.]+) after epoch 1 -> ([\d.]+)",
+        printed).groups())
+    assert last < first - 0.2, printed

@@ -60,3 +60,21 @@ def test_mismatched_encoding_is_refused():
     model = km.create_network(enc.n_pitches + 1, enc.n_durations, embed_size=4, rnn_units=8)
     with pytest.raises(km.VocabularyMismatchError, match="not the one the model was trained"):
         km.generate(model, enc, 4)
+
+
+def test_no_event_is_lost_to_a_start_duration(model):
+    rng = np.random.default_rng(3)
+    pw, dw = rng.integers(1, 30, (4, 6)), rng.integers(1, 8, (4, 6))
+    hot = km.Sampler(3.0)
+    pitches, durations = km.generate_ids(model, pw, dw, 60, pitch_sampler=hot,
+                                         duration_sampler=hot, seed=9, stop_at_start=False)
+    assert ((pitches == 0) == (durations == 0)).all()
+
+
+def test_bad_generation_arguments_are_clear_errors(model):
+    enc = km.NoteDurationEncoding(seq_len=4).fit([make_piece([(60, 0, 1)])])
+    small = km.create_network(enc.n_pitches, enc.n_durations, embed_size=4, rnn_units=8)
+    with pytest.raises(km.KerasMusicError, match="n_pieces"):
+        km.generate(small, enc, 4, n_pieces=0)
+    with pytest.raises(km.KerasMusicError, match="pitch ids must be in"):
+        km.generate_ids(model, np.full((1, 4), 999), np.zeros((1, 4)), 3)

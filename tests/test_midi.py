@@ -69,3 +69,61 @@ def test_errors_are_keras_music_errors_with_the_path(tmp_path):
     with pytest.raises(km.KerasMusicError) as info:
         km.read_midi(path)
     assert info.value.path == str(path)
+
+
+def test_tempo_changes_survive_a_round_trip(tmp_path):
+    piece = make_piece([(60, 0, 1), (62, 4, 1)], tempo=120.0)
+    piece.tempo_changes = [(Fraction(2), 60.0), (Fraction(7, 2), 90.0)]
+    km.write_midi(piece, tmp_path / "t.mid")
+    back = km.read_midi(tmp_path / "t.mid")
+    assert back.tempo == pytest.approx(120.0)
+    assert [(t, round(q, 3)) for t, q in back.tempo_changes] == [(Fraction(2), 60.0),
+                                                                 (Fraction(7, 2), 90.0)]
+    assert km.Piece.from_dict(back.to_dict()).tempo_changes == back.tempo_changes
+
+
+def test_times_on_the_tick_grid_come_back_as_the_same_fractions(tmp_path):
+    F = Fraction
+    piece = make_piece([(60, F(1, 3), F(1, 3)), (62, F(2, 3), F(1, 6)), (64, F(7, 480), F(1, 480)),
+                        (65, F(5, 4), F(3, 8))])
+    km.write_midi(piece, tmp_path / "grid.mid", ticks_per_beat=480)
+    assert _notes(km.read_midi(tmp_path / "grid.mid")) == _notes(piece)
+
+
+def _bad_key_signature(path):
+    """A real MIDI file whose key signature claims 20 sharps (mido: KeySignatureError)."""
+    import mido
+
+    mid = mido.MidiFile(ticks_per_beat=480)
+    track = mido.MidiTrack([mido.MetaMessage("key_signature", key="C"),
+                            mido.Message("note_on", note=60, velocity=80, time=0),
+                            mido.Message("note_off", note=60, velocity=0, time=480)])
+    mid.tracks.append(track)
+    mid.save(path)
+    data = bytearray(path.read_bytes())
+    data[data.find(b"\xff\x59\x02") + 3] = 20
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("make, error", [
+    (lambda p: p.write_text("MThd? no, a shopping list"), km.MidiReadError),
+    (lambda p: p.write_bytes(b""), km.MidiReadError),
+    (_bad_key_signature, km.MidiReadError),
+    (lambda p: km.write_midi(make_piece([]), p), km.EmptyMidiError),
+    (lambda p: km.write_midi(make_piece(make_track([(36, 0, 1)], is_drum=True)), p),
+     km.NoPitchedNotesError),
+])
+def test_every_bad_input_names_the_file(tmp_path, make, error):
+    path = tmp_path / "bad input.mid"
+    make(path)
+    with pytest.raises(error) as info:
+        km.read_midi(path)
+    assert type(info.value) is error
+    assert str(path) in str(info.value) and info.value.path == str(path)
+
+
+def test_missing_file_names_the_file(tmp_path):
+    path = tmp_path / "nowhere" / "x.mid"
+    with pytest.raises(km.MidiReadError) as info:
+        km.read_midi(path)
+    assert str(path) in str(info.value)

@@ -103,3 +103,16 @@ def test_vocabulary_round_trip_and_errors(tmp_path):
     with pytest.raises(VocabularyError, match="duplicate"):
         Vocabulary(["a", "a"])
     assert not issubclass(VocabularyMismatchError, UnknownTokenError)
+
+
+def test_drum_or_negative_tracks_are_refused():
+    from builders import make_track
+
+    piece = make_piece(make_track([(36, 0, 1)], is_drum=True), [(60, 0, 1)])
+    assert NoteDurationEncoding().to_tokens(piece) == [("C4", "1")]  # drums never read
+    with pytest.raises(Exception, match="track 0 is a drum track"):
+        NoteDurationEncoding(tracks=[0]).to_tokens(piece)
+    assert NoteDurationEncoding(tracks=[1]).to_tokens(piece) == [("C4", "1")]
+    assert not NoteDurationEncoding(tracks=[0]).has_tracks(piece)
+    with pytest.raises(Exception, match="count from 0"):
+        NoteDurationEncoding(tracks=[-1])

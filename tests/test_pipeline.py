@@ -54,3 +54,17 @@ def test_arrays_include_start_padding_and_end_target():
     assert len(y["pitch"]) == 6 + 1  # every note, then the closing start token
     assert x["notes"][0].tolist() == [0, 0, 0, 0]
     assert y["pitch"][-1] == 0
+
+
+def test_same_melody_in_two_pieces_is_kept_once():
+    from builders import make_track
+
+    from kerasmusic.data.pipeline import unique_pieces
+
+    tune = [(60, 0, 1), (62, 1, 1)]
+    a = make_piece(make_track(tune), make_track([(48, 0, 2)]), name="a")
+    b = make_piece(make_track(tune), make_track([(43, 0, 2)]), name="b")  # other bass
+    enc = NoteDurationEncoding(seq_len=2, tracks=[0]).fit([a, b])
+    assert [p.name for p in unique_pieces([a, b], enc)] == ["a"]
+    all_parts = NoteDurationEncoding(seq_len=2).fit([a, b])
+    assert len(unique_pieces([a, b], all_parts)) == 2

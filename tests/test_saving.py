@@ -87,3 +87,21 @@ def test_model_saves_after_generating(tmp_path, trained):
                                   loaded.predict(probe, verbose=0)[0])
     assert km.generate(loaded, enc, 6, seed=3, stop_at_start=False)[0].notes == \
         km.generate(model, enc, 6, seed=3, stop_at_start=False)[0].notes
+
+
+@pytest.mark.parametrize("name", ["same.keras", "same.h5"])
+def test_same_size_but_different_vocabulary_is_refused(tmp_path, trained, name):
+    model, enc, _ = trained
+    km.save_model(model, tmp_path / name, enc)
+    config = enc.get_config()
+    tokens = config["pitch_vocabulary"]["tokens"]
+    config["pitch_vocabulary"]["tokens"] = tokens[:2] + [f"{t}x" for t in tokens[2:]]
+    impostor = km.NoteDurationEncoding.from_config(config)
+    assert impostor.n_pitches == enc.n_pitches
+    with pytest.raises(km.VocabularyMismatchError, match="not the one this model was saved"):
+        km.load_model(tmp_path / name, impostor)
+    longer = km.NoteDurationEncoding.from_config({**enc.get_config(), "seq_len": 9})
+    with pytest.raises(km.VocabularyMismatchError):
+        km.load_model(tmp_path / name, longer)
+    km.encoding_path(tmp_path / name).unlink()  # the copy inside the file is enough
+    assert km.load_encoding(tmp_path / name).get_config() == enc.get_config()

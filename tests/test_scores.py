@@ -48,3 +48,43 @@ def test_musicxml_round_trip(tmp_path):
     back = km.read_score(tmp_path / "p.musicxml")
     assert [(n.start, n.duration, n.pitch) for n in back.notes] == [
         (n.start, n.duration, n.pitch) for n in piece.notes]
+
+
+def _two_part_score(tempo_text="Lebhaft"):
+    score = music21.stream.Score()
+    melody, silent = music21.stream.Part(), music21.stream.Part()
+    melody.partName, silent.partName = "melody", "silent"
+    melody.append(music21.tempo.MetronomeMark(text=tempo_text))  # text only: no number
+    first, second = music21.note.Note("C4", quarterLength=2), music21.note.Note("C4")
+    first.tie, second.tie = music21.tie.Tie("start"), music21.tie.Tie("stop")
+    melody.append([first, second, music21.note.Rest(), music21.note.Note("E4")])
+    silent.append(music21.note.Rest(quarterLength=5))
+    score.insert(0, melody)
+    score.insert(0, silent)
+    return score
+
+
+def test_stream_input_text_tempo_empty_part_and_stream_left_unchanged():
+    score = _two_part_score()
+    piece = km.read_score(score)
+    assert piece.tempo == 120.0  # "Lebhaft" has no number: the default
+    assert [t.name for t in piece.tracks] == ["melody", "silent"]  # part numbers kept
+    assert [(n.start, n.duration, n.pitch) for n in piece.tracks[0].notes] == [
+        (Fraction(0), Fraction(3), 60), (Fraction(4), Fraction(1), 64)]
+    assert piece.tracks[1].notes == []
+    assert len(score.parts[0].flatten().notes) == 3  # the caller's ties are not merged
+
+
+def test_musicxml_quantises_midi_times(tmp_path):
+    F = Fraction
+    piece = make_piece([(60, 0, F(479, 480)), (62, F(481, 480), F(1, 480)),  # MIDI jitter
+                        (64, 2, F(1, 8)), (65, F(17, 8), F(1, 3))])  # 32nd, triplet
+    km.write_musicxml(piece, tmp_path / "q.musicxml")
+    back = km.read_score(tmp_path / "q.musicxml")
+    assert [(n.start, n.duration, n.pitch) for n in back.notes] == [
+        (F(0), F(1), 60), (F(1), F(1, 24), 62), (F(2), F(1, 8), 64), (F(17, 8), F(1, 3), 65)]
+
+
+def test_missing_score_file(tmp_path):
+    with pytest.raises(km.ScoreReadError, match="no such file"):
+        km.read_score(tmp_path / "gone.musicxml")

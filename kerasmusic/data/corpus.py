@@ -26,11 +26,11 @@ from pathlib import Path
 from kerasmusic import errors
 from kerasmusic.data.midi import MIDI_SUFFIXES, read_midi
 from kerasmusic.data.notes import Piece
-from kerasmusic.data.scores import SCORE_SUFFIXES, read_score
+from kerasmusic.data.scores import SCORE_SUFFIXES, read_scores
 from kerasmusic.errors import CorpusError, FileReadError
 
 # Bump when a reader changes what it returns, so stale cache entries are ignored.
-READER_VERSION = "1"
+READER_VERSION = "3"
 CHORALE_NAMES = ("chorales", "bach")
 
 
@@ -57,15 +57,23 @@ class Corpus:
         return iter(self.pieces)
 
 
-def read_file(path: str | os.PathLike) -> Piece:
-    """Read a MIDI file (miditoolkit) or a score file (music21), chosen by its suffix."""
+def read_file_pieces(path: str | os.PathLike) -> list[Piece]:
+    """Every piece of a MIDI file (one) or a score file (several for an ABC tune book)."""
     suffix = Path(path).suffix.lower()
     if suffix in MIDI_SUFFIXES:
-        return read_midi(path)
+        return [read_midi(path)]
     if suffix in SCORE_SUFFIXES:
-        return read_score(path)
+        return read_scores(path)
     raise FileReadError(path, f"unknown file type {suffix!r}; expected one of "
                               f"{', '.join(MIDI_SUFFIXES + SCORE_SUFFIXES)}")
+
+
+def read_file(path: str | os.PathLike) -> Piece:
+    """Read a MIDI file (miditoolkit) or a score file (music21), chosen by its suffix.
+
+    A file holding several pieces gives its first; see :func:`read_file_pieces`.
+    """
+    return read_file_pieces(path)[0]
 
 
 def default_cache_dir() -> Path:
@@ -82,29 +90,35 @@ def _cache_file(path: str, cache_dir: str) -> Path:
     return Path(cache_dir) / "pieces" / f"{digest.hexdigest()}.json"
 
 
-def _read_cached(path: str, cache_dir: str) -> dict | None:
+def _read_cached(path: str, cache_dir: str) -> list[dict] | None:
     try:
         with open(_cache_file(path, cache_dir), encoding="utf-8") as f:
-            return json.load(f)
-    except (OSError, ValueError):
+            return json.load(f)["pieces"]
+    except (OSError, ValueError, KeyError, TypeError):
         return None
 
 
-def _write_cache(path: str, cache_dir: str, data: dict) -> None:
+def _write_cache(path: str, cache_dir: str, data: list[dict]) -> None:
     target = _cache_file(path, cache_dir)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        json.dump(data, f)
-    os.replace(tmp, target)  # atomic: a reader never sees half a file
-
-
-def _parse_and_cache(path: str, cache_dir: str) -> dict | FileReadError:
-    """Worker: parse one file, cache it, return its dict (or the error, not raised)."""
     try:
-        data = read_file(path).to_dict()
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump({"pieces": data}, f)
+        os.replace(tmp, target)  # atomic: a reader never sees half a file
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def _parse_and_cache(path: str, cache_dir: str) -> list[dict] | FileReadError:
+    """Parse one file, cache it, return its pieces' dicts (or the error, not raised)."""
+    try:
+        data = [piece.to_dict() for piece in read_file_pieces(path)]
     except FileReadError as exc:
         return exc
+    except Exception as exc:  # a reader bug must not cost the rest of the corpus
+        return FileReadError(path, f"unexpected {type(exc).__name__} while reading: {exc}")
     try:
         _write_cache(path, cache_dir, data)
     except OSError as exc:  # an unwritable cache must not lose the parsed piece
@@ -114,11 +128,13 @@ def _parse_and_cache(path: str, cache_dir: str) -> dict | FileReadError:
 
 
 def corpus_files(source: str | os.PathLike | Sequence[str | os.PathLike]) -> list[str]:
-    """The files a :func:`load_corpus` source stands for, in load order."""
-    import music21
+    """The files a :func:`load_corpus` source stands for, in load order, each once.
 
+    Raises:
+        CorpusError: an unknown name, a missing path or a folder without music files.
+    """
     if isinstance(source, (list, tuple)):
-        return [os.fspath(p) for p in source]
+        return list(dict.fromkeys(os.fspath(p) for p in source))
     source_str = os.fspath(source)
     if os.path.isdir(source_str):
         suffixes = MIDI_SUFFIXES + SCORE_SUFFIXES
@@ -129,25 +145,62 @@ def corpus_files(source: str | os.PathLike | Sequence[str | os.PathLike]) -> lis
                               f"({', '.join(suffixes)}) in this folder")
         return files
     if source_str.lower() in CHORALE_NAMES:
-        names = dict.fromkeys(music21.corpus.chorales.Iterator(returnType="filename"))
-        return [_preferred_format(music21.corpus.getWork(name)) for name in names]
-    files = [str(p) for p in music21.corpus.getComposer(source_str)]
+        return _chorale_files()
+    files = _composer_files(source_str)
     if files:
         return files
-    if os.path.exists(source_str):
+    if os.path.isfile(source_str):
         return [source_str]
     raise CorpusError(
-        f"{source_str!r} is neither a folder nor a file nor a corpus name; bundled corpora: "
-        "'chorales' (alias 'bach'), or a composer of the music21 corpus such as 'mozart', "
-        "'beethoven', 'haydn', 'palestrina'"
+        f"{source_str!r} is not a file, a folder or a corpus name. Corpus names: "
+        f"'chorales' (alias 'bach'), or a folder of the music21 corpus: "
+        f"{', '.join(repr(n) for n in corpus_names())}"
     )
+
+
+def corpus_names() -> list[str]:
+    """The folders of music21's bundled corpus, each a name :func:`load_corpus` takes."""
+    import music21
+
+    root = Path(music21.common.getCorpusFilePath())
+    return sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("_"))
+
+
+def _chorale_files() -> list[str]:
+    """The distinct files of ``music21.corpus.chorales.Iterator()`` (371 entries, 350 files).
+
+    Names are resolved exactly: ``corpus.getWork("bach/bwv69.6")`` matches by prefix
+    and would give ``bwv69.6-a.mxl``, a different file.
+    """
+    import music21
+
+    root = Path(music21.common.getCorpusFilePath())
+    files = []
+    for name in dict.fromkeys(music21.corpus.chorales.Iterator(returnType="filename")):
+        exact = [root / f"{name}{suffix}" for suffix in (".mxl", ".musicxml", ".xml", ".krn")]
+        found = [p for p in exact if p.is_file()] or music21.corpus.getWork(name)
+        files.append(_preferred_format(found))
+    return list(dict.fromkeys(files))
+
+
+def _composer_files(name: str) -> list[str]:
+    """Readable files of a music21 corpus folder, one format per work, sorted."""
+    import music21
+
+    suffixes = MIDI_SUFFIXES + SCORE_SUFFIXES
+    by_work: dict[str, list] = {}  # a work may be there twice, as MusicXML and as kern
+    for p in music21.corpus.getComposer(name):
+        if Path(p).suffix.lower() in suffixes:  # not .rntxt analyses
+            by_work.setdefault(str(Path(p).with_suffix("")), []).append(p)
+    return sorted(_preferred_format(paths) for paths in by_work.values())
 
 
 def _preferred_format(found) -> str:
     """music21 lists a work once per format (kern and MusicXML): take MusicXML."""
     if not isinstance(found, (list, tuple)):
         return str(found)
-    return str(min(found, key=lambda p: (Path(p).suffix != ".mxl", str(p))))
+    order = {".mxl": 0, ".musicxml": 1, ".xml": 2}
+    return str(min(found, key=lambda p: (order.get(Path(p).suffix, 3), str(p))))
 
 
 def load_corpus(
@@ -172,15 +225,18 @@ def load_corpus(
         progress: print a progress line to stderr while parsing.
 
     Returns:
-        A :class:`Corpus`. Pieces with exactly the same notes as an earlier one
+        A :class:`Corpus`, a piece per tune for files holding several (ABC tune
+        books). Pieces with exactly the same notes in every track as an earlier one
         (the same chorale under two catalogue numbers) are kept once.
 
     Raises:
         CorpusError: an unknown source, or not a single file could be read.
     """
+    if limit is not None and limit < 1:
+        raise ValueError(f"limit must be a positive number of files, not {limit!r}")
     files = corpus_files(source)[:limit]
     cache = os.fspath(cache_dir or default_cache_dir())
-    results: dict[str, dict | FileReadError] = {}
+    results: dict[str, list[dict] | FileReadError] = {}
     todo = []
     for path in files:
         cached = _read_cached(path, cache) if os.path.isfile(path) else None
@@ -203,11 +259,14 @@ def load_corpus(
             errors.append(result)
             warnings.warn(f"kerasmusic: skipped {result}", SkippedFileWarning, stacklevel=2)
             continue
-        fingerprint = json.dumps([t["notes"] for t in result["tracks"]])
-        if fingerprint in seen:
-            continue
-        seen.add(fingerprint)
-        pieces.append(Piece.from_dict(result))
+        for i, data in enumerate(result):
+            fingerprint = json.dumps([t["notes"] for t in data["tracks"]])
+            if fingerprint in seen:
+                continue
+            seen.add(fingerprint)
+            # The cache is keyed by content: name the piece after the file it came from.
+            data["name"] = path if len(result) == 1 else f"{path}#{i}"
+            pieces.append(Piece.from_dict(data))
     if not pieces:
         shown = "; ".join(str(e) for e in errors[:3])
         where = "the list" if isinstance(source, (list, tuple)) else os.fspath(source)
@@ -285,10 +344,13 @@ def _feed(proc: subprocess.Popen, paths: list[str]) -> None:
 def _collect(proc: subprocess.Popen, paths: list[str], answers: queue.Queue) -> None:
     pending = list(paths)
     for line in proc.stdout:
-        answer = json.loads(line)
-        pending.remove(answer["path"])
-        if "piece" in answer:
-            answers.put((answer["path"], answer["piece"]))
+        try:
+            answer = json.loads(line)
+            pending.remove(answer["path"])
+        except (ValueError, KeyError, TypeError):
+            continue  # not an answer: something a library printed in the worker
+        if "pieces" in answer:
+            answers.put((answer["path"], answer["pieces"]))
         else:
             name, reason = answer["error"]
             cls = getattr(errors, name, FileReadError)

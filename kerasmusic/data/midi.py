@@ -9,7 +9,6 @@ that names the file.
 from __future__ import annotations
 
 import os
-import struct
 from fractions import Fraction
 
 import miditoolkit
@@ -20,10 +19,6 @@ from kerasmusic.data.notes import Note, Piece, Track
 from kerasmusic.errors import EmptyMidiError, MidiReadError, NoPitchedNotesError
 
 MIDI_SUFFIXES = (".mid", ".midi")
-
-# Everything mido / miditoolkit were seen to raise on damaged files.
-_READ_ERRORS = (OSError, ValueError, EOFError, KeyError, IndexError, TypeError,
-                AttributeError, struct.error, ZeroDivisionError)
 
 
 def read_midi(path: str | os.PathLike, *, require_pitched: bool = True) -> Piece:
@@ -47,7 +42,10 @@ def read_midi(path: str | os.PathLike, *, require_pitched: bool = True) -> Piece
         raise MidiReadError(path, "no such file")
     try:
         midi = miditoolkit.MidiFile(path)
-    except _READ_ERRORS as exc:
+    except Exception as exc:
+        # mido / miditoolkit raise builtin OSError, EOFError, ValueError, KeyError,
+        # IndexError, struct.error... on damaged files, and mido's own
+        # KeySignatureError (a bare Exception) on a bad key signature: wrap them all.
         raise MidiReadError(path, f"not a readable MIDI file ({type(exc).__name__}: {exc})") \
             from exc
     tpq = midi.ticks_per_beat
@@ -68,11 +66,14 @@ def read_midi(path: str | os.PathLike, *, require_pitched: bool = True) -> Piece
     if require_pitched and not any(t.notes for t in tracks if not t.is_drum):
         raise NoPitchedNotesError(path, "the MIDI file contains only drum notes; pitched notes "
                                         "are needed (pass require_pitched=False to read drums)")
-    tempo = float(midi.tempo_changes[0].tempo) if midi.tempo_changes else 120.0
+    tempos = sorted(midi.tempo_changes, key=lambda t: t.time)
+    tempo = float(tempos[0].tempo) if tempos else 120.0
+    changes = [(Fraction(t.time, tpq), float(t.tempo)) for t in tempos[1:]]
     ts = midi.time_signature_changes[0] if midi.time_signature_changes else None
     time_signature = (int(ts.numerator), int(ts.denominator)) if ts else (4, 4)
-    return Piece([t for t in tracks if t.notes], tempo=tempo, time_signature=time_signature,
-                 name=path)
+    # Empty instruments stay, so track numbers are the file's instrument numbers.
+    return Piece(tracks, tempo=tempo, time_signature=time_signature, name=path,
+                 tempo_changes=changes)
 
 
 def write_midi(piece: Piece, path: str | os.PathLike, *, ticks_per_beat: int = 480) -> None:
@@ -81,7 +82,8 @@ def write_midi(piece: Piece, path: str | os.PathLike, *, ticks_per_beat: int = 4
     Times are rounded to the nearest tick; notes are at least one tick long.
     """
     midi = miditoolkit.MidiFile(ticks_per_beat=ticks_per_beat)
-    midi.tempo_changes = [TempoChange(float(piece.tempo), 0)]
+    midi.tempo_changes = [TempoChange(float(piece.tempo), 0)] + [
+        TempoChange(float(qpm), round(time * ticks_per_beat)) for time, qpm in piece.tempo_changes]
     num, den = piece.time_signature
     midi.time_signature_changes = [TimeSignature(int(num), int(den), 0)]
     for track in piece.tracks:

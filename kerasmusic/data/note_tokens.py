@@ -90,6 +90,8 @@ class NoteDurationEncoding:
     ):
         if seq_len < 1:
             raise KerasMusicError(f"seq_len must be at least 1, got {seq_len}")
+        if tracks is not None and any(int(t) < 0 for t in tracks):
+            raise KerasMusicError(f"track numbers count from 0, got {list(tracks)}")
         self.pitch_vocabulary = pitch_vocabulary
         self.duration_vocabulary = duration_vocabulary
         self.seq_len = int(seq_len)
@@ -98,17 +100,27 @@ class NoteDurationEncoding:
 
     # --- piece <-> tokens ---------------------------------------------------
 
+    def has_tracks(self, piece: Piece) -> bool:
+        """True if ``piece`` has every chosen track, none of them drums."""
+        return self.tracks is None or all(
+            i < len(piece.tracks) and not piece.tracks[i].is_drum for i in self.tracks)
+
     def select_notes(self, piece: Piece) -> list[Note]:
-        """The notes of the chosen tracks, quantised to the grid, sorted."""
+        """The notes of the chosen tracks, quantised to the grid, sorted.
+
+        Raises:
+            KerasMusicError: a chosen track is missing or is a drum track.
+        """
         if self.tracks is None:
             tracks = [t for t in piece.tracks if not t.is_drum]
         else:
-            missing = [i for i in self.tracks if i >= len(piece.tracks)]
-            if missing:
-                raise KerasMusicError(
-                    f"{piece.name or 'piece'}: has {len(piece.tracks)} tracks, "
-                    f"track {missing[0]} was asked for"
-                )
+            for i in self.tracks:
+                if i >= len(piece.tracks):
+                    raise KerasMusicError(f"{piece.name or 'piece'}: has {len(piece.tracks)} "
+                                          f"tracks, track {i} was asked for")
+                if piece.tracks[i].is_drum:
+                    raise KerasMusicError(f"{piece.name or 'piece'}: track {i} is a drum track; "
+                                          "pitch tokens need pitched tracks")
             tracks = [piece.tracks[i] for i in self.tracks]
         notes = []
         for n in itertools.chain.from_iterable(t.notes for t in tracks):

@@ -82,12 +82,15 @@ class Piece:
         tempo: quarter notes per minute at the start.
         time_signature: (numerator, denominator) at the start.
         name: where the piece came from (file path or corpus name).
+        tempo_changes: later tempo changes as (time in quarters, quarter notes per
+            minute), in time order; the tempo before the first is ``tempo``.
     """
 
     tracks: list[Track]
     tempo: float = 120.0
     time_signature: tuple[int, int] = (4, 4)
     name: str = ""
+    tempo_changes: list[tuple[Fraction, float]] = dataclasses.field(default_factory=list)
 
     @property
     def notes(self) -> list[Note]:
@@ -105,6 +108,7 @@ class Piece:
             "name": self.name,
             "tempo": self.tempo,
             "time_signature": list(self.time_signature),
+            "tempo_changes": [[str(t), q] for t, q in self.tempo_changes],
             "tracks": [
                 {
                     "name": t.name,
@@ -137,4 +141,5 @@ class Piece:
             tempo=float(data["tempo"]),
             time_signature=tuple(data["time_signature"]),
             name=data.get("name", ""),
+            tempo_changes=[(Fraction(t), float(q)) for t, q in data.get("tempo_changes", [])],
         )

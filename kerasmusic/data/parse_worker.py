@@ -2,7 +2,7 @@
 
 Started by ``load_corpus`` with the cache folder as its argument; reads one file path
 per line on stdin and writes one JSON line per file on stdout:
-``{"path": ..., "piece": {...}}`` or ``{"path": ..., "error": [class name, reason]}``.
+``{"path": ..., "pieces": [{...}, ...]}`` or ``{"path": ..., "error": [class name, reason]}``.
 A separate interpreter (rather than ``multiprocessing``) means a user's script is
 never re-imported in the workers, so scripts without an ``if __name__ ==
 "__main__"`` guard work.
@@ -19,17 +19,19 @@ def main() -> None:
     from kerasmusic.data.corpus import _parse_and_cache
 
     cache = sys.argv[1]
+    out = sys.stdout
+    sys.stdout = sys.stderr  # whatever a library prints must not mix with the answers
     for line in sys.stdin:
         path = line.rstrip("\n")
         if not path:
             continue
         result = _parse_and_cache(path, cache)
-        if isinstance(result, dict):
-            answer = {"path": path, "piece": result}
+        if isinstance(result, list):
+            answer = {"path": path, "pieces": result}
         else:
             answer = {"path": path, "error": [type(result).__name__, result.reason]}
-        sys.stdout.write(json.dumps(answer) + "\n")
-        sys.stdout.flush()
+        out.write(json.dumps(answer) + "\n")
+        out.flush()
 
 
 if __name__ == "__main__":

@@ -34,6 +34,22 @@ def split_pieces(
     return train, val
 
 
+def unique_pieces(pieces: Sequence[Piece], encoding: NoteDurationEncoding) -> list[Piece]:
+    """``pieces`` without those whose token sequence repeats an earlier piece's.
+
+    Different files can hold the same melody (a chorale tune harmonised twice):
+    once reduced to the chosen tracks they are one piece, and keeping both would put
+    the same sequence on both sides of a train/validation split.
+    """
+    seen, out = set(), []
+    for piece in pieces:
+        key = tuple(encoding.to_tokens(piece))
+        if key not in seen:
+            seen.add(key)
+            out.append(piece)
+    return out
+
+
 def sliding_windows(sequence: Sequence[int], seq_len: int) -> tuple[np.ndarray, np.ndarray]:
     """All windows of ``seq_len`` ids with the id that follows each: (N, seq_len), (N,)."""
     seq = np.asarray(sequence, dtype=np.int32)
@@ -92,10 +108,11 @@ def make_note_duration_datasets(
 ) -> tuple[tf.data.Dataset, tf.data.Dataset | None]:
     """Split ``pieces`` by piece and make (train, validation) datasets.
 
-    The validation dataset is None when ``validation_fraction`` is 0 or there is
-    only one piece. Validation windows come only from validation pieces.
+    Pieces with the same token sequence are kept once (:func:`unique_pieces`), then
+    split; validation windows come only from validation pieces. The validation
+    dataset is None when ``validation_fraction`` is 0 or there is only one piece.
     """
-    train, val = split_pieces(pieces, validation_fraction, seed)
+    train, val = split_pieces(unique_pieces(pieces, encoding), validation_fraction, seed)
     train_ds = note_duration_dataset(train, encoding, batch_size, shuffle=True, seed=seed)
     val_ds = note_duration_dataset(val, encoding, batch_size, shuffle=False) if val else None
     return train_ds, val_ds

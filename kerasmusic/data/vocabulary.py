@@ -24,20 +24,20 @@ class Vocabulary:
     ```
     """
 
-    def __init__(self, tokens: Sequence[str], name: str = "vocabulary"):
+    def __init__(self, tokens: Sequence[str], name: str = ""):
         self.tokens = list(tokens)
         self.name = name
         self._index = {t: i for i, t in enumerate(self.tokens)}
         if len(self._index) != len(self.tokens):
             dupes = sorted(t for t, c in Counter(self.tokens).items() if c > 1)
-            raise VocabularyError(f"{name}: duplicate tokens {dupes[:5]}")
+            raise VocabularyError(f"{name or 'vocabulary'}: duplicate tokens {dupes[:5]}")
 
     @classmethod
     def from_sequences(
         cls,
         sequences: Iterable[Iterable[str]],
         specials: Sequence[str] = (),
-        name: str = "vocabulary",
+        name: str = "",
         sort_key=None,
     ) -> Vocabulary:
         """Build a vocabulary of ``specials`` followed by every token seen, sorted."""
@@ -61,7 +61,7 @@ class Vocabulary:
         try:
             return self._index[token]
         except KeyError:
-            raise UnknownTokenError(token, f"{self.name} vocabulary") from None
+            raise UnknownTokenError(token, self.name) from None
 
     def encode(self, tokens: Iterable[str]) -> list[int]:
         """Ids of ``tokens``; raises UnknownTokenError on the first unknown token."""
@@ -73,8 +73,8 @@ class Vocabulary:
         for i in ids:
             i = int(i)
             if not 0 <= i < len(self.tokens):
-                raise VocabularyError(f"id {i} is out of range for the {self.name} vocabulary "
-                                      f"of size {len(self.tokens)}")
+                raise VocabularyError(f"id {i} is out of range for the {self.name or 'a'} "
+                                      f"vocabulary of size {len(self.tokens)}")
             out.append(self.tokens[i])
         return out
 
@@ -85,7 +85,7 @@ class Vocabulary:
     @classmethod
     def from_config(cls, config: dict) -> Vocabulary:
         """Rebuild a vocabulary from :meth:`get_config`'s dict."""
-        return cls(config["tokens"], name=config.get("name", "vocabulary"))
+        return cls(config["tokens"], name=config.get("name", ""))
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the vocabulary as JSON."""

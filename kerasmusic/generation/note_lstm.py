@@ -20,13 +20,13 @@ from kerasmusic.data.corpus import read_file
 from kerasmusic.data.note_tokens import START, NoteDurationEncoding
 from kerasmusic.data.notes import Piece
 from kerasmusic.errors import KerasMusicError
-from kerasmusic.models.attention_lstm import check_encoding
+from kerasmusic.models.attention_lstm import check_encoding, has_layer
 from kerasmusic.sampling import Sampler, draw_uniforms
 
 _CACHE_ATTR = "_kerasmusic_generation_loops"
 
 
-def _check_windows(pitch_window, duration_window) -> tuple[np.ndarray, np.ndarray]:
+def _check_windows(pitch_window, duration_window, model) -> tuple[np.ndarray, np.ndarray]:
     pw = np.asarray(pitch_window, dtype=np.int32)
     dw = np.asarray(duration_window, dtype=np.int32)
     if pw.ndim == 1:
@@ -36,18 +36,33 @@ def _check_windows(pitch_window, duration_window) -> tuple[np.ndarray, np.ndarra
             f"primer windows must have the same shape (batch, seq_len); got {pw.shape} and "
             f"{dw.shape}"
         )
+    # XLA would read out-of-range embedding rows silently: check ids up front.
+    for ids, output in ((pw, "pitch"), (dw, "duration")):
+        size = model.get_layer(output).units if has_layer(model, output) else None
+        if size is not None and (ids.min() < 0 or ids.max() >= size):
+            raise KerasMusicError(f"{output} ids must be in [0, {size}), got "
+                                  f"{ids.min()}..{ids.max()}")
     return pw, dw
 
 
+
 def _step_tokens(probs, uniform, done, pitch_sampler, duration_sampler, stop_at_start):
-    """Sample both heads for one step; finished rows emit start tokens (id 0)."""
+    """Sample both heads for one step; finished rows emit start tokens (id 0).
+
+    The start token ends a piece only through the pitch head: a real pitch never gets
+    the start token as its duration (that event would be lost on decoding), and a
+    start pitch always gets the start duration.
+    """
     pitch_probs, duration_probs = probs
     pitch = pitch_sampler(pitch_probs, uniform[:, 0])
+    duration_probs = tf.concat([tf.zeros_like(duration_probs[:, :1]), duration_probs[:, 1:]],
+                               axis=1)
     duration = duration_sampler(duration_probs, uniform[:, 1])
+    ended = tf.logical_or(done, tf.equal(pitch, 0))
     pitch = tf.where(done, tf.zeros_like(pitch), pitch)
-    duration = tf.where(done, tf.zeros_like(duration), duration)
+    duration = tf.where(ended, tf.zeros_like(duration), duration)
     if stop_at_start:
-        done = tf.logical_or(done, tf.equal(pitch, 0))
+        done = ended
     return pitch, duration, done
 
 
@@ -120,7 +135,7 @@ def generate_ids(
     Returns:
         (pitch ids, duration ids), each int32 of shape (batch, n_steps).
     """
-    pw, dw = _check_windows(pitch_window, duration_window)
+    pw, dw = _check_windows(pitch_window, duration_window, model)
     if n_steps < 1:
         raise KerasMusicError(f"n_steps must be at least 1, got {n_steps}")
     uniforms = draw_uniforms(seed, (n_steps, pw.shape[0], 2))
@@ -147,7 +162,7 @@ def generate_ids_reference(
     same seed), many times slower; kept as the reference the compiled loop is
     tested and benchmarked against.
     """
-    pw, dw = _check_windows(pitch_window, duration_window)
+    pw, dw = _check_windows(pitch_window, duration_window, model)
     uniforms = draw_uniforms(seed, (n_steps, pw.shape[0], 2))
     pitches = np.zeros((pw.shape[0], n_steps), np.int32)
     durations = np.zeros_like(pitches)
@@ -219,6 +234,9 @@ def generate(
         A list of ``n_pieces`` one-track Pieces.
     """
     check_encoding(model, encoding)
+    if n_pieces < 1 or n_events < 1:
+        raise KerasMusicError(f"n_pieces and n_events must be at least 1, got {n_pieces} and "
+                              f"{n_events}")
     events = _primer_events(primer, encoding)
     pw, dw = encoding.primer(events)
     pitch_sampler = Sampler(temperature, top_k, top_p)

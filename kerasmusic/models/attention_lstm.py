@@ -110,8 +110,8 @@ def attention_weights(model: keras.Model, pitch_ids, duration_ids) -> np.ndarray
 
 def check_encoding(model: keras.Model, encoding: NoteDurationEncoding) -> None:
     """Raise VocabularyMismatchError unless ``encoding``'s vocabularies fit ``model``."""
-    n_pitch_out = model.get_layer("pitch").units if _has_layer(model, "pitch") else None
-    n_duration_out = model.get_layer("duration").units if _has_layer(model, "duration") else None
+    n_pitch_out = model.get_layer("pitch").units if has_layer(model, "pitch") else None
+    n_duration_out = model.get_layer("duration").units if has_layer(model, "duration") else None
     if n_pitch_out is None or n_duration_out is None:
         raise VocabularyMismatchError(
             f"model {model.name!r} has no 'pitch' and 'duration' outputs: not a note/duration "
@@ -125,5 +125,6 @@ def check_encoding(model: keras.Model, encoding: NoteDurationEncoding) -> None:
         )
 
 
-def _has_layer(model: keras.Model, name: str) -> bool:
+def has_layer(model: keras.Model, name: str) -> bool:
+    """True if ``model`` has a layer called ``name``."""
     return any(layer.name == name for layer in model.layers)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from collections.abc import Sequence
 
 import keras
@@ -11,6 +12,7 @@ import tensorflow as tf
 from kerasmusic.data.note_tokens import NoteDurationEncoding
 from kerasmusic.data.notes import Piece
 from kerasmusic.data.pipeline import make_note_duration_datasets
+from kerasmusic.errors import KerasMusicError
 from kerasmusic.models.attention_lstm import create_network
 from kerasmusic.training.callbacks import TimeBudget
 
@@ -76,7 +78,15 @@ def train_note_lstm(
         verbose: Keras ``fit`` verbosity (progress bar by default).
     """
     keras.utils.set_random_seed(seed)
-    encoding = NoteDurationEncoding(seq_len=seq_len, tracks=tracks).fit(pieces)
+    encoding = NoteDurationEncoding(seq_len=seq_len, tracks=tracks)
+    usable = [p for p in pieces if encoding.has_tracks(p)]
+    if len(usable) < len(pieces):
+        warnings.warn(f"kerasmusic: {len(pieces) - len(usable)} of {len(pieces)} pieces lack "
+                      f"pitched track(s) {tracks} and are left out", stacklevel=2)
+    if not usable:
+        raise KerasMusicError(f"no piece has pitched track(s) {tracks}")
+    pieces = usable
+    encoding.fit(pieces)
     train_ds, val_ds = make_note_duration_datasets(
         pieces, encoding, batch_size, validation_fraction, seed
     )
