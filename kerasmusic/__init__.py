@@ -73,6 +73,13 @@ from kerasmusic.models.crnngan_recurrent import (  # noqa: E402
     teacher_forced_generator,
 )
 from kerasmusic.models.layers import TemporalSoftmax, WeightedSum  # noqa: E402
+from kerasmusic.models.musegan import (  # noqa: E402
+    TakeIndex,
+    build_bar_generator,
+    build_critic,
+    build_generator_network,
+    build_temporal_network,
+)
 from kerasmusic.plotting import plot_losses, plot_piano_roll  # noqa: E402
 from kerasmusic.sampling import Sampler, draw_uniforms, sample  # noqa: E402
 from kerasmusic.saving import encoding_path, load_encoding, load_model, save_model  # noqa: E402
@@ -89,19 +96,21 @@ from kerasmusic.training.note_lstm import TrainResult, train_note_lstm  # noqa: 
 __version__ = "0.1.0"
 
 __all__ = [
-    "attention_model", "attention_weights", "build_discriminator", "build_generator",
-    "build_recurrent_discriminator", "build_recurrent_generator", "check_encoding", "Corpus",
-    "CorpusError", "create_network", "CRNNGAN", "CRNNGANConfig", "CRNNGANResult",
-    "draw_uniforms", "EmptyMidiError", "encoding_path", "feature_matching_loss",
-    "FileReadError", "freeze_decision", "generate", "generate_ids", "generate_ids_reference",
-    "KerasMusicError", "key_shift", "load_corpus", "load_encoding", "load_model",
-    "make_note_duration_datasets", "metrics", "MidiReadError", "ModelFileError",
+    "attention_model", "attention_weights", "build_bar_generator", "build_critic",
+    "build_discriminator", "build_generator", "build_generator_network",
+    "build_recurrent_discriminator", "build_recurrent_generator", "build_temporal_network",
+    "check_encoding", "Corpus", "CorpusError", "create_network", "CRNNGAN", "CRNNGANConfig",
+    "CRNNGANResult", "draw_uniforms", "EmptyMidiError", "encoding_path",
+    "feature_matching_loss", "FileReadError", "freeze_decision", "generate", "generate_ids",
+    "generate_ids_reference", "KerasMusicError", "key_shift", "load_corpus", "load_encoding",
+    "load_model", "make_note_duration_datasets", "metrics", "MidiReadError", "ModelFileError",
     "NoPitchedNotesError", "normalize_key", "Note", "note_duration_dataset",
     "NoteDurationEncoding", "Piece", "pitch_name", "pitch_number", "plot_losses",
     "plot_piano_roll", "read_file", "read_file_pieces", "read_midi", "read_score",
     "read_scores", "REST", "sample", "Sampler", "save_model", "ScaledTokenEncoding",
-    "ScoreReadError", "sliding_windows", "split_pieces", "START", "teacher_forced_generator",
-    "TemporalSoftmax", "tone_dataset", "ToneEncoding", "Track", "train_crnngan",
-    "train_note_lstm", "TrainResult", "transpose", "UnknownTokenError", "Vocabulary",
-    "VocabularyError", "VocabularyMismatchError", "WeightedSum", "write_midi", "write_musicxml",
+    "ScoreReadError", "sliding_windows", "split_pieces", "START", "TakeIndex",
+    "teacher_forced_generator", "TemporalSoftmax", "tone_dataset", "ToneEncoding", "Track",
+    "train_crnngan", "train_note_lstm", "TrainResult", "transpose", "UnknownTokenError",
+    "Vocabulary", "VocabularyError", "VocabularyMismatchError", "WeightedSum", "write_midi",
+    "write_musicxml",
 ]

@@ -88,3 +88,11 @@ def test_musicxml_quantises_midi_times(tmp_path):
 def test_missing_score_file(tmp_path):
     with pytest.raises(km.ScoreReadError, match="no such file"):
         km.read_score(tmp_path / "gone.musicxml")
+
+
+def test_tempo_changes_survive_musicxml(tmp_path):
+    piece = make_piece([(60, i, 1) for i in range(8)], [(48, 0, 8)], tempo=100.0)
+    piece.tempo_changes = [(Fraction(4), 60.0), (Fraction(6), 80.0)]
+    km.write_musicxml(piece, tmp_path / "t.musicxml")
+    back = km.read_score(tmp_path / "t.musicxml")
+    assert back.tempo == 100.0 and back.tempo_changes == piece.tempo_changes

@@ -30,7 +30,7 @@ from kerasmusic.data.scores import SCORE_SUFFIXES, read_scores
 from kerasmusic.errors import CorpusError, FileReadError
 
 # Bump when a reader changes what it returns, so stale cache entries are ignored.
-READER_VERSION = "3"
+READER_VERSION = "4"
 CHORALE_NAMES = ("chorales", "bach")
 
 
@@ -214,11 +214,13 @@ def load_corpus(
     """Load every piece of a corpus, using and filling the on-disk parse cache.
 
     Args:
-        source: ``"chorales"`` (alias ``"bach"``: the ~350 distinct Bach chorales
-            bundled with music21), another music21 composer name, a folder
-            (searched recursively for .mid/.midi/.xml/.mxl/.musicxml/.krn/.abc),
-            or a list of files.
-        limit: load only the first ``limit`` files.
+        source: ``"chorales"`` (alias ``"bach"``: the 350 distinct Bach chorale
+            files bundled with music21, in ``corpus.chorales.Iterator()`` order),
+            another folder of music21's corpus (:func:`corpus_names`: ``"mozart"``,
+            ``"essenFolksong"``, ``"nottingham-dataset"``...), a folder (searched
+            recursively for .mid/.midi/.xml/.mxl/.musicxml/.krn/.abc, sorted), a
+            file, or a list of files.
+        limit: load only the first ``limit`` files (after dropping repeated paths).
         cache_dir: where parsed pieces are cached (default :func:`default_cache_dir`).
         workers: processes parsing uncached files (default ``min(2, cpu_count)``;
             1 parses in this process).
@@ -226,11 +228,13 @@ def load_corpus(
 
     Returns:
         A :class:`Corpus`, a piece per tune for files holding several (ABC tune
-        books). Pieces with exactly the same notes in every track as an earlier one
-        (the same chorale under two catalogue numbers) are kept once.
+        books). A file listed twice (a chorale under two catalogue numbers) is
+        read once, and a piece with exactly the same notes in every track as an
+        earlier one is dropped.
 
     Raises:
         CorpusError: an unknown source, or not a single file could be read.
+        ValueError: ``limit`` is not positive.
     """
     if limit is not None and limit < 1:
         raise ValueError(f"limit must be a positive number of files, not {limit!r}")

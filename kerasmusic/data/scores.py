@@ -23,13 +23,26 @@ def _velocity(element: music21.note.NotRest) -> int:
     return 80
 
 
-def _tempo(flat: music21.stream.Stream) -> float:
-    """Quarter notes per minute of the first metronome mark with a number (120 if none)."""
+def _tempos(flat: music21.stream.Stream) -> tuple[float, list[tuple[Fraction, float]]]:
+    """The first metronome mark's quarter notes per minute (120 if none) and later changes.
+
+    Marks without a number (text only, such as "Lebhaft") are skipped; a mark
+    repeated in every part counts once.
+    """
+    marks: dict[Fraction, float] = {}
     for mark in flat.getElementsByClass(music21.tempo.MetronomeMark):
-        bpm = mark.getQuarterBPM()  # None for a text-only mark such as "Lebhaft"
+        bpm = mark.getQuarterBPM()
         if bpm:
-            return float(bpm)
-    return 120.0
+            marks.setdefault(_fraction(flat.elementOffset(mark)), float(bpm))
+    if not marks:
+        return 120.0, []
+    (_, tempo), *later = sorted(marks.items())
+    changes, current = [], tempo
+    for time, bpm in later:
+        if bpm != current:
+            changes.append((time, bpm))
+            current = bpm
+    return tempo, changes
 
 
 def piece_from_stream(stream: music21.stream.Stream, name: str = "", *,
@@ -73,7 +86,8 @@ def piece_from_stream(stream: music21.stream.Stream, name: str = "", *,
     flat = stream.flatten()
     signatures = flat.getElementsByClass(music21.meter.TimeSignature)
     ts = (signatures[0].numerator, signatures[0].denominator) if signatures else (4, 4)
-    return Piece(tracks, tempo=_tempo(flat), time_signature=ts, name=name)
+    tempo, changes = _tempos(flat)
+    return Piece(tracks, tempo=tempo, time_signature=ts, name=name, tempo_changes=changes)
 
 
 def read_score(source: str | os.PathLike | music21.stream.Stream) -> Piece:
@@ -140,8 +154,8 @@ def write_musicxml(piece: Piece, path: str | os.PathLike) -> None:
 
     Onsets and ends are rounded to :data:`MUSICXML_GRID` (1/24 quarter), since
     MusicXML cannot notate arbitrary lengths such as a MIDI file's 479/480;
-    a note is at least one grid step long. Tempo, time signature and track names
-    are kept; MIDI programs and velocities are not.
+    a note is at least one grid step long. Tempo (and tempo changes), time
+    signature and track names are kept; MIDI programs and velocities are not.
 
     Raises:
         KerasMusicError: music21 cannot write the piece.
@@ -152,6 +166,8 @@ def write_musicxml(piece: Piece, path: str | os.PathLike) -> None:
         part = music21.stream.Part()
         part.partName = track.name or f"track {i}"
         part.insert(0, music21.tempo.MetronomeMark(number=piece.tempo))
+        for time, qpm in piece.tempo_changes:
+            part.insert(_on_grid(time), music21.tempo.MetronomeMark(number=qpm))
         part.insert(0, music21.meter.TimeSignature(f"{piece.time_signature[0]}/"
                                                    f"{piece.time_signature[1]}"))
         by_onset: dict[tuple[Fraction, Fraction], set[int]] = {}

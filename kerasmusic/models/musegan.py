@@ -1,0 +1,220 @@
+"""MuseGAN builders (Dong et al. 2018, as the seed chapter gives them).
+
+Tensors are (batch, n_bars, n_steps_per_bar, n_pitches, n_tracks) piano rolls in
+[-1, 1]. The seed configuration: 2 bars x 16 steps x 84 pitches x 4 tracks, z_dim 32.
+
+- :func:`build_temporal_network`: z -> (n_bars, z), one vector per bar;
+- :func:`build_bar_generator`: a 4 z vector -> one bar of one track;
+- :func:`build_critic`: a piano-roll tensor -> an unbounded score (WGAN critic);
+- :func:`build_generator_network`: the whole multi-track generator (jamming, composer
+  or hybrid), built from the above with registered slicing layers, never lambdas, so
+  every track and bar really gets its own slice.
+"""
+
+from __future__ import annotations
+
+import math
+
+import keras
+from keras import ops
+
+from kerasmusic.errors import KerasMusicError
+from kerasmusic.models.layers import register
+
+
+def _init(weight_init):
+    return weight_init if weight_init is not None else keras.initializers.RandomNormal(
+        mean=0.0, stddev=0.02)
+
+
+@register
+class TakeIndex(keras.layers.Layer):
+    """``x[:, index]`` along ``axis`` (a registered, serialisable slice; no lambda)."""
+
+    def __init__(self, index: int, axis: int = 1, **kwargs):
+        super().__init__(**kwargs)
+        self.index, self.axis = int(index), int(axis)
+
+    def call(self, x):
+        return ops.take(x, self.index, axis=self.axis)
+
+    def compute_output_shape(self, input_shape):
+        shape = list(input_shape)
+        del shape[self.axis]
+        return tuple(shape)
+
+    def get_config(self):
+        return {**super().get_config(), "index": self.index, "axis": self.axis}
+
+
+def build_temporal_network(z_dim: int, n_bars: int, weight_init=None) -> keras.Model:
+    """z (batch, z_dim) -> (batch, n_bars, z_dim): a vector per bar.
+
+    ``Conv2DTranspose(512, (2, 1))`` and ``Conv2DTranspose(z_dim, (n_bars - 1, 1))``,
+    each with ``BatchNormalization(momentum=0.9)`` and ReLU.
+
+    Args:
+        z_dim: size of the noise vector.
+        n_bars: bars to make (at least 2).
+        weight_init: kernel initializer (default: normal, stddev 0.02).
+    """
+    if n_bars < 2:
+        raise KerasMusicError(f"the temporal network makes 2 or more bars, got n_bars={n_bars}")
+    layers = keras.layers
+    z = keras.Input((z_dim,), name="temporal_input")
+    x = layers.Reshape((1, 1, z_dim))(z)
+    x = layers.Conv2DTranspose(512, (2, 1), padding="valid",
+                               kernel_initializer=_init(weight_init))(x)
+    x = layers.BatchNormalization(momentum=0.9)(x)
+    x = layers.Activation("relu")(x)
+    x = layers.Conv2DTranspose(z_dim, (n_bars - 1, 1), padding="valid",
+                               kernel_initializer=_init(weight_init))(x)
+    x = layers.BatchNormalization(momentum=0.9)(x)
+    x = layers.Activation("relu")(x)
+    return keras.Model(z, layers.Reshape((n_bars, z_dim))(x), name="temporal_network")
+
+
+def _check_bar_shape(n_steps_per_bar: int, n_pitches: int) -> tuple[int, int]:
+    doublings = math.log2(n_steps_per_bar / 2) if n_steps_per_bar >= 4 else -1
+    if doublings < 1 or doublings != int(doublings):
+        raise KerasMusicError(
+            f"the bar generator doubles 2 time steps: n_steps_per_bar must be 4, 8, 16, 32, "
+            f"... (the seed uses 16), got {n_steps_per_bar}")
+    if n_pitches < 12 or n_pitches % 12:
+        raise KerasMusicError(f"the bar generator makes whole octaves: n_pitches must be a "
+                              f"multiple of 12 (the seed uses 84), got {n_pitches}")
+    return int(doublings), n_pitches // 12
+
+
+def build_bar_generator(z_dim: int, n_steps_per_bar: int, n_pitches: int,
+                        weight_init=None) -> keras.Model:
+    """A (batch, 4 z_dim) vector -> one bar of one track, (batch, 1, steps, pitches, 1).
+
+    ``Dense(1024)`` reshaped to (2, 1, 512); transposed convolutions double the time
+    axis (512, 256, 256 filters for 16 steps), then widen the pitch axis by
+    ``n_pitches / 12`` (256 filters, (1, 7) for 84 pitches) and by 12 (1 filter,
+    tanh). Each layer but the last has ``BatchNormalization(momentum=0.9)`` and ReLU.
+
+    Raises:
+        KerasMusicError: ``n_steps_per_bar`` is not 2 x a power of two (>= 4) or
+            ``n_pitches`` is not a multiple of 12.
+    """
+    doublings, octaves = _check_bar_shape(n_steps_per_bar, n_pitches)
+    layers = keras.layers
+    init = _init(weight_init)
+
+    def up(x, filters, kernel):
+        x = layers.Conv2DTranspose(filters, kernel, padding="same", strides=kernel,
+                                   kernel_initializer=init)(x)
+        x = layers.BatchNormalization(momentum=0.9)(x)
+        return layers.Activation("relu")(x)
+
+    z = keras.Input((4 * z_dim,), name="bar_generator_input")
+    x = layers.Dense(1024)(z)
+    x = layers.BatchNormalization(momentum=0.9)(x)
+    x = layers.Activation("relu")(x)
+    x = layers.Reshape((2, 1, 512))(x)
+    for i in range(doublings):
+        x = up(x, 512 if i == 0 else 256, (2, 1))
+    x = up(x, 256, (1, octaves))
+    x = layers.Conv2DTranspose(1, (1, 12), padding="same", strides=(1, 12),
+                               kernel_initializer=init)(x)
+    x = layers.Activation("tanh")(x)
+    bar = layers.Reshape((1, n_steps_per_bar, n_pitches, 1))(x)
+    return keras.Model(z, bar, name="bar_generator")
+
+
+def build_critic(input_dim, weight_init=None, n_bars: int | None = None) -> keras.Model:
+    """A piano roll (batch, n_bars, steps, pitches, tracks) -> a WGAN critic score (batch, 1).
+
+    Conv3D + LeakyReLU, no normalisation (a gradient penalty needs none): 128 (2,1,1)
+    valid; 64 (n_bars-1,1,1) valid; 64 (1,1,12) and (1,1,7) strided over pitch; 64
+    (1,2,1) twice, 128 (1,4,1) and 256 (1,3,1) strided by 2 over time; Flatten;
+    Dense 512 + LeakyReLU; Dense 1.
+
+    Args:
+        input_dim: (n_bars, n_steps_per_bar, n_pitches, n_tracks).
+        weight_init: kernel initializer (default: normal, stddev 0.02).
+        n_bars: bars (default ``input_dim[0]``; at least 2).
+    """
+    input_dim = tuple(int(d) for d in input_dim)
+    if len(input_dim) != 4:
+        raise KerasMusicError(f"input_dim must be (n_bars, n_steps_per_bar, n_pitches, "
+                              f"n_tracks), got {input_dim}")
+    n_bars = n_bars or input_dim[0]
+    if n_bars < 2 or n_bars != input_dim[0]:
+        raise KerasMusicError(f"the critic needs n_bars >= 2 matching input_dim[0]; got "
+                              f"n_bars={n_bars}, input_dim={input_dim}")
+    layers = keras.layers
+    init = _init(weight_init)
+    roll = keras.Input(input_dim, name="critic_input")
+    x = roll
+    for filters, kernel, strides, padding in (
+        (128, (2, 1, 1), (1, 1, 1), "valid"),
+        (64, (n_bars - 1, 1, 1), (1, 1, 1), "valid"),
+        (64, (1, 1, 12), (1, 1, 12), "same"),
+        (64, (1, 1, 7), (1, 1, 7), "same"),
+        (64, (1, 2, 1), (1, 2, 1), "same"),
+        (64, (1, 2, 1), (1, 2, 1), "same"),
+        (128, (1, 4, 1), (1, 2, 1), "same"),
+        (256, (1, 3, 1), (1, 2, 1), "same"),
+    ):
+        x = layers.Conv3D(filters, kernel, strides=strides, padding=padding,
+                          kernel_initializer=init)(x)
+        x = layers.LeakyReLU()(x)
+    x = layers.Flatten()(x)
+    x = layers.Dense(512, kernel_initializer=init)(x)
+    x = layers.LeakyReLU()(x)
+    score = layers.Dense(1, kernel_initializer=init, name="score")(x)
+    return keras.Model(roll, score, name="critic")
+
+
+def build_generator_network(z_dim: int = 32, n_tracks: int = 4, n_bars: int = 2,
+                            n_steps_per_bar: int = 16, n_pitches: int = 84,
+                            weight_init=None) -> keras.Model:
+    """The hybrid MuseGAN generator: (chords, style, melody, groove) -> piano rolls.
+
+    Inputs: ``chords`` and ``style`` (batch, z_dim), shared by all tracks; ``melody``
+    and ``groove`` (batch, n_tracks, z_dim), one vector per track. ``chords`` goes
+    through one temporal network and each track's ``melody`` through its own, giving
+    a vector per bar; ``style`` and each track's ``groove`` stay the same over bars.
+    For bar b and track t, the track's own bar generator gets
+    ``concat(chords[b], style, melody[t][b], groove[t])``. The output is
+    (batch, n_bars, n_steps_per_bar, n_pitches, n_tracks) in [-1, 1].
+
+    Jamming (per-track inputs only) and composer (shared inputs only) are this
+    model with the other inputs held at zero; see the MuseGAN docs.
+    """
+    _check_bar_shape(n_steps_per_bar, n_pitches)
+    layers = keras.layers
+    chords = keras.Input((z_dim,), name="chords")
+    style = keras.Input((z_dim,), name="style")
+    melody = keras.Input((n_tracks, z_dim), name="melody")
+    groove = keras.Input((n_tracks, z_dim), name="groove")
+
+    chords_over_bars = build_temporal_network(z_dim, n_bars, weight_init)
+    chords_over_bars.name = "chords_temporal"
+    chords_bars = chords_over_bars(chords)
+    melody_bars, grooves, bar_generators = [], [], []
+    for t in range(n_tracks):
+        temporal = build_temporal_network(z_dim, n_bars, weight_init)
+        temporal.name = f"melody_temporal_{t}"
+        melody_bars.append(temporal(TakeIndex(t, name=f"melody_track_{t}")(melody)))
+        grooves.append(TakeIndex(t, name=f"groove_track_{t}")(groove))
+        generator = build_bar_generator(z_dim, n_steps_per_bar, n_pitches, weight_init)
+        generator.name = f"bar_generator_{t}"
+        bar_generators.append(generator)
+
+    bars = []
+    for b in range(n_bars):
+        chord_b = TakeIndex(b, name=f"chords_bar_{b}")(chords_bars)
+        tracks = []
+        for t in range(n_tracks):
+            melody_tb = TakeIndex(b, name=f"melody_track_{t}_bar_{b}")(melody_bars[t])
+            z = layers.Concatenate(name=f"z_track_{t}_bar_{b}")(
+                [chord_b, style, melody_tb, grooves[t]])
+            tracks.append(bar_generators[t](z))
+        bars.append(layers.Concatenate(axis=-1, name=f"bar_{b}")(tracks) if n_tracks > 1
+                    else tracks[0])
+    rolls = layers.Concatenate(axis=1, name="rolls")(bars) if n_bars > 1 else bars[0]
+    return keras.Model([chords, style, melody, groove], rolls, name="musegan_generator")

@@ -1,0 +1,73 @@
+import numpy as np
+import pytest
+
+import kerasmusic as km
+from kerasmusic.models.musegan import (
+    build_bar_generator,
+    build_critic,
+    build_generator_network,
+    build_temporal_network,
+)
+
+Z = 32
+
+
+def test_seed_shapes():
+    temporal = build_temporal_network(Z, 2)
+    assert temporal.output.shape[1:] == (2, Z)
+    bar = build_bar_generator(Z, 16, 84)
+    assert bar.output.shape[1:] == (1, 16, 84, 1)
+    critic = build_critic((2, 16, 84, 4), n_bars=2)
+    assert critic.output.shape[1:] == (1,)
+    out = critic.predict(np.zeros((3, 2, 16, 84, 4), "float32"), verbose=0)
+    assert out.shape == (3, 1)
+
+
+def test_full_generator_shape_and_range():
+    gen = build_generator_network(z_dim=8, n_tracks=4, n_bars=2)
+    rng = np.random.default_rng(0)
+    inputs = [rng.normal(size=(2, 8)), rng.normal(size=(2, 8)), rng.normal(size=(2, 4, 8)),
+              rng.normal(size=(2, 4, 8))]
+    rolls = gen.predict(inputs, verbose=0)
+    assert rolls.shape == (2, 2, 16, 84, 4) and np.abs(rolls).max() <= 1
+
+
+def test_every_track_and_bar_gets_its_own_slice():
+    """The late-binding lambda bug makes every slice read the last index: not here."""
+    gen = build_generator_network(z_dim=8, n_tracks=3, n_bars=3)
+    rng = np.random.default_rng(1)
+    base = [rng.normal(size=(1, 8)), rng.normal(size=(1, 8)), rng.normal(size=(1, 3, 8)),
+            rng.normal(size=(1, 3, 8))]
+    reference = gen.predict(base, verbose=0)
+    for t in range(3):
+        groove = base[3].copy()
+        groove[0, t] += 5.0  # change only track t's groove
+        changed = np.abs(gen.predict(base[:3] + [groove], verbose=0) - reference)
+        per_track = changed.max(axis=(0, 1, 2, 3))
+        assert per_track[t] > 1e-3 and np.delete(per_track, t).max() == 0
+    for b in range(3):  # each bar reads its own slice of the chord vectors
+        assert not np.allclose(reference[0, b], reference[0, (b + 1) % 3])
+
+
+def test_unsupported_shapes_say_which_are_supported():
+    with pytest.raises(km.KerasMusicError, match="n_steps_per_bar must be 4, 8, 16"):
+        build_bar_generator(Z, 12, 84)
+    with pytest.raises(km.KerasMusicError, match="multiple of 12"):
+        build_bar_generator(Z, 16, 80)
+    with pytest.raises(km.KerasMusicError, match="2 or more bars"):
+        build_temporal_network(Z, 1)
+    with pytest.raises(km.KerasMusicError, match="n_bars >= 2"):
+        build_critic((1, 16, 84, 4))
+
+
+def test_generator_and_critic_round_trip_with_safe_mode(tmp_path):
+    gen = build_generator_network(z_dim=4, n_tracks=2, n_bars=2, n_steps_per_bar=4,
+                                  n_pitches=12)
+    rng = np.random.default_rng(2)
+    inputs = [rng.normal(size=(1, 4)), rng.normal(size=(1, 4)), rng.normal(size=(1, 2, 4)),
+              rng.normal(size=(1, 2, 4))]
+    for name in ("g.keras", "g.h5"):
+        gen.save(tmp_path / name)
+        back = km.load_model(tmp_path / name, compile=False)
+        np.testing.assert_array_equal(back.predict(inputs, verbose=0),
+                                      gen.predict(inputs, verbose=0))
