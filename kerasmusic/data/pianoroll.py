@@ -1,0 +1,143 @@
+"""Multi-track piano rolls: the representation of MuseGAN.
+
+A phrase is a tensor (n_bars, n_steps_per_bar, n_pitches, n_tracks) with +1 where a
+pitch sounds and -1 where it does not; silence is all -1, never a made-up pitch.
+Time is quantised to ``step`` quarter notes (1/4: sixteenth notes, so 16 steps make
+a 4/4 bar); pitches ``lowest_pitch .. lowest_pitch + n_pitches - 1`` are kept.
+Every bar position starts a phrase (``hop_bars=1``), so a piece gives many samples,
+not only its first phrase. Decoding merges consecutive sounding steps of a pitch
+into one held note (a roll cannot tell a held note from repeated ones).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from fractions import Fraction
+
+import numpy as np
+
+from kerasmusic.data.notes import Note, Piece, Track
+from kerasmusic.errors import KerasMusicError
+
+
+class MultiTrackPianoRoll:
+    """Pieces <-> piano-roll phrases for MuseGAN.
+
+    Args:
+        tracks: track indices of a piece to use, in output order (the chorales:
+            ``[0, 1, 2, 3]`` = soprano, alto, tenor, bass).
+        n_bars: bars per phrase.
+        n_steps_per_bar: steps per bar.
+        n_pitches: pitch range size.
+        lowest_pitch: MIDI number of pitch index 0 (24 = C1; with 84 pitches up to B7).
+        step: quarter notes per step.
+        hop_bars: bars between the starts of two phrases of a piece.
+        programs: General MIDI program of each output track when decoding.
+    """
+
+    def __init__(self, tracks: Sequence[int] = (0, 1, 2, 3), n_bars: int = 2,
+                 n_steps_per_bar: int = 16, n_pitches: int = 84, lowest_pitch: int = 24,
+                 step: Fraction | str = Fraction(1, 4), hop_bars: int = 1,
+                 programs: Sequence[int] | None = None):
+        if min(n_bars, n_steps_per_bar, n_pitches, hop_bars, len(tracks)) < 1:
+            raise KerasMusicError("n_bars, n_steps_per_bar, n_pitches, hop_bars and the "
+                                  "number of tracks must all be positive")
+        if not (0 <= lowest_pitch and lowest_pitch + n_pitches <= 128):
+            raise KerasMusicError(f"pitches {lowest_pitch}..{lowest_pitch + n_pitches - 1} "
+                                  "leave the MIDI range 0..127")
+        self.tracks = [int(t) for t in tracks]
+        self.n_bars, self.n_steps_per_bar = int(n_bars), int(n_steps_per_bar)
+        self.n_pitches, self.lowest_pitch = int(n_pitches), int(lowest_pitch)
+        self.step, self.hop_bars = Fraction(step), int(hop_bars)
+        self.programs = list(programs) if programs is not None else [0] * len(self.tracks)
+
+    @property
+    def shape(self) -> tuple[int, int, int, int]:
+        """(n_bars, n_steps_per_bar, n_pitches, n_tracks) of one phrase."""
+        return (self.n_bars, self.n_steps_per_bar, self.n_pitches, len(self.tracks))
+
+    def to_roll(self, piece: Piece) -> np.ndarray:
+        """The whole piece as a boolean roll (steps, n_pitches, n_tracks).
+
+        Raises:
+            KerasMusicError: the piece lacks one of the chosen tracks.
+        """
+        if max(self.tracks) >= len(piece.tracks):
+            raise KerasMusicError(f"{piece.name or 'piece'}: has {len(piece.tracks)} tracks, "
+                                  f"track {max(self.tracks)} was asked for")
+        chosen = [piece.tracks[i] for i in self.tracks]
+        end = max((n.end for t in chosen for n in t.notes), default=Fraction(0))
+        roll = np.zeros((round(end / self.step) + 1, self.n_pitches, len(chosen)), bool)
+        for k, track in enumerate(chosen):
+            for n in track.notes:
+                p = n.pitch - self.lowest_pitch
+                if not 0 <= p < self.n_pitches:
+                    continue
+                start = round(n.start / self.step)
+                stop = max(start + 1, round(n.end / self.step))
+                roll[start:stop, p, k] = True
+        return roll
+
+    def phrases(self, piece: Piece) -> np.ndarray:
+        """Every phrase of ``piece``: (n_phrases, *shape) float32 in {-1, 1}.
+
+        Phrases start every ``hop_bars`` bars; an all-silent phrase is left out.
+        """
+        roll = self.to_roll(piece)
+        length = self.n_bars * self.n_steps_per_bar
+        hop = self.hop_bars * self.n_steps_per_bar
+        out = []
+        for start in range(0, max(0, len(roll) - length) + 1, hop):
+            chunk = roll[start:start + length]
+            if len(chunk) < length or not chunk.any():
+                continue
+            out.append(chunk.reshape(self.shape))
+        if not out:
+            return np.zeros((0, *self.shape), np.float32)
+        return np.where(np.stack(out), 1.0, -1.0).astype(np.float32)
+
+    def decode(self, phrase: np.ndarray, *, tempo: float = 100.0,
+               name: str = "generated") -> Piece:
+        """A phrase (values > 0 sound) -> a Piece with one track per roll track."""
+        phrase = np.asarray(phrase)
+        if phrase.shape != self.shape:
+            raise KerasMusicError(f"expected a phrase of shape {self.shape}, got {phrase.shape}")
+        roll = phrase.reshape(-1, self.n_pitches, len(self.tracks)) > 0
+        tracks = []
+        for k in range(len(self.tracks)):
+            notes = []
+            for p in range(self.n_pitches):
+                column = np.concatenate([[False], roll[:, p, k], [False]])
+                edges = np.flatnonzero(column[1:] != column[:-1])
+                for start, stop in zip(edges[::2], edges[1::2]):
+                    notes.append(Note(start * self.step, (stop - start) * self.step,
+                                      p + self.lowest_pitch, 80))
+            tracks.append(Track(notes, name=f"track {k}", program=self.programs[k]))
+        return Piece(tracks, tempo=tempo, name=name)
+
+    def get_config(self) -> dict:
+        """JSON-ready description."""
+        return {"type": "pianoroll", "tracks": self.tracks, "n_bars": self.n_bars,
+                "n_steps_per_bar": self.n_steps_per_bar, "n_pitches": self.n_pitches,
+                "lowest_pitch": self.lowest_pitch, "step": str(self.step),
+                "hop_bars": self.hop_bars, "programs": self.programs}
+
+    @classmethod
+    def from_config(cls, config: dict) -> MultiTrackPianoRoll:
+        """Inverse of :meth:`get_config`."""
+        if config.get("type") != "pianoroll":
+            raise KerasMusicError(f"not a piano-roll encoding: type {config.get('type')!r}")
+        return cls(**{k: v for k, v in config.items() if k != "type"})
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the encoding as JSON."""
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(self.get_config(), f, indent=1)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> MultiTrackPianoRoll:
+        """Read an encoding written by :meth:`save`."""
+        with open(path, encoding="utf-8") as f:
+            return cls.from_config(json.load(f))

@@ -1,0 +1,142 @@
+"""MuseGAN's metrics on multi-track piano rolls, as plain numbers.
+
+Rolls are arrays (n_samples, n_bars, n_steps_per_bar, n_pitches, n_tracks) or one
+phrase without the first axis; a cell sounds where its value is > 0. Per-track
+metrics return one value per track (NaN where a track gives nothing to measure).
+
+- :func:`empty_bars` (EB): fraction of bars in which the track is silent;
+- :func:`used_pitch_classes` (UPC): distinct pitch classes (pitch mod 12, 0..12)
+  per non-empty bar;
+- :func:`qualified_notes` (QN): fraction of notes at least ``min_steps`` steps long
+  (3 by default, as in the paper);
+- :func:`polyphony`: fraction of sounding steps with at least ``min_pitches`` pitches;
+- :func:`drum_pattern` (DP): fraction of a drum track's onsets on the grid
+  (every ``grid`` steps of the bar: 8th notes at 16 steps per bar);
+- :func:`tonal_distance` (TD): Harte et al.'s tonal-centroid distance between two
+  tracks, averaged over the beats in which both sound.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# Harte, Sandler & Gasser (2006): 6-D tonal centroid of a chroma vector.
+_ANGLES = (7 * np.pi / 6, 3 * np.pi / 2, 2 * np.pi / 3)
+_RADII = (1.0, 1.0, 0.5)
+_PITCH_CLASSES = np.arange(12)
+TONAL_MATRIX = np.array([
+    f(_PITCH_CLASSES * angle) * r
+    for angle, r in zip(_ANGLES, _RADII)
+    for f in (np.sin, np.cos)
+])  # (6, 12): rows sin/cos of fifths, minor thirds, major thirds
+
+
+def _on(rolls) -> np.ndarray:
+    rolls = np.asarray(rolls)
+    if rolls.ndim == 4:
+        rolls = rolls[None]
+    if rolls.ndim != 5:
+        raise ValueError(f"rolls must be (samples, bars, steps, pitches, tracks), got "
+                         f"{rolls.shape}")
+    return rolls > 0
+
+
+def empty_bars(rolls) -> np.ndarray:
+    """EB per track: fraction of bars without any sounding cell."""
+    on = _on(rolls)
+    return (~on.any(axis=(2, 3))).mean(axis=(0, 1))
+
+
+def used_pitch_classes(rolls, lowest_pitch: int = 24) -> np.ndarray:
+    """UPC per track: mean number of pitch classes used in a non-empty bar."""
+    on = _on(rolls)
+    pitch_class = (np.arange(on.shape[3]) + lowest_pitch) % 12
+    per_bar_pitch = on.any(axis=2)  # (samples, bars, pitches, tracks)
+    classes = np.zeros(per_bar_pitch.shape[:2] + (12, on.shape[4]), bool)
+    for pc in range(12):
+        classes[:, :, pc] = per_bar_pitch[:, :, pitch_class == pc].any(axis=2)
+    count = classes.sum(axis=2).astype(float)  # (samples, bars, tracks)
+    nonempty = per_bar_pitch.any(axis=2)
+    with np.errstate(invalid="ignore"):
+        return np.where(nonempty, count, 0).sum(axis=(0, 1)) / nonempty.sum(axis=(0, 1))
+
+
+def _note_runs(on: np.ndarray):
+    """Yield (track, length, start step in the bar) of every note of a sample's time line."""
+    samples, bars, steps, pitches, tracks = on.shape
+    lines = on.reshape(samples, bars * steps, pitches, tracks)
+    padded = np.pad(lines, ((0, 0), (1, 1), (0, 0), (0, 0)))
+    change = np.diff(padded.astype(np.int8), axis=1)
+    for s, t_start, p, k in zip(*np.nonzero(change == 1)):
+        t_stop = t_start + np.argmax(change[s, t_start + 1:, p, k] == -1) + 1
+        yield k, t_stop - t_start, t_start % steps
+
+
+def qualified_notes(rolls, min_steps: int = 3) -> np.ndarray:
+    """QN per track: fraction of notes lasting ``min_steps`` steps or more."""
+    on = _on(rolls)
+    total = np.zeros(on.shape[4])
+    good = np.zeros(on.shape[4])
+    for k, length, _ in _note_runs(on):
+        total[k] += 1
+        good[k] += length >= min_steps
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return good / total
+
+
+def polyphony(rolls, min_pitches: int = 2) -> np.ndarray:
+    """Per track: fraction of sounding steps with at least ``min_pitches`` pitches on."""
+    counts = _on(rolls).sum(axis=3)  # (samples, bars, steps, tracks)
+    sounding = (counts > 0).sum(axis=(0, 1, 2))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (counts >= min_pitches).sum(axis=(0, 1, 2)) / sounding
+
+
+def drum_pattern(rolls, track: int, grid: int = 2) -> float:
+    """DP: fraction of the track's onsets at bar steps that are multiples of ``grid``."""
+    onsets = [start for k, _, start in _note_runs(_on(rolls)) if k == track]
+    return float(np.mean([s % grid == 0 for s in onsets])) if onsets else float("nan")
+
+
+def tonal_centroid(chroma) -> np.ndarray:
+    """6-D tonal centroid of a 12-bin chroma vector (L1-normalised first)."""
+    chroma = np.asarray(chroma, float)
+    total = np.abs(chroma).sum()
+    return TONAL_MATRIX @ (chroma / total) if total else np.zeros(6)
+
+
+def tonal_distance(rolls, track_a: int, track_b: int, lowest_pitch: int = 24,
+                   steps_per_beat: int = 4) -> float:
+    """TD: mean distance between the two tracks' tonal centroids per beat (both sounding)."""
+    on = _on(rolls)
+    samples, bars, steps, pitches, _ = on.shape
+    lines = on.reshape(samples, bars * steps, pitches, -1)
+    beats = lines.shape[1] // steps_per_beat
+    pitch_class = (np.arange(pitches) + lowest_pitch) % 12
+    distances = []
+    for s in range(samples):
+        for b in range(beats):
+            window = lines[s, b * steps_per_beat:(b + 1) * steps_per_beat]
+            chroma_a = np.bincount(pitch_class, window[..., track_a].sum(axis=0), 12)
+            chroma_b = np.bincount(pitch_class, window[..., track_b].sum(axis=0), 12)
+            if chroma_a.any() and chroma_b.any():
+                distances.append(np.linalg.norm(tonal_centroid(chroma_a)
+                                                - tonal_centroid(chroma_b)))
+    return float(np.mean(distances)) if distances else float("nan")
+
+
+def roll_statistics(rolls, lowest_pitch: int = 24, drum_track: int | None = None) -> dict:
+    """All metrics of ``rolls``: per-track lists, TD for every track pair, DP if drums."""
+    on = _on(rolls)
+    n_tracks = on.shape[4]
+    stats = {
+        "EB": empty_bars(on).tolist(),
+        "UPC": used_pitch_classes(on, lowest_pitch).tolist(),
+        "QN": qualified_notes(on).tolist(),
+        "polyphony": polyphony(on).tolist(),
+        "TD": {f"{a}-{b}": tonal_distance(on, a, b, lowest_pitch)
+               for a in range(n_tracks) for b in range(a + 1, n_tracks)},
+    }
+    if drum_track is not None:
+        stats["DP"] = drum_pattern(on, drum_track)
+    return stats

@@ -1,0 +1,65 @@
+from fractions import Fraction
+
+import music21
+import numpy as np
+import pytest
+from builders import make_piece, make_track
+
+import kerasmusic as km
+from kerasmusic.data.pianoroll import MultiTrackPianoRoll
+
+
+def _two_tracks():
+    top = make_track([(72, 0, 1), (74, 1, Fraction(1, 2)), (76, 2, 2)])        # a rest at 3/2
+    low = make_track([(48, 0, 4), (43, 4, 4)])
+    return make_piece(top, low)
+
+
+def test_phrase_shape_values_and_silence():
+    enc = MultiTrackPianoRoll(tracks=[0, 1], n_bars=2, n_steps_per_bar=16, n_pitches=84)
+    phrases = enc.phrases(_two_tracks())
+    assert phrases.shape == (1, 2, 16, 84, 2)
+    assert set(np.unique(phrases)) == {-1.0, 1.0}
+    top = phrases[0, ..., 0].reshape(32, 84)
+    assert (top[6:8] == -1).all()  # the rest: every pitch off, no made-up pitch
+    assert top[0, 72 - 24] == 1 and top[4, 74 - 24] == 1 and top[8, 76 - 24] == 1
+
+
+def test_every_bar_starts_a_phrase():
+    piece = make_piece([(60 + i % 5, i, 1) for i in range(16)])  # 4 bars of 4/4
+    enc = MultiTrackPianoRoll(tracks=[0], n_bars=2)
+    assert len(enc.phrases(piece)) == 3  # bars 0-1, 1-2, 2-3
+    assert len(MultiTrackPianoRoll(tracks=[0], n_bars=2, hop_bars=2).phrases(piece)) == 2
+
+
+def test_encode_decode_gives_the_notes_back(tmp_path):
+    enc = MultiTrackPianoRoll(tracks=[0, 1], programs=[73, 32])
+    piece = _two_tracks()
+    decoded = enc.decode(enc.phrases(piece)[0])
+    for original, back in zip(piece.tracks, decoded.tracks):
+        assert [(n.start, n.duration, n.pitch) for n in back.notes] == [
+            (n.start, n.duration, n.pitch) for n in original.notes]
+    assert [t.program for t in decoded.tracks] == [73, 32]
+    km.write_midi(decoded, tmp_path / "p.mid")
+    assert len(km.read_midi(tmp_path / "p.mid").notes) == 5
+
+
+def test_chorale_round_trip_at_sixteenth_resolution():
+    chorale = km.read_score(music21.corpus.getWork("bwv66.6"))
+    enc = MultiTrackPianoRoll(hop_bars=2)
+    phrases = enc.phrases(chorale)
+    assert len(phrases) >= 4
+    roll = enc.to_roll(chorale)
+    for i, phrase in enumerate(phrases[:3]):
+        again = enc.to_roll(enc.decode(phrase))
+        expected = roll[i * 32:(i + 1) * 32]
+        assert np.array_equal(again[:32], expected)
+
+
+def test_missing_track_and_bad_shapes():
+    with pytest.raises(km.KerasMusicError, match="track 3"):
+        MultiTrackPianoRoll(tracks=[0, 3]).phrases(_two_tracks())
+    with pytest.raises(km.KerasMusicError, match="shape"):
+        MultiTrackPianoRoll().decode(np.zeros((2, 16, 84, 3)))
+    with pytest.raises(km.KerasMusicError, match="MIDI range"):
+        MultiTrackPianoRoll(lowest_pitch=100)
