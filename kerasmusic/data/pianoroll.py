@@ -58,6 +58,10 @@ class MultiTrackPianoRoll:
         """(n_bars, n_steps_per_bar, n_pitches, n_tracks) of one phrase."""
         return (self.n_bars, self.n_steps_per_bar, self.n_pitches, len(self.tracks))
 
+    def has_tracks(self, piece: Piece) -> bool:
+        """True if ``piece`` has every chosen track."""
+        return max(self.tracks) < len(piece.tracks)
+
     def to_roll(self, piece: Piece) -> np.ndarray:
         """The whole piece as a boolean roll (steps, n_pitches, n_tracks).
 

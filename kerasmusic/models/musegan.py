@@ -47,7 +47,13 @@ class TakeIndex(keras.layers.Layer):
         return {**super().get_config(), "index": self.index, "axis": self.axis}
 
 
-def build_temporal_network(z_dim: int, n_bars: int, weight_init=None) -> keras.Model:
+def _batch_norm(synchronized: bool):
+    # synchronized: batch statistics over all replicas of a tf.distribute strategy
+    return keras.layers.BatchNormalization(momentum=0.9, synchronized=synchronized)
+
+
+def build_temporal_network(z_dim: int, n_bars: int, weight_init=None, *,
+                           synchronized_bn: bool = False) -> keras.Model:
     """z (batch, z_dim) -> (batch, n_bars, z_dim): a vector per bar.
 
     ``Conv2DTranspose(512, (2, 1))`` and ``Conv2DTranspose(z_dim, (n_bars - 1, 1))``,
@@ -57,6 +63,7 @@ def build_temporal_network(z_dim: int, n_bars: int, weight_init=None) -> keras.M
         z_dim: size of the noise vector.
         n_bars: bars to make (at least 2).
         weight_init: kernel initializer (default: normal, stddev 0.02).
+        synchronized_bn: batch normalisation over all replicas when distributed.
     """
     if n_bars < 2:
         raise KerasMusicError(f"the temporal network makes 2 or more bars, got n_bars={n_bars}")
@@ -65,11 +72,11 @@ def build_temporal_network(z_dim: int, n_bars: int, weight_init=None) -> keras.M
     x = layers.Reshape((1, 1, z_dim))(z)
     x = layers.Conv2DTranspose(512, (2, 1), padding="valid",
                                kernel_initializer=_init(weight_init))(x)
-    x = layers.BatchNormalization(momentum=0.9)(x)
+    x = _batch_norm(synchronized_bn)(x)
     x = layers.Activation("relu")(x)
     x = layers.Conv2DTranspose(z_dim, (n_bars - 1, 1), padding="valid",
                                kernel_initializer=_init(weight_init))(x)
-    x = layers.BatchNormalization(momentum=0.9)(x)
+    x = _batch_norm(synchronized_bn)(x)
     x = layers.Activation("relu")(x)
     return keras.Model(z, layers.Reshape((n_bars, z_dim))(x), name="temporal_network")
 
@@ -87,7 +94,7 @@ def _check_bar_shape(n_steps_per_bar: int, n_pitches: int) -> tuple[int, int]:
 
 
 def build_bar_generator(z_dim: int, n_steps_per_bar: int, n_pitches: int,
-                        weight_init=None) -> keras.Model:
+                        weight_init=None, *, synchronized_bn: bool = False) -> keras.Model:
     """A (batch, 4 z_dim) vector -> one bar of one track, (batch, 1, steps, pitches, 1).
 
     ``Dense(1024)`` reshaped to (2, 1, 512); transposed convolutions double the time
@@ -106,12 +113,12 @@ def build_bar_generator(z_dim: int, n_steps_per_bar: int, n_pitches: int,
     def up(x, filters, kernel):
         x = layers.Conv2DTranspose(filters, kernel, padding="same", strides=kernel,
                                    kernel_initializer=init)(x)
-        x = layers.BatchNormalization(momentum=0.9)(x)
+        x = _batch_norm(synchronized_bn)(x)
         return layers.Activation("relu")(x)
 
     z = keras.Input((4 * z_dim,), name="bar_generator_input")
     x = layers.Dense(1024)(z)
-    x = layers.BatchNormalization(momentum=0.9)(x)
+    x = _batch_norm(synchronized_bn)(x)
     x = layers.Activation("relu")(x)
     x = layers.Reshape((2, 1, 512))(x)
     for i in range(doublings):
@@ -171,7 +178,7 @@ def build_critic(input_dim, weight_init=None, n_bars: int | None = None) -> kera
 
 def build_generator_network(z_dim: int = 32, n_tracks: int = 4, n_bars: int = 2,
                             n_steps_per_bar: int = 16, n_pitches: int = 84,
-                            weight_init=None) -> keras.Model:
+                            weight_init=None, *, synchronized_bn: bool = False) -> keras.Model:
     """The hybrid MuseGAN generator: (chords, style, melody, groove) -> piano rolls.
 
     Inputs: ``chords`` and ``style`` (batch, z_dim), shared by all tracks; ``melody``
@@ -192,16 +199,19 @@ def build_generator_network(z_dim: int = 32, n_tracks: int = 4, n_bars: int = 2,
     melody = keras.Input((n_tracks, z_dim), name="melody")
     groove = keras.Input((n_tracks, z_dim), name="groove")
 
-    chords_over_bars = build_temporal_network(z_dim, n_bars, weight_init)
+    chords_over_bars = build_temporal_network(z_dim, n_bars, weight_init,
+                                              synchronized_bn=synchronized_bn)
     chords_over_bars.name = "chords_temporal"
     chords_bars = chords_over_bars(chords)
     melody_bars, grooves, bar_generators = [], [], []
     for t in range(n_tracks):
-        temporal = build_temporal_network(z_dim, n_bars, weight_init)
+        temporal = build_temporal_network(z_dim, n_bars, weight_init,
+                                          synchronized_bn=synchronized_bn)
         temporal.name = f"melody_temporal_{t}"
         melody_bars.append(temporal(TakeIndex(t, name=f"melody_track_{t}")(melody)))
         grooves.append(TakeIndex(t, name=f"groove_track_{t}")(groove))
-        generator = build_bar_generator(z_dim, n_steps_per_bar, n_pitches, weight_init)
+        generator = build_bar_generator(z_dim, n_steps_per_bar, n_pitches, weight_init,
+                                        synchronized_bn=synchronized_bn)
         generator.name = f"bar_generator_{t}"
         bar_generators.append(generator)
 

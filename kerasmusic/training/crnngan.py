@@ -46,6 +46,7 @@ from kerasmusic.models.crnngan_recurrent import (
     build_recurrent_generator,
     teacher_forced_generator,
 )
+from kerasmusic.training.distributed import apply_summed_gradients, distributed_step
 
 _BCE = keras.losses.BinaryCrossentropy(reduction=None)
 
@@ -173,15 +174,9 @@ class CRNNGAN:
                                           for w in model.trainable_weights])
 
     def _apply(self, optimizer, tape, loss, model):
-        """Sum gradients over replicas, clip the global gradient, apply it."""
         grads = tape.gradient(loss, model.trainable_variables)
-        ctx = tf.distribute.get_replica_context()
-        grads = ctx.all_reduce(tf.distribute.ReduceOp.SUM, grads)
-        if self.config.clip_norm:
-            grads, _ = tf.clip_by_global_norm(grads, self.config.clip_norm)
-        # The optimizer sums over replicas once more: hand each replica its share.
-        n = self.strategy.num_replicas_in_sync
-        optimizer.apply_gradients(zip([g / n for g in grads], model.trainable_variables))
+        apply_summed_gradients(optimizer, grads, model.trainable_variables, self.strategy,
+                               self.config.clip_norm)
 
     def _replica_gan_step(self, real, noise, global_batch, train_d, train_g):
         n = self.strategy.num_replicas_in_sync
@@ -227,17 +222,7 @@ class CRNNGAN:
     # === Steps (global) ===
 
     def _distributed(self, replica_fn):
-        n = self.strategy.num_replicas_in_sync
-
-        def per_replica(real, noise):
-            # Batches are full and split evenly (drop_remainder): global = local x replicas.
-            return replica_fn(real, noise, tf.shape(real)[0] * n)
-
-        def step(batch):
-            losses = self.strategy.run(per_replica, args=batch)
-            return tf.nest.map_structure(
-                lambda v: self.strategy.reduce(tf.distribute.ReduceOp.SUM, v, axis=None), losses)
-        return tf.function(step, reduce_retracing=True)
+        return distributed_step(self.strategy, replica_fn)
 
     def gan_step(self, batch, train_d: bool = True, train_g: bool = True):
         """One adversarial step on a distributed (or plain) batch of (real, noise).

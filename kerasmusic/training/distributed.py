@@ -1,0 +1,42 @@
+"""Pieces shared by the library's custom training loops under ``tf.distribute``."""
+
+from __future__ import annotations
+
+import tensorflow as tf
+
+
+def apply_summed_gradients(optimizer, grads, variables, strategy: tf.distribute.Strategy,
+                           clip_norm: float | None = None) -> None:
+    """Sum gradients over replicas, optionally clip the global gradient, apply it.
+
+    Called inside ``strategy.run``. Each replica's loss is scaled by the global batch,
+    so the sum is the gradient of the global batch: one step on N replicas equals one
+    step on one device. Clipping after the sum clips the true global gradient.
+    """
+    ctx = tf.distribute.get_replica_context()
+    grads = ctx.all_reduce(tf.distribute.ReduceOp.SUM, list(grads))
+    if clip_norm:
+        grads, _ = tf.clip_by_global_norm(grads, clip_norm)
+    # The optimizer sums over replicas once more: hand each replica its share.
+    n = strategy.num_replicas_in_sync
+    optimizer.apply_gradients(zip([g / n for g in grads], variables))
+
+
+def distributed_step(strategy: tf.distribute.Strategy, replica_fn):
+    """A ``tf.function`` running ``replica_fn(*batch, global_batch)`` on every replica.
+
+    Batches must be full and split evenly, so the global batch is the local batch
+    times the replicas. Returned values are summed over replicas (losses already
+    scaled by the global batch sum to the global mean).
+    """
+    n = strategy.num_replicas_in_sync
+
+    def per_replica(*batch):
+        return replica_fn(*batch, tf.shape(tf.nest.flatten(batch)[0])[0] * n)
+
+    def step(batch):
+        values = strategy.run(per_replica, args=tuple(batch))
+        return tf.nest.map_structure(
+            lambda v: strategy.reduce(tf.distribute.ReduceOp.SUM, v, axis=None), values)
+
+    return tf.function(step, reduce_retracing=True)

@@ -1,0 +1,251 @@
+"""Training MuseGAN as a WGAN-GP, on one device or many.
+
+Per generator step the critic takes ``critic_steps`` (5) steps, each on a new real
+batch: loss = mean(D(fake)) - mean(D(real)) + ``gp_weight`` (10) x gradient penalty,
+where the penalty is (||grad D(x)|| - 1)^2 at x = alpha real + (1 - alpha) fake, alpha
+~ U(0, 1) per sample and the norm over all non-batch axes. The generator's loss is
+-mean(D(fake)). Adam(beta_1 0.5, beta_2 0.9) for both. Noise, alpha and crops come
+from a seed, so a run is reproducible; under a ``tf.distribute`` strategy the
+generator's batch normalisation is synchronised over replicas, so a step on N
+replicas equals a step on one device with the same global batch.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+from collections.abc import Sequence
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from kerasmusic.data.notes import Piece
+from kerasmusic.data.pianoroll import MultiTrackPianoRoll
+from kerasmusic.errors import KerasMusicError
+from kerasmusic.models.musegan import build_critic, build_generator_network
+from kerasmusic.training.distributed import apply_summed_gradients, distributed_step
+
+
+def gradient_penalty(critic: keras.Model, real, fake, alpha):
+    """Per-sample (||d critic / d x|| - 1)^2 at x = alpha real + (1 - alpha) fake.
+
+    ``alpha`` broadcasts against the samples (shape (batch, 1, 1, 1, 1)); the norm
+    runs over every non-batch axis.
+    """
+    mixed = alpha * real + (1.0 - alpha) * fake
+    with tf.GradientTape() as tape:
+        tape.watch(mixed)
+        score = critic(mixed, training=True)
+    grads = tape.gradient(score, mixed)
+    norm = tf.sqrt(tf.reduce_sum(tf.square(grads), axis=tf.range(1, tf.rank(grads))) + 1e-12)
+    return tf.square(norm - 1.0)
+
+
+@dataclasses.dataclass
+class MuseGANConfig:
+    """Settings of :class:`MuseGAN` (defaults: the seed's).
+
+    Attributes:
+        z_dim: size of each noise vector.
+        n_tracks, n_bars, n_steps_per_bar, n_pitches: the piano-roll shape.
+        gp_weight: weight of the gradient penalty (10).
+        critic_steps: critic steps per generator step (5).
+        learning_rate: Adam learning rate of both models.
+        beta_1, beta_2: Adam moments (0.5, 0.9).
+    """
+
+    z_dim: int = 32
+    n_tracks: int = 4
+    n_bars: int = 2
+    n_steps_per_bar: int = 16
+    n_pitches: int = 84
+    gp_weight: float = 10.0
+    critic_steps: int = 5
+    learning_rate: float = 1e-3
+    beta_1: float = 0.5
+    beta_2: float = 0.9
+
+
+class MuseGAN:
+    """MuseGAN's generator and critic, their optimizers and the WGAN-GP loop.
+
+    Args:
+        config: a :class:`MuseGANConfig`.
+        strategy: a ``tf.distribute.Strategy`` (default: the current one).
+        seed: fixes weights, noise and the interpolation weights.
+    """
+
+    def __init__(self, config: MuseGANConfig | None = None,
+                 strategy: tf.distribute.Strategy | None = None, seed: int = 0):
+        self.config = c = config or MuseGANConfig()
+        self.strategy = strategy or tf.distribute.get_strategy()
+        self.seed = int(seed)
+        keras.utils.set_random_seed(seed)
+        with self.strategy.scope():
+            self.generator = build_generator_network(
+                c.z_dim, c.n_tracks, c.n_bars, c.n_steps_per_bar, c.n_pitches,
+                synchronized_bn=self.strategy.num_replicas_in_sync > 1)
+            self.critic = build_critic((c.n_bars, c.n_steps_per_bar, c.n_pitches, c.n_tracks))
+            self.g_optimizer = keras.optimizers.Adam(c.learning_rate, c.beta_1, c.beta_2)
+            self.c_optimizer = keras.optimizers.Adam(c.learning_rate, c.beta_1, c.beta_2)
+            # Keras 3.15 under MirroredStrategy: build the slots before the first step.
+            self.g_optimizer.build(self.generator.trainable_variables)
+            self.c_optimizer.build(self.critic.trainable_variables)
+            self.epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
+            self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
+        self._critic_step = distributed_step(self.strategy, self._replica_critic_step)
+        self._generator_step = distributed_step(self.strategy, self._replica_generator_step)
+
+    # === Noise ===
+
+    def noise(self, batch: int, index) -> tuple:
+        """Seeded normal (chords, style, melody, groove) noise for ``batch`` samples."""
+        c = self.config
+        seed = tf.stack([tf.constant(self.seed, tf.int64), tf.cast(index, tf.int64)])
+        draw = tf.random.stateless_normal(
+            [batch, 2 + 2 * c.n_tracks, c.z_dim], seed=seed)
+        return (draw[:, 0], draw[:, 1], draw[:, 2:2 + c.n_tracks], draw[:, 2 + c.n_tracks:])
+
+    # === Steps (per replica) ===
+
+    def _replica_critic_step(self, real, chords, style, melody, groove, alpha, global_batch):
+        fake = self.generator([chords, style, melody, groove], training=True)
+        with tf.GradientTape() as tape:
+            real_score = self.critic(real, training=True)[:, 0]
+            fake_score = self.critic(fake, training=True)[:, 0]
+            penalty = gradient_penalty(self.critic, real, fake, alpha)
+            per_sample = fake_score - real_score + self.config.gp_weight * penalty
+            loss = tf.nn.compute_average_loss(per_sample, global_batch_size=global_batch)
+        grads = tape.gradient(loss, self.critic.trainable_variables)
+        apply_summed_gradients(self.c_optimizer, grads, self.critic.trainable_variables,
+                               self.strategy)
+        average = lambda v: tf.nn.compute_average_loss(v, global_batch_size=global_batch)  # noqa
+        return loss, average(real_score - fake_score), average(penalty)
+
+    def _replica_generator_step(self, chords, style, melody, groove, global_batch):
+        with tf.GradientTape() as tape:
+            fake = self.generator([chords, style, melody, groove], training=True)
+            score = self.critic(fake, training=True)[:, 0]
+            loss = tf.nn.compute_average_loss(-score, global_batch_size=global_batch)
+        grads = tape.gradient(loss, self.generator.trainable_variables)
+        apply_summed_gradients(self.g_optimizer, grads, self.generator.trainable_variables,
+                               self.strategy)
+        return loss
+
+    # === Steps (global) ===
+
+    def critic_step(self, batch) -> tuple[float, float, float]:
+        """One critic step on a distributed batch (real, chords, style, melody, groove, alpha).
+
+        Returns (critic loss, Wasserstein estimate mean D(real) - mean D(fake), penalty).
+        """
+        return tuple(float(v) for v in self._critic_step(batch))
+
+    def generator_step(self, batch) -> float:
+        """One generator step on a distributed batch (chords, style, melody, groove)."""
+        loss = float(self._generator_step(batch))
+        self.step.assign_add(1)
+        return loss
+
+    def distribute(self, dataset: tf.data.Dataset):
+        """Add seeded noise and alpha to each real batch, and distribute the batches.
+
+        Elements become (critic batch, generator noise): the critic batch is (real,
+        chords, style, melody, groove, alpha).
+        """
+        def with_noise(index, real):
+            batch = tf.shape(real)[0]
+            alpha = tf.random.stateless_uniform(
+                [batch, 1, 1, 1, 1], seed=tf.stack([tf.constant(self.seed + 1, tf.int64),
+                                                    index]))
+            return (real, *self.noise(batch, 2 * index), alpha), self.noise(batch, 2 * index + 1)
+
+        start = tf.cast(self.step, tf.int64) * 1_000_003 * self.config.critic_steps
+        return self.strategy.experimental_distribute_dataset(
+            dataset.enumerate(start=start).map(with_noise))
+
+    # === Loop ===
+
+    def checkpoint_manager(self, directory, max_to_keep: int = 3) -> tf.train.CheckpointManager:
+        """Models, optimizers, epoch and step in ``directory``."""
+        checkpoint = tf.train.Checkpoint(generator=self.generator, critic=self.critic,
+                                         g_optimizer=self.g_optimizer,
+                                         c_optimizer=self.c_optimizer,
+                                         epoch=self.epoch, step=self.step)
+        return tf.train.CheckpointManager(checkpoint, os.fspath(directory), max_to_keep)
+
+    def fit(self, dataset: tf.data.Dataset, epochs: int = 10, *, checkpoint_dir=None,
+            callbacks: Sequence = (), verbose: bool = True) -> dict[str, list[float]]:
+        """Train: per generator step, ``critic_steps`` critic steps on new real batches.
+
+        Args:
+            dataset: batches of real rolls (batch, bars, steps, pitches, tracks).
+            epochs: passes over the dataset.
+            checkpoint_dir: restore the latest checkpoint there, save one per epoch.
+            callbacks: functions ``f(epoch, gan, logs)`` called after each epoch
+                (e.g. to write samples).
+            verbose: one line per epoch.
+
+        Returns:
+            Per-epoch means of ``critic_loss``, ``generator_loss``, ``gradient_penalty``
+            and ``wasserstein`` (mean critic score of real minus generated).
+        """
+        manager = self.checkpoint_manager(checkpoint_dir) if checkpoint_dir else None
+        if manager and manager.latest_checkpoint:
+            manager.checkpoint.restore(manager.latest_checkpoint)
+            if verbose:
+                print(f"resumed from {manager.latest_checkpoint} at epoch {int(self.epoch)}",
+                      flush=True)
+        history = {k: [] for k in ("critic_loss", "generator_loss", "gradient_penalty",
+                                   "wasserstein")}
+        while int(self.epoch) < epochs:
+            started, critic_logs, generator_logs = time.monotonic(), [], []
+            pending = 0
+            for critic_batch, generator_noise in self.distribute(dataset):
+                critic_logs.append(self.critic_step(critic_batch))
+                pending += 1
+                if pending == self.config.critic_steps:
+                    generator_logs.append(self.generator_step(generator_noise))
+                    pending = 0
+            if not critic_logs:
+                raise KerasMusicError("the dataset gave no batch to train on")
+            c_loss, wasserstein, penalty = np.mean(critic_logs, axis=0)
+            logs = {"critic_loss": float(c_loss), "wasserstein": float(wasserstein),
+                    "gradient_penalty": float(penalty),
+                    "generator_loss": float(np.mean(generator_logs)) if generator_logs
+                    else float("nan")}
+            for key, value in logs.items():
+                history[key].append(value)
+            self.epoch.assign_add(1)
+            if manager:
+                manager.save(checkpoint_number=int(self.epoch))
+            for callback in callbacks:
+                callback(int(self.epoch), self, logs)
+            if verbose:
+                print(f"epoch {int(self.epoch)}/{epochs} ({time.monotonic() - started:.1f} s): "
+                      f"critic {logs['critic_loss']:.4f}, generator "
+                      f"{logs['generator_loss']:.4f}, gradient penalty "
+                      f"{logs['gradient_penalty']:.4f}, wasserstein {logs['wasserstein']:.4f}",
+                      flush=True)
+        return history
+
+    def generate(self, n: int, seed: int = 0) -> np.ndarray:
+        """``n`` generated phrases (n, bars, steps, pitches, tracks) in [-1, 1]."""
+        noise = self.noise(n, tf.constant(10_000_019 + seed, tf.int64))
+        return keras.ops.convert_to_numpy(self.generator(list(noise), training=False))
+
+
+def musegan_dataset(pieces: Sequence[Piece], encoding: MultiTrackPianoRoll,
+                    batch_size: int = 64, seed: int = 0) -> tf.data.Dataset:
+    """Every phrase of every piece, shuffled with ``seed``, in full batches, prefetched."""
+    phrases = [encoding.phrases(p) for p in pieces if encoding.has_tracks(p)]
+    phrases = [x for x in phrases if len(x)]
+    if not phrases:
+        raise KerasMusicError("no piece gave a phrase: too short, or missing tracks")
+    data = np.concatenate(phrases)
+    if len(data) < batch_size:
+        raise KerasMusicError(f"{len(data)} phrases are fewer than one batch of {batch_size}")
+    ds = tf.data.Dataset.from_tensor_slices(data).shuffle(len(data), seed=seed)
+    return ds.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)

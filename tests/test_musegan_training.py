@@ -1,0 +1,110 @@
+import os
+import subprocess
+import sys
+import textwrap
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import kerasmusic as km
+from kerasmusic.data.pianoroll import MultiTrackPianoRoll
+from kerasmusic.training.musegan import (
+    MuseGAN,
+    MuseGANConfig,
+    gradient_penalty,
+    musegan_dataset,
+)
+
+TINY = MuseGANConfig(z_dim=4, n_tracks=2, n_bars=2, n_steps_per_bar=4, n_pitches=12,
+                     critic_steps=2)
+
+
+def test_gradient_penalty_equals_a_hand_computation():
+    critic = keras.Sequential([keras.Input((2, 3)), keras.layers.Flatten(),
+                               keras.layers.Dense(1)])
+    w = np.arange(1, 7, dtype="float32").reshape(6, 1) / 10
+    critic.layers[-1].set_weights([w, np.zeros(1, "float32")])
+    rng = np.random.default_rng(0)
+    real, fake = rng.normal(size=(3, 2, 3)), rng.normal(size=(3, 2, 3))
+    alpha = rng.random((3, 1, 1))
+    gp = gradient_penalty(critic, tf.constant(real, tf.float32), tf.constant(fake, tf.float32),
+                          tf.constant(alpha, tf.float32)).numpy()
+    # A linear critic's gradient is its weights wherever it is taken.
+    np.testing.assert_allclose(gp, [(np.linalg.norm(w) - 1) ** 2] * 3, rtol=1e-5)
+
+
+def _batches(n=4, batch=4, seed=0):
+    rng = np.random.default_rng(seed)
+    rolls = np.where(rng.random((n * batch, 2, 4, 12, 2)) > 0.8, 1.0, -1.0).astype("float32")
+    return tf.data.Dataset.from_tensor_slices(rolls).batch(batch, drop_remainder=True)
+
+
+def test_steps_run_and_checkpoint_resume(tmp_path):
+    gan = MuseGAN(TINY, seed=0)
+    history = gan.fit(_batches(), epochs=1, checkpoint_dir=tmp_path, verbose=False)
+    assert int(gan.step) == 2 and all(np.isfinite(v[0]) for v in history.values())
+    resumed = MuseGAN(TINY, seed=5)
+    assert resumed.fit(_batches(), epochs=1, checkpoint_dir=tmp_path,
+                       verbose=False)["critic_loss"] == []
+    assert int(resumed.step) == 2
+    for a, b in zip(gan.generator.weights + gan.critic.weights + gan.c_optimizer.variables,
+                    resumed.generator.weights + resumed.critic.weights
+                    + resumed.c_optimizer.variables):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    samples = resumed.generate(3, seed=1)
+    assert samples.shape == (3, 2, 4, 12, 2) and np.abs(samples).max() <= 1
+
+
+def test_distributed_step_equals_single_device_step():
+    script = textwrap.dedent("""
+        import numpy as np, tensorflow as tf
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        two = [tf.config.LogicalDeviceConfiguration()] * 2
+        tf.config.set_logical_device_configuration(cpu, two)
+        from kerasmusic.training.musegan import MuseGAN, MuseGANConfig
+        cfg = MuseGANConfig(z_dim=4, n_tracks=2, n_bars=2, n_steps_per_bar=4, n_pitches=12)
+        rng = np.random.default_rng(0)
+        real = np.where(rng.random((4, 2, 4, 12, 2)) > 0.8, 1.0, -1.0).astype("float32")
+        out = {}
+        for name, strategy in [("one", tf.distribute.OneDeviceStrategy("/cpu:0")),
+                               ("two", tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]))]:
+            gan = MuseGAN(cfg, strategy=strategy, seed=1)
+            data = tf.data.Dataset.from_tensors(real)
+            critic_batch, noise = next(iter(gan.distribute(data)))
+            losses = gan.critic_step(critic_batch) + (gan.generator_step(noise),)
+            out[name] = (losses, [w.numpy() for w in gan.generator.trainable_weights
+                                  + gan.critic.weights])
+        np.testing.assert_allclose(out["one"][0], out["two"][0], rtol=1e-4, atol=1e-5)
+        # Adam moves every weight by about its learning rate (1e-3) on the first step;
+        # 1e-4 leaves room for summation-order noise on near-zero gradients only.
+        for a, b in zip(out["one"][1], out["two"][1]):
+            np.testing.assert_allclose(a, b, atol=1e-4)
+        print("EQUAL")
+    """)
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         env=env, timeout=400)
+    assert run.returncode == 0 and "EQUAL" in run.stdout, run.stderr[-3000:]
+
+
+def test_short_run_on_chorales_moves_the_wasserstein_estimate(cache_dir):
+    pieces = km.load_corpus("chorales", limit=6, workers=1, progress=False).pieces
+    enc = MultiTrackPianoRoll()
+    ds = musegan_dataset(pieces, enc, batch_size=8, seed=0).take(6)
+    gan = MuseGAN(MuseGANConfig(critic_steps=3, learning_rate=1e-3), seed=0)
+    history = gan.fit(ds, epochs=2, verbose=False)
+    w = history["wasserstein"]
+    assert all(np.isfinite(w)) and abs(w[-1] - w[0]) > 1e-3, history
+    phrase = gan.generate(1)[0]
+    piece = enc.decode(phrase)
+    assert len(piece.tracks) == 4
+
+
+def test_dataset_needs_enough_phrases():
+    from builders import make_piece
+
+    with pytest.raises(km.KerasMusicError, match="fewer than one batch"):
+        musegan_dataset([make_piece([(60, 0, 8)])], MultiTrackPianoRoll(tracks=[0]),
+                        batch_size=4)
