@@ -19,7 +19,7 @@ _os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 # Takes effect only if TensorFlow was not imported first; an explicit setting wins.
 _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
 
-from kerasmusic import metrics  # noqa: E402
+from kerasmusic import metrics, roll_metrics  # noqa: E402
 from kerasmusic.data.corpus import Corpus, load_corpus, read_file, read_file_pieces  # noqa: E402
 from kerasmusic.data.midi import read_midi, write_midi  # noqa: E402
 from kerasmusic.data.note_tokens import (  # noqa: E402
@@ -30,6 +30,7 @@ from kerasmusic.data.note_tokens import (  # noqa: E402
     pitch_number,
 )
 from kerasmusic.data.notes import Note, Piece, Track  # noqa: E402
+from kerasmusic.data.pianoroll import MultiTrackPianoRoll  # noqa: E402
 from kerasmusic.data.pipeline import (  # noqa: E402
     make_note_duration_datasets,
     note_duration_dataset,
@@ -80,7 +81,7 @@ from kerasmusic.models.musegan import (  # noqa: E402
     build_generator_network,
     build_temporal_network,
 )
-from kerasmusic.plotting import plot_losses, plot_piano_roll  # noqa: E402
+from kerasmusic.plotting import plot_losses, plot_piano_roll, plot_roll_grid  # noqa: E402
 from kerasmusic.sampling import Sampler, draw_uniforms, sample  # noqa: E402
 from kerasmusic.saving import encoding_path, load_encoding, load_model, save_model  # noqa: E402
 from kerasmusic.training.crnngan import (  # noqa: E402
@@ -91,6 +92,17 @@ from kerasmusic.training.crnngan import (  # noqa: E402
     freeze_decision,
     train_crnngan,
 )
+from kerasmusic.training.musegan import (  # noqa: E402
+    MuseGAN,
+    MuseGANConfig,
+    MuseGANResult,
+    SampleWriter,
+    TensorBoardScalars,
+    encode_phrases,
+    gradient_penalty,
+    musegan_dataset,
+    train_musegan,
+)
 from kerasmusic.training.note_lstm import TrainResult, train_note_lstm  # noqa: E402
 
 __version__ = "0.1.0"
@@ -100,17 +112,18 @@ __all__ = [
     "build_discriminator", "build_generator", "build_generator_network",
     "build_recurrent_discriminator", "build_recurrent_generator", "build_temporal_network",
     "check_encoding", "Corpus", "CorpusError", "create_network", "CRNNGAN", "CRNNGANConfig",
-    "CRNNGANResult", "draw_uniforms", "EmptyMidiError", "encoding_path",
+    "CRNNGANResult", "draw_uniforms", "EmptyMidiError", "encode_phrases", "encoding_path",
     "feature_matching_loss", "FileReadError", "freeze_decision", "generate", "generate_ids",
-    "generate_ids_reference", "KerasMusicError", "key_shift", "load_corpus", "load_encoding",
-    "load_model", "make_note_duration_datasets", "metrics", "MidiReadError", "ModelFileError",
-    "NoPitchedNotesError", "normalize_key", "Note", "note_duration_dataset",
-    "NoteDurationEncoding", "Piece", "pitch_name", "pitch_number", "plot_losses",
-    "plot_piano_roll", "read_file", "read_file_pieces", "read_midi", "read_score",
-    "read_scores", "REST", "sample", "Sampler", "save_model", "ScaledTokenEncoding",
-    "ScoreReadError", "sliding_windows", "split_pieces", "START", "TakeIndex",
-    "teacher_forced_generator", "TemporalSoftmax", "tone_dataset", "ToneEncoding", "Track",
-    "train_crnngan", "train_note_lstm", "TrainResult", "transpose", "UnknownTokenError",
-    "Vocabulary", "VocabularyError", "VocabularyMismatchError", "WeightedSum", "write_midi",
-    "write_musicxml",
+    "generate_ids_reference", "gradient_penalty", "KerasMusicError", "key_shift", "load_corpus",
+    "load_encoding", "load_model", "make_note_duration_datasets", "metrics", "MidiReadError",
+    "ModelFileError", "MultiTrackPianoRoll", "MuseGAN", "musegan_dataset", "MuseGANConfig",
+    "MuseGANResult", "NoPitchedNotesError", "normalize_key", "Note", "note_duration_dataset",
+    "NoteDurationEncoding", "Piece", "pitch_name", "pitch_number", "plot_losses", "plot_piano_roll",
+    "plot_roll_grid", "read_file", "read_file_pieces", "read_midi", "read_score", "read_scores",
+    "REST", "roll_metrics", "sample", "Sampler", "SampleWriter", "save_model",
+    "ScaledTokenEncoding", "ScoreReadError", "sliding_windows", "split_pieces", "START",
+    "TakeIndex", "teacher_forced_generator", "TemporalSoftmax", "TensorBoardScalars",
+    "tone_dataset", "ToneEncoding", "Track", "train_crnngan", "train_musegan", "train_note_lstm",
+    "TrainResult", "transpose", "UnknownTokenError", "Vocabulary", "VocabularyError",
+    "VocabularyMismatchError", "WeightedSum", "write_midi", "write_musicxml",
 ]

@@ -1,4 +1,4 @@
-"""The ``kerasmusic`` command line: demo, train, generate."""
+"""The ``kerasmusic`` command line: demo, train, generate, evaluate."""
 
 from __future__ import annotations
 
@@ -83,6 +83,38 @@ def _parser() -> argparse.ArgumentParser:
     crnngan.add_argument("--samples", type=int, default=4, help="MIDI samples to write")
     crnngan.add_argument("--seed", type=int, default=0)
 
+    musegan = train_sub.add_parser("musegan", help="MuseGAN (multi-track piano rolls, WGAN-GP)")
+    source = musegan.add_mutually_exclusive_group(required=True)
+    source.add_argument("--corpus", help="a bundled corpus name, e.g. 'chorales'")
+    source.add_argument("--midi-dir", help="a folder of multi-track MIDI (or score) files")
+    musegan.add_argument("--out", required=True, help="output folder")
+    musegan.add_argument("--tracks", default="0,1,2,3",
+                         help="comma-separated track selectors: numbers, 'drums', "
+                              "'program:A-B', 'name:TEXT' (default: the first 4 tracks)")
+    musegan.add_argument("--programs", default=None,
+                         help="comma-separated General MIDI programs of the output tracks")
+    musegan.add_argument("--missing", choices=["skip", "silent"], default="skip",
+                         help="a piece without a selected track: skip it, or use silence")
+    musegan.add_argument("--limit", type=int, default=None)
+    musegan.add_argument("--n-bars", type=int, default=2)
+    musegan.add_argument("--steps-per-bar", type=int, default=16)
+    musegan.add_argument("--n-pitches", type=int, default=84)
+    musegan.add_argument("--lowest-pitch", type=int, default=24)
+    musegan.add_argument("--z-dim", type=int, default=32)
+    musegan.add_argument("--epochs", type=int, default=10)
+    musegan.add_argument("--batch-size", type=int, default=64)
+    musegan.add_argument("--steps-per-epoch", type=int, default=None,
+                         help="cap on critic steps per epoch")
+    musegan.add_argument("--critic-steps", type=int, default=5,
+                         help="critic steps per generator step")
+    musegan.add_argument("--learning-rate", type=float, default=1e-3)
+    musegan.add_argument("--mixed-precision", action="store_true",
+                         help="float16 compute with loss scaling (for GPUs)")
+    musegan.add_argument("--samples", type=int, default=4, help="final MIDI samples to write")
+    musegan.add_argument("--sample-every", type=int, default=1,
+                         help="write sample MIDI + PNG every N epochs")
+    musegan.add_argument("--seed", type=int, default=0)
+
     gen = sub.add_parser("generate", help="generate MIDI with a trained model")
     gen.add_argument("--model", required=True, help="a .keras or .h5 file saved by kerasmusic")
     gen.add_argument("--out", default="generated.mid",
@@ -96,6 +128,11 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("sources", nargs="+",
                           help="folders of MIDI / score files, or corpus names; one row each")
     evaluate.add_argument("--limit", type=int, default=None, help="at most N files per source")
+    evaluate.add_argument("--tracks", default=None,
+                          help="track selectors for the MuseGAN metrics of multi-track "
+                               "sources (default: the first tracks all pieces have, up to 4)")
+    evaluate.add_argument("--n-bars", type=int, default=2,
+                          help="bars per phrase for the MuseGAN metrics")
     return parser
 
 
@@ -108,6 +145,20 @@ def _tracks(value: str):
         raise KerasMusicError(
             f"--tracks must be 'all' or numbers like '0' or '0,1', got {value!r}"
         ) from None
+
+
+def _selectors(value: str) -> list:
+    """'0,drums,program:32-39' -> [0, 'drums', 'program:32-39'] (checked by the encoding)."""
+    return [int(v) if v.strip().isdigit() else v.strip() for v in value.split(",") if v.strip()]
+
+
+def _programs(value: str | None) -> list[int] | None:
+    if value is None:
+        return None
+    try:
+        return [int(v) for v in value.split(",")]
+    except ValueError:
+        raise KerasMusicError(f"--programs must be numbers like '0,32', got {value!r}") from None
 
 
 def _write_outputs(pieces, out: Path, png: bool, musicxml: bool) -> list[Path]:
@@ -236,17 +287,88 @@ def run_train_crnngan(args) -> int:
     return 0
 
 
+def run_train_musegan(args) -> int:
+    """``kerasmusic train musegan``: train, checkpoint, save the generator, write samples."""
+    import kerasmusic as km
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    encoding = km.MultiTrackPianoRoll(
+        tracks=_selectors(args.tracks), n_bars=args.n_bars, n_steps_per_bar=args.steps_per_bar,
+        n_pitches=args.n_pitches, lowest_pitch=args.lowest_pitch,
+        programs=_programs(args.programs), missing=args.missing)
+    corpus = km.load_corpus(args.corpus or args.midi_dir, limit=args.limit)
+    print(f"{len(corpus.pieces)} pieces loaded, {len(corpus.errors)} unreadable", flush=True)
+    config = km.MuseGANConfig(z_dim=args.z_dim, critic_steps=args.critic_steps,
+                              learning_rate=args.learning_rate,
+                              mixed_precision=args.mixed_precision)
+    result = km.train_musegan(
+        corpus.pieces, encoding, epochs=args.epochs, batch_size=args.batch_size,
+        steps_per_epoch=args.steps_per_epoch, config=config,
+        checkpoint_dir=out / "checkpoints", sample_dir=out / "samples",
+        sample_every=args.sample_every, log_dir=out / "logs", seed=args.seed)
+    km.save_model(result.gan.generator, out / "generator.keras", encoding)
+    km.plot_losses(result.history, out / "losses.png", title="MuseGAN (WGAN-GP)",
+                   keys=["critic_loss", "generator_loss", "wasserstein"])
+    phrases = result.gan.generate(args.samples, seed=args.seed)
+    written = [out / "generator.keras", km.encoding_path(out / "generator.keras"),
+               out / "losses.png", out / "logs", out / "samples.png"]
+    for i, phrase in enumerate(phrases):
+        km.write_midi(encoding.decode(phrase, name=f"sample {i}"), out / f"sample_{i}.mid")
+        written.append(out / f"sample_{i}.mid")
+    km.plot_roll_grid(phrases, out / "samples.png", track_names=encoding.track_names,
+                      lowest_pitch=encoding.lowest_pitch, title="MuseGAN samples")
+    print("wrote:\n" + "\n".join(f"  {p}" for p in written))
+    return 0
+
+
+def _roll_rows(corpora: dict, selectors, n_bars: int) -> tuple[dict, str | None]:
+    """MuseGAN metric rows for the sources, or a reason why there are none."""
+    import kerasmusic as km
+    from kerasmusic import roll_metrics
+
+    pieces = [p for c in corpora.values() for p in c.pieces]
+    if selectors is None:
+        common = min((len(p.tracks) for p in pieces), default=0)
+        if common < 2:
+            return {}, "single-track pieces: no MuseGAN metrics (pass --tracks to choose)"
+        selectors = list(range(min(common, 4)))
+    encoding = km.MultiTrackPianoRoll(tracks=selectors, n_bars=n_bars, hop_bars=n_bars)
+    # A drum track: chosen as 'drums', or a numbered track that is drums in the files.
+    sample = next((p for p in pieces if encoding.has_tracks(p)), None)
+    chosen = encoding.select(sample) if sample else [[]] * len(selectors)
+    drum = next((k for k, tracks in enumerate(chosen)
+                 if encoding.drums[k] or (tracks and all(t.is_drum for t in tracks))), None)
+    rows = {}
+    for name, corpus in corpora.items():
+        try:
+            phrases = km.encode_phrases(corpus.pieces, encoding)
+        except KerasMusicError as exc:
+            print(f"{name}: {exc}", file=sys.stderr)
+            continue
+        rows[f"{name} [{len(phrases)} phrases]"] = roll_metrics.roll_summary(
+            phrases, encoding.lowest_pitch, drum)
+    return rows, None
+
+
 def run_evaluate(args) -> int:
-    """``kerasmusic evaluate``: the C-RNN-GAN statistics table for each source."""
+    """``kerasmusic evaluate``: the statistics table, and MuseGAN metrics for multi-track."""
     import kerasmusic as km
     from kerasmusic import metrics
 
-    rows = {}
+    corpora = {}
     for source in args.sources:
         corpus = km.load_corpus(source, limit=args.limit)
-        rows[f"{Path(source).name or source} ({len(corpus)})"] = metrics.music_statistics(
-            corpus.pieces)
-    print(metrics.format_table(rows))
+        corpora[f"{Path(source).name or source} ({len(corpus)})"] = corpus
+    print(metrics.format_table({name: metrics.music_statistics(c.pieces)
+                                for name, c in corpora.items()}))
+    selectors = _selectors(args.tracks) if args.tracks else None
+    rows, reason = _roll_rows(corpora, selectors, args.n_bars)
+    if rows:
+        print("\nMuseGAN metrics (means over tracks; TD over track pairs):")
+        print(metrics.format_table(rows))
+    elif reason:
+        print(f"\n{reason}")
     return 0
 
 
@@ -264,7 +386,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "demo":
             return run_demo(args)
         if args.command == "train":
-            return run_train_lstm(args) if args.model == "lstm" else run_train_crnngan(args)
+            runners = {"lstm": run_train_lstm, "crnngan": run_train_crnngan,
+                       "musegan": run_train_musegan}
+            return runners[args.model](args)
         if args.command == "evaluate":
             return run_evaluate(args)
         return run_generate(args)

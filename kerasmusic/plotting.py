@@ -63,3 +63,53 @@ def plot_losses(history: Mapping[str, Sequence[float]], path: str | os.PathLike,
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
+
+
+def plot_roll_grid(rolls, path: str | os.PathLike, *, track_names: Sequence[str] | None = None,
+                   lowest_pitch: int = 24, title: str | None = None) -> None:
+    """Draw multi-track piano rolls as a grid: a row per track, a column per bar.
+
+    Args:
+        rolls: one phrase (bars, steps, pitches, tracks) or several (n, bars, steps,
+            pitches, tracks); several are drawn side by side, bar after bar. A cell
+            sounds where its value is > 0.
+        path: the PNG to write.
+        track_names: a label per track (default "track 0", ...).
+        lowest_pitch: MIDI number of pitch index 0, for the pitch axis.
+        title: the figure title.
+    """
+    import numpy as np
+
+    on = np.asarray(rolls) > 0
+    if on.ndim == 4:
+        on = on[None]
+    if on.ndim != 5:
+        raise ValueError(f"rolls must be (bars, steps, pitches, tracks) or (n, bars, steps, "
+                         f"pitches, tracks), got shape {np.shape(rolls)}")
+    n, bars, steps, pitches, tracks = on.shape
+    used = np.flatnonzero(on.any(axis=(0, 1, 2, 4)))
+    lo, hi = (max(0, used[0] - 2), min(pitches, used[-1] + 3)) if len(used) else (0, pitches)
+    names = list(track_names or [f"track {k}" for k in range(tracks)])
+    plt = _pyplot()
+    columns = n * bars
+    fig, axes = plt.subplots(tracks, columns, figsize=(1.6 * columns + 1, 1.4 * tracks + 0.6),
+                             dpi=100, squeeze=False, sharey=True)
+    for k in range(tracks):
+        for c in range(columns):
+            ax = axes[k, c]
+            cell = on[c // bars, c % bars, :, lo:hi, k].T  # (pitches, steps)
+            ax.imshow(cell, aspect="auto", origin="lower", cmap="Greys", vmin=0, vmax=1,
+                      interpolation="nearest",
+                      extent=(0, steps, lo + lowest_pitch - 0.5, hi + lowest_pitch - 0.5))
+            ax.set_xticks([])
+            if c == 0:
+                ax.set_ylabel(names[k], fontsize="small")
+            else:
+                ax.tick_params(labelleft=False)
+            if k == 0:
+                label = f"bar {c % bars + 1}" if n == 1 else f"#{c // bars} bar {c % bars + 1}"
+                ax.set_title(label, fontsize="small")
+    fig.suptitle(title or "piano rolls")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)

@@ -140,3 +140,23 @@ def roll_statistics(rolls, lowest_pitch: int = 24, drum_track: int | None = None
     if drum_track is not None:
         stats["DP"] = drum_pattern(on, drum_track)
     return stats
+
+
+def roll_summary(rolls, lowest_pitch: int = 24, drum_track: int | None = None) -> dict:
+    """One number per metric: EB, UPC, QN, polyphony averaged over tracks, TD over pairs.
+
+    NaNs (a track with nothing to measure) are left out of the means; DP is added when
+    ``drum_track`` is given. For a table of several sets of rolls, pass the dicts to
+    :func:`kerasmusic.metrics.format_table`.
+    """
+    stats = roll_statistics(rolls, lowest_pitch, drum_track)
+
+    def mean(values) -> float:
+        values = [v for v in values if not np.isnan(v)]
+        return float(np.mean(values)) if values else float("nan")
+
+    summary = {key: mean(stats[key]) for key in ("EB", "UPC", "QN", "polyphony")}
+    summary["TD"] = mean(stats["TD"].values())
+    if drum_track is not None:
+        summary["DP"] = stats["DP"]
+    return summary

@@ -27,20 +27,27 @@ import h5py
 import keras
 
 from kerasmusic.data.note_tokens import NoteDurationEncoding
+from kerasmusic.data.pianoroll import MultiTrackPianoRoll
 from kerasmusic.data.scaled_tokens import ScaledTokenEncoding
 from kerasmusic.data.tones import ToneEncoding
 from kerasmusic.errors import ModelFileError, VocabularyMismatchError
 from kerasmusic.models.attention_lstm import check_encoding
 
-Encoding = NoteDurationEncoding | ToneEncoding | ScaledTokenEncoding
+Encoding = NoteDurationEncoding | ToneEncoding | ScaledTokenEncoding | MultiTrackPianoRoll
 _ENCODINGS = {"note_duration": NoteDurationEncoding, "tones": ToneEncoding,
-              "scaled_tokens": ScaledTokenEncoding}
+              "scaled_tokens": ScaledTokenEncoding, "pianoroll": MultiTrackPianoRoll}
 
 
 def _check(model: keras.Model, encoding: Encoding) -> None:
     """Check an encoding against its model where the model's shape says enough."""
     if isinstance(encoding, NoteDurationEncoding):
         check_encoding(model, encoding)
+    elif isinstance(encoding, MultiTrackPianoRoll):
+        shape = tuple(model.outputs[0].shape[1:])
+        if shape != encoding.shape:
+            raise VocabularyMismatchError(
+                f"the model makes phrases of shape {shape}, the piano-roll encoding "
+                f"{encoding.shape}: not the encoding it was trained with")
     elif model.outputs and model.outputs[0].shape[-1] != encoding.n_features:
         raise VocabularyMismatchError(
             f"the model outputs {model.outputs[0].shape[-1]} values per step, the tone "

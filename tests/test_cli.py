@@ -1,7 +1,9 @@
 """The command line on a user's own MIDI folder: train, then generate."""
 
+from fractions import Fraction
+
 import pytest
-from builders import make_piece
+from builders import make_piece, make_track
 
 import kerasmusic as km
 from kerasmusic.cli import main
@@ -77,3 +79,52 @@ def test_train_crnngan_writes_generator_and_samples(tmp_path, midi_dir, cache_di
     assert isinstance(km.load_encoding(out / "generator.keras"), km.ToneEncoding)
     assert generator.output.shape[-1] == 4
     assert "epoch 2/2" in capsys.readouterr().out
+
+
+@pytest.fixture
+def band_dir(tmp_path):
+    """Multi-track MIDI files: a melody (flute), a bass and drums."""
+    folder = tmp_path / "band"
+    folder.mkdir()
+    for i in range(4):
+        melody = make_track([(60 + (i + j) % 12, j, 1) for j in range(16)], name="Flute",
+                            program=73)
+        bass = make_track([(48 + (i * j) % 7, j, 2) for j in range(0, 16, 2)], name="Bass",
+                          program=33)
+        drums = make_track([(36 + 2 * (j % 2), j / 2, Fraction(1, 4)) for j in range(32)],
+                           name="Kit", is_drum=True)
+        km.write_midi(make_piece(melody, drums, bass), folder / f"band{i}.mid")
+    return folder
+
+
+def test_train_musegan_then_evaluate_multitrack(tmp_path, band_dir, cache_dir, capsys):
+    out = tmp_path / "musegan"
+    assert main(["train", "musegan", "--midi-dir", str(band_dir), "--out", str(out),
+                 "--tracks", "name:flute,program:32-39,drums", "--n-pitches", "36",
+                 "--lowest-pitch", "36", "--steps-per-bar", "8", "--z-dim", "4",
+                 "--batch-size", "8", "--epochs", "2", "--critic-steps", "2",
+                 "--samples", "2", "--sample-every", "2"]) == 0
+    for name in ("generator.keras", "generator.encoding.json", "losses.png", "samples.png",
+                 "sample_0.mid", "sample_1.mid", "samples/epoch_002.png",
+                 "samples/epoch_002_0.mid"):
+        assert (out / name).exists(), name
+    assert list((out / "checkpoints").glob("ckpt-2*")) and list((out / "logs").iterdir())
+    encoding = km.load_encoding(out / "generator.keras")
+    assert encoding.shape == (2, 8, 36, 3) and encoding.drums == [False, False, True]
+    assert km.load_model(out / "generator.keras").output.shape[1:] == (2, 8, 36, 3)
+    printed = capsys.readouterr().out
+    assert "epoch 2/2" in printed and "wasserstein" in printed
+
+    assert main(["evaluate", str(band_dir), "--tracks", "0,2,1"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    start = lines.index("MuseGAN metrics (means over tracks; TD over track pairs):")
+    assert lines[start + 1].split() == ["EB", "UPC", "QN", "polyphony", "TD", "DP"]
+    row = lines[start + 2].split()
+    assert row[:3] == ["band", "(4)", "[8"]  # 4 files x 4 bars of 4/4, 2-bar phrases
+    eb, dp = float(row[4]), float(row[-1])
+    assert eb == 0.0 and dp == 1.0  # no empty bar; every drum onset on the 8th grid
+
+
+def test_evaluate_skips_muse_metrics_for_single_tracks(midi_dir, cache_dir, capsys):
+    assert main(["evaluate", str(midi_dir)]) == 0
+    assert "single-track pieces: no MuseGAN metrics" in capsys.readouterr().out

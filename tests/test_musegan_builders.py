@@ -71,3 +71,23 @@ def test_generator_and_critic_round_trip_with_safe_mode(tmp_path):
         back = km.load_model(tmp_path / name, compile=False)
         np.testing.assert_array_equal(back.predict(inputs, verbose=0),
                                       gen.predict(inputs, verbose=0))
+
+
+def test_generator_exports_a_savedmodel_for_serving(tmp_path):
+    import tensorflow as tf
+
+    from kerasmusic.data.pianoroll import MultiTrackPianoRoll
+
+    gen = build_generator_network(z_dim=4, n_tracks=2, n_bars=2, n_steps_per_bar=4,
+                                  n_pitches=12)
+    enc = MultiTrackPianoRoll(tracks=[0, 1], n_bars=2, n_steps_per_bar=4, n_pitches=12)
+    km.save_model(gen, tmp_path / "served", enc)
+    rng = np.random.default_rng(3)
+    inputs = [rng.normal(size=s).astype("float32") for s in [(2, 4), (2, 4), (2, 2, 4),
+                                                             (2, 2, 4)]]
+    served = tf.saved_model.load(str(tmp_path / "served"))
+    np.testing.assert_allclose(served.serve(inputs).numpy(), gen.predict(inputs, verbose=0),
+                               atol=1e-5)
+    assert km.load_encoding(tmp_path / "served").shape == enc.shape
+    with pytest.raises(km.KerasMusicError, match="shape"):
+        km.save_model(gen, tmp_path / "g.keras", MultiTrackPianoRoll(tracks=[0, 1]))

@@ -4,6 +4,7 @@ import sys
 import textwrap
 
 import keras
+import miditoolkit
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -44,11 +45,11 @@ def _batches(n=4, batch=4, seed=0):
 def test_steps_run_and_checkpoint_resume(tmp_path):
     gan = MuseGAN(TINY, seed=0)
     history = gan.fit(_batches(), epochs=1, checkpoint_dir=tmp_path, verbose=False)
-    assert int(gan.step) == 2 and all(np.isfinite(v[0]) for v in history.values())
+    assert int(gan.step.numpy()) == 2 and all(np.isfinite(v[0]) for v in history.values())
     resumed = MuseGAN(TINY, seed=5)
     assert resumed.fit(_batches(), epochs=1, checkpoint_dir=tmp_path,
                        verbose=False)["critic_loss"] == []
-    assert int(resumed.step) == 2
+    assert int(resumed.step.numpy()) == 2
     for a, b in zip(gan.generator.weights + gan.critic.weights + gan.c_optimizer.variables,
                     resumed.generator.weights + resumed.critic.weights
                     + resumed.c_optimizer.variables):
@@ -57,7 +58,7 @@ def test_steps_run_and_checkpoint_resume(tmp_path):
     assert samples.shape == (3, 2, 4, 12, 2) and np.abs(samples).max() <= 1
 
 
-def test_distributed_step_equals_single_device_step():
+def test_distributed_step_equals_single_device_step_and_fit_runs_mixed():
     script = textwrap.dedent("""
         import numpy as np, tensorflow as tf
         cpu = tf.config.list_physical_devices("CPU")[0]
@@ -68,8 +69,10 @@ def test_distributed_step_equals_single_device_step():
         rng = np.random.default_rng(0)
         real = np.where(rng.random((4, 2, 4, 12, 2)) > 0.8, 1.0, -1.0).astype("float32")
         out = {}
+        # One MirroredStrategy per process: two would share collective instance keys.
+        mirrored = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
         for name, strategy in [("one", tf.distribute.OneDeviceStrategy("/cpu:0")),
-                               ("two", tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]))]:
+                               ("two", mirrored)]:
             gan = MuseGAN(cfg, strategy=strategy, seed=1)
             data = tf.data.Dataset.from_tensors(real)
             critic_batch, noise = next(iter(gan.distribute(data)))
@@ -82,11 +85,21 @@ def test_distributed_step_equals_single_device_step():
         for a, b in zip(out["one"][1], out["two"][1]):
             np.testing.assert_allclose(a, b, atol=1e-4)
         print("EQUAL")
+        # fit under the strategy, with mixed precision (float16 compute, loss scaling).
+        import dataclasses, tempfile
+        mixed = dataclasses.replace(cfg, critic_steps=2, mixed_precision=True)
+        gan = MuseGAN(mixed, strategy=mirrored)
+        data = tf.data.Dataset.from_tensor_slices(np.concatenate([real] * 4)).batch(4)
+        history = gan.fit(data, epochs=2, checkpoint_dir=tempfile.mkdtemp(), verbose=False)
+        assert all(np.isfinite(v).all() for v in history.values()), history
+        assert gan.generator.compute_dtype == "float16" and int(gan.step.numpy()) == 4
+        assert gan.generate(2).dtype == np.float32
+        print("MIXED")
     """)
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
     run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                          env=env, timeout=400)
-    assert run.returncode == 0 and "EQUAL" in run.stdout, run.stderr[-3000:]
+    assert run.returncode == 0 and "MIXED" in run.stdout, run.stderr[-3000:]
 
 
 def test_short_run_on_chorales_moves_the_wasserstein_estimate(cache_dir):
@@ -108,3 +121,28 @@ def test_dataset_needs_enough_phrases():
     with pytest.raises(km.KerasMusicError, match="fewer than one batch"):
         musegan_dataset([make_piece([(60, 0, 8)])], MultiTrackPianoRoll(tracks=[0]),
                         batch_size=4)
+
+
+def test_train_musegan_writes_samples_and_tensorboard_scalars(tmp_path):
+    from builders import make_piece
+
+    pieces = [make_piece([(60 + (i + j) % 12, j, 1) for j in range(12)],
+                         [(48 + (i * j) % 12, j, 2) for j in range(0, 12, 2)], name=f"p{i}")
+              for i in range(4)]
+    enc = MultiTrackPianoRoll(tracks=[0, 1], n_bars=2, n_steps_per_bar=4, n_pitches=24,
+                              lowest_pitch=48, programs=[73, 32])
+    result = km.train_musegan(pieces, enc, epochs=2, batch_size=8,
+                              config=MuseGANConfig(z_dim=4, critic_steps=2),
+                              sample_dir=tmp_path / "samples", sample_every=2,
+                              log_dir=tmp_path / "logs", verbose=False)
+    assert result.phrases.shape == (4 * 11, 2, 4, 24, 2)  # every bar starts a phrase
+    assert len(result.history["wasserstein"]) == 2
+    written = sorted(p.name for p in (tmp_path / "samples").iterdir())
+    assert written == ["epoch_002.png", "epoch_002_0.mid", "epoch_002_1.mid"]
+    midi = miditoolkit.MidiFile(tmp_path / "samples" / "epoch_002_0.mid")
+    assert [i.program for i in midi.instruments] == [73, 32]
+    events = list((tmp_path / "logs").glob("events.out.tfevents.*"))
+    assert events
+    tags = {v.tag for e in tf.compat.v1.train.summary_iterator(str(events[0]))
+            for v in e.summary.value}
+    assert {"critic_loss", "generator_loss", "gradient_penalty", "wasserstein"} <= tags

@@ -63,3 +63,49 @@ def test_missing_track_and_bad_shapes():
         MultiTrackPianoRoll().decode(np.zeros((2, 16, 84, 3)))
     with pytest.raises(km.KerasMusicError, match="MIDI range"):
         MultiTrackPianoRoll(lowest_pitch=100)
+
+
+def _band(tmp_path):
+    """A MIDI file with two guitars, a bass, a piano named 'Keys' and drums."""
+    piece = make_piece(
+        make_track([(64, 0, 2)], name="Lead", program=27),
+        make_track([(36, 0, 1), (38, 1, 1), (36, 2, 1), (38, 3, 1)], name="Kit", is_drum=True),
+        make_track([(40, 0, 4)], name="Bass", program=33),
+        make_track([(67, 2, 2)], name="Rhythm", program=29),
+        make_track([(60, 0, 4), (64, 0, 4)], name="Keys", program=0),
+    )
+    path = tmp_path / "band.mid"
+    km.write_midi(piece, path)
+    return km.read_midi(path)
+
+
+def test_tracks_chosen_by_program_name_and_drum_flag(tmp_path):
+    band = _band(tmp_path)
+    enc = MultiTrackPianoRoll(tracks=["drums", "program:32-39", "program:24-31", "name:keys"],
+                              n_bars=1)
+    roll = enc.to_roll(band)
+    sounding = [sorted({int(p) + 24 for p in np.flatnonzero(roll[:, :, k].any(axis=0))})
+                for k in range(4)]
+    # Both guitars merge into the guitar track; drums keep their note numbers.
+    assert sounding == [[36, 38], [40], [64, 67], [60, 64]]
+    assert enc.programs == [0, 32, 24, 0] and enc.drums == [True, False, False, False]
+    decoded = enc.decode(enc.phrases(band)[0])
+    assert decoded.tracks[0].is_drum and decoded.tracks[1].program == 32
+    assert [t.name for t in decoded.tracks] == ["drums", "program:32-39", "program:24-31",
+                                                "name:keys"]
+    again = MultiTrackPianoRoll.from_config(enc.get_config())
+    assert again.get_config() == enc.get_config()
+
+
+def test_missing_tracks_skip_or_stay_silent(tmp_path):
+    band = _band(tmp_path)
+    strict = MultiTrackPianoRoll(tracks=["program:40-47", "drums"], n_bars=1)
+    assert not strict.has_tracks(band)
+    with pytest.raises(km.KerasMusicError, match="no track matches 'program:40-47'.*Bass"):
+        strict.to_roll(band)
+    lenient = MultiTrackPianoRoll(tracks=["program:40-47", "drums"], n_bars=1, missing="silent")
+    phrase = lenient.phrases(band)[0]
+    assert (phrase[..., 0] == -1).all() and (phrase[..., 1] == 1).any()
+    for bad in ("program:200", "program:x", "violin", "name:"):
+        with pytest.raises(km.KerasMusicError, match="bad track selector"):
+            MultiTrackPianoRoll(tracks=[bad])

@@ -61,3 +61,16 @@ def test_statistics_of_silence_and_shapes():
     assert list(stats["TD"]) == ["0-1"]
     with pytest.raises(ValueError, match="rolls must be"):
         rm.empty_bars(np.zeros((3, 3)))
+
+
+def test_roll_summary_averages_tracks_and_pairs():
+    rolls = -np.ones((1, 2, 4, 24, 3))
+    rolls[0, 0, :, 0, 0] = 1                 # track 0: C held through bar 1
+    rolls[0, :, :2, 7, 1] = 1                # track 1: G, two steps in each bar
+    summary = rm.roll_summary(rolls, lowest_pitch=48, drum_track=None)
+    # EB per track: 1/2, 0, 1 (silent) -> 1/2; UPC: 1, 1, NaN -> 1; QN (>= 3 steps): 1, 0.
+    assert summary["EB"] == 0.5 and summary["UPC"] == 1.0 and summary["QN"] == 0.5
+    assert summary["polyphony"] == 0.0 and "DP" not in summary
+    # TD: only the 0-1 pair sounds together (beat 1, steps 0-3 with steps_per_beat 4).
+    assert summary["TD"] == rm.tonal_distance(rolls, 0, 1, lowest_pitch=48)
+    assert not np.isnan(summary["TD"])

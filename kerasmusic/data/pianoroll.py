@@ -7,6 +7,14 @@ a 4/4 bar); pitches ``lowest_pitch .. lowest_pitch + n_pitches - 1`` are kept.
 Every bar position starts a phrase (``hop_bars=1``), so a piece gives many samples,
 not only its first phrase. Decoding merges consecutive sounding steps of a pitch
 into one held note (a roll cannot tell a held note from repeated ones).
+
+Tracks are chosen with selectors, one per output track:
+
+- ``2`` (or ``"2"``): the piece's track number 2 (the chorales: 0..3 = S, A, T, B);
+- ``"drums"``: every drum track, merged;
+- ``"program:33"`` or ``"program:32-39"``: every pitched track with a General MIDI
+  program in the range, merged (32-39 = all basses);
+- ``"name:piano"``: every track whose name contains the text (any case), merged.
 """
 
 from __future__ import annotations
@@ -21,61 +29,119 @@ import numpy as np
 from kerasmusic.data.notes import Note, Piece, Track
 from kerasmusic.errors import KerasMusicError
 
+TrackSelector = int | str
+
+
+def _parse_selector(selector: TrackSelector) -> tuple[str, object]:
+    """("index", n) | ("drums", None) | ("program", (lo, hi)) | ("name", text)."""
+    if isinstance(selector, (int, np.integer)) or str(selector).isdigit():
+        return "index", int(selector)
+    text = str(selector).strip()
+    kind, _, arg = text.partition(":")
+    kind = kind.lower()
+    if kind == "drums" and not arg:
+        return "drums", None
+    if kind == "name" and arg:
+        return "name", arg.lower()
+    if kind == "program" and arg:
+        lo, _, hi = arg.partition("-")
+        try:
+            lo, hi = int(lo), int(hi or lo)
+        except ValueError:
+            lo = hi = -1
+        if 0 <= lo <= hi <= 127:
+            return "program", (lo, hi)
+    raise KerasMusicError(
+        f"bad track selector {selector!r}: use a track number, 'drums', 'program:N', "
+        "'program:A-B' (General MIDI 0..127) or 'name:TEXT'")
+
 
 class MultiTrackPianoRoll:
     """Pieces <-> piano-roll phrases for MuseGAN.
 
     Args:
-        tracks: track indices of a piece to use, in output order (the chorales:
-            ``[0, 1, 2, 3]`` = soprano, alto, tenor, bass).
+        tracks: one selector per output track, in order (see the module docstring;
+            the chorales: ``[0, 1, 2, 3]`` = soprano, alto, tenor, bass).
         n_bars: bars per phrase.
         n_steps_per_bar: steps per bar.
         n_pitches: pitch range size.
         lowest_pitch: MIDI number of pitch index 0 (24 = C1; with 84 pitches up to B7).
         step: quarter notes per step.
         hop_bars: bars between the starts of two phrases of a piece.
-        programs: General MIDI program of each output track when decoding.
+        programs: General MIDI program of each output track when decoding (default:
+            the low end of a ``program:`` selector, else 0 = piano).
+        missing: ``"skip"``: a piece lacking a selected track gives no phrase (and
+            :meth:`to_roll` raises); ``"silent"``: the missing track is silence.
     """
 
-    def __init__(self, tracks: Sequence[int] = (0, 1, 2, 3), n_bars: int = 2,
+    def __init__(self, tracks: Sequence[TrackSelector] = (0, 1, 2, 3), n_bars: int = 2,
                  n_steps_per_bar: int = 16, n_pitches: int = 84, lowest_pitch: int = 24,
                  step: Fraction | str = Fraction(1, 4), hop_bars: int = 1,
-                 programs: Sequence[int] | None = None):
+                 programs: Sequence[int] | None = None, missing: str = "skip"):
         if min(n_bars, n_steps_per_bar, n_pitches, hop_bars, len(tracks)) < 1:
             raise KerasMusicError("n_bars, n_steps_per_bar, n_pitches, hop_bars and the "
                                   "number of tracks must all be positive")
         if not (0 <= lowest_pitch and lowest_pitch + n_pitches <= 128):
             raise KerasMusicError(f"pitches {lowest_pitch}..{lowest_pitch + n_pitches - 1} "
                                   "leave the MIDI range 0..127")
-        self.tracks = [int(t) for t in tracks]
+        if missing not in ("skip", "silent"):
+            raise KerasMusicError(f"missing must be 'skip' or 'silent', got {missing!r}")
+        self._selectors = [_parse_selector(t) for t in tracks]
+        self.tracks = [arg if kind == "index" else str(t).strip()
+                       for t, (kind, arg) in zip(tracks, self._selectors)]
         self.n_bars, self.n_steps_per_bar = int(n_bars), int(n_steps_per_bar)
         self.n_pitches, self.lowest_pitch = int(n_pitches), int(lowest_pitch)
         self.step, self.hop_bars = Fraction(step), int(hop_bars)
-        self.programs = list(programs) if programs is not None else [0] * len(self.tracks)
+        self.missing = missing
+        if programs is None:
+            programs = [arg[0] if kind == "program" else 0 for kind, arg in self._selectors]
+        if len(programs) != len(self.tracks):
+            raise KerasMusicError(f"{len(programs)} programs for {len(self.tracks)} tracks")
+        self.programs = [int(p) for p in programs]
+        self.drums = [kind == "drums" for kind, _ in self._selectors]
 
     @property
     def shape(self) -> tuple[int, int, int, int]:
         """(n_bars, n_steps_per_bar, n_pitches, n_tracks) of one phrase."""
         return (self.n_bars, self.n_steps_per_bar, self.n_pitches, len(self.tracks))
 
+    def select(self, piece: Piece) -> list[list[Track]]:
+        """The piece's tracks that make each output track (empty list: none matched)."""
+        chosen = []
+        for kind, arg in self._selectors:
+            if kind == "index":
+                chosen.append([piece.tracks[arg]] if arg < len(piece.tracks) else [])
+            elif kind == "drums":
+                chosen.append([t for t in piece.tracks if t.is_drum])
+            elif kind == "program":
+                chosen.append([t for t in piece.tracks
+                               if not t.is_drum and arg[0] <= t.program <= arg[1]])
+            else:
+                chosen.append([t for t in piece.tracks if arg in (t.name or "").lower()])
+        return chosen
+
     def has_tracks(self, piece: Piece) -> bool:
-        """True if ``piece`` has every chosen track."""
-        return max(self.tracks) < len(piece.tracks)
+        """True if ``piece`` can be encoded: every selector matches (or missing="silent")."""
+        return self.missing == "silent" or all(self.select(piece))
 
     def to_roll(self, piece: Piece) -> np.ndarray:
         """The whole piece as a boolean roll (steps, n_pitches, n_tracks).
 
         Raises:
-            KerasMusicError: the piece lacks one of the chosen tracks.
+            KerasMusicError: a selector matches no track of the piece (missing="skip").
         """
-        if max(self.tracks) >= len(piece.tracks):
-            raise KerasMusicError(f"{piece.name or 'piece'}: has {len(piece.tracks)} tracks, "
-                                  f"track {max(self.tracks)} was asked for")
-        chosen = [piece.tracks[i] for i in self.tracks]
-        end = max((n.end for t in chosen for n in t.notes), default=Fraction(0))
+        chosen = self.select(piece)
+        if self.missing == "skip":
+            for label, tracks in zip(self.track_names, chosen):
+                if not tracks:
+                    raise KerasMusicError(
+                        f"{piece.name or 'piece'}: no track matches {label!r} (the piece "
+                        f"has {len(piece.tracks)} tracks: "
+                        f"{', '.join(_describe(t) for t in piece.tracks) or 'none'})")
+        end = max((n.end for ts in chosen for t in ts for n in t.notes), default=Fraction(0))
         roll = np.zeros((round(end / self.step) + 1, self.n_pitches, len(chosen)), bool)
-        for k, track in enumerate(chosen):
-            for n in track.notes:
+        for k, tracks in enumerate(chosen):
+            for n in (n for t in tracks for n in t.notes):
                 p = n.pitch - self.lowest_pitch
                 if not 0 <= p < self.n_pitches:
                     continue
@@ -118,15 +184,21 @@ class MultiTrackPianoRoll:
                 for start, stop in zip(edges[::2], edges[1::2]):
                     notes.append(Note(start * self.step, (stop - start) * self.step,
                                       p + self.lowest_pitch, 80))
-            tracks.append(Track(notes, name=f"track {k}", program=self.programs[k]))
+            tracks.append(Track(notes, name=self.track_names[k], program=self.programs[k],
+                                is_drum=self.drums[k]))
         return Piece(tracks, tempo=tempo, name=name)
+
+    @property
+    def track_names(self) -> list[str]:
+        """A label per output track: "track 0", "drums", "program:32-39", ..."""
+        return [f"track {t}" if isinstance(t, int) else t for t in self.tracks]
 
     def get_config(self) -> dict:
         """JSON-ready description."""
         return {"type": "pianoroll", "tracks": self.tracks, "n_bars": self.n_bars,
                 "n_steps_per_bar": self.n_steps_per_bar, "n_pitches": self.n_pitches,
                 "lowest_pitch": self.lowest_pitch, "step": str(self.step),
-                "hop_bars": self.hop_bars, "programs": self.programs}
+                "hop_bars": self.hop_bars, "programs": self.programs, "missing": self.missing}
 
     @classmethod
     def from_config(cls, config: dict) -> MultiTrackPianoRoll:
@@ -145,3 +217,9 @@ class MultiTrackPianoRoll:
         """Read an encoding written by :meth:`save`."""
         with open(path, encoding="utf-8") as f:
             return cls.from_config(json.load(f))
+
+
+def _describe(track: Track) -> str:
+    if track.is_drum:
+        return f"{track.name or 'unnamed'} (drums)"
+    return f"{track.name or 'unnamed'} (program {track.program})"

@@ -316,15 +316,16 @@ class CRNNGAN:
         if manager and manager.latest_checkpoint:
             manager.checkpoint.restore(manager.latest_checkpoint)
             if verbose:
-                print(f"resumed from {manager.latest_checkpoint} at epoch {int(self.epoch)}, "
-                      f"step {int(self.step)}", flush=True)
+                print(f"resumed from {manager.latest_checkpoint} at epoch "
+                      f"{int(self.epoch.numpy())}, "
+                      f"step {int(self.step.numpy())}", flush=True)
         seq_len = seq_len or dataset.element_spec.shape[1]
         history: dict[str, list[float]] = {k: [] for k in
                                            ("mle_loss", "d_loss", "g_loss", "g_adversarial",
                                             "d_frozen", "g_frozen")}
         last = (np.nan, np.nan)
-        while int(self.epoch) < epochs:
-            epoch, started = int(self.epoch), time.monotonic()
+        while int(self.epoch.numpy()) < epochs:
+            epoch, started = int(self.epoch.numpy()), time.monotonic()
             if epoch < pretrain_epochs:
                 length = min(4 * (epoch + 1), seq_len)
                 losses = [self.mle_step(b) for b in self.distribute(dataset, crop=length)]
@@ -348,7 +349,7 @@ class CRNNGAN:
                         f"{history['g_frozen'][-1]:.0%} of steps")
             self.epoch.assign_add(1)
             if manager:
-                manager.save(checkpoint_number=int(self.epoch))
+                manager.save(checkpoint_number=int(self.epoch.numpy()))
             if verbose:
                 print(f"epoch {epoch + 1}/{epochs} ({time.monotonic() - started:.1f} s): {line}",
                       file=sys.stdout, flush=True)

@@ -12,6 +12,7 @@ replicas equals a step on one device with the same global batch.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import time
@@ -21,6 +22,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from kerasmusic.data.midi import write_midi
 from kerasmusic.data.notes import Piece
 from kerasmusic.data.pianoroll import MultiTrackPianoRoll
 from kerasmusic.errors import KerasMusicError
@@ -28,17 +30,19 @@ from kerasmusic.models.musegan import build_critic, build_generator_network
 from kerasmusic.training.distributed import apply_summed_gradients, distributed_step
 
 
-def gradient_penalty(critic: keras.Model, real, fake, alpha):
+def gradient_penalty(critic: keras.Model, real, fake, alpha, scale=1.0):
     """Per-sample (||d critic / d x|| - 1)^2 at x = alpha real + (1 - alpha) fake.
 
     ``alpha`` broadcasts against the samples (shape (batch, 1, 1, 1, 1)); the norm
-    runs over every non-batch axis.
+    runs over every non-batch axis. ``scale`` multiplies the score before the input
+    gradient is taken and divides it after: under mixed precision the loss scale,
+    so small float16 gradients do not flush to zero.
     """
     mixed = alpha * real + (1.0 - alpha) * fake
     with tf.GradientTape() as tape:
         tape.watch(mixed)
-        score = critic(mixed, training=True)
-    grads = tape.gradient(score, mixed)
+        score = tf.cast(critic(mixed, training=True), tf.float32) * scale
+    grads = tf.cast(tape.gradient(score, mixed), tf.float32) / scale
     norm = tf.sqrt(tf.reduce_sum(tf.square(grads), axis=tf.range(1, tf.rank(grads))) + 1e-12)
     return tf.square(norm - 1.0)
 
@@ -54,6 +58,9 @@ class MuseGANConfig:
         critic_steps: critic steps per generator step (5).
         learning_rate: Adam learning rate of both models.
         beta_1, beta_2: Adam moments (0.5, 0.9).
+        mixed_precision: build both models with the ``mixed_float16`` policy (float16
+            compute, float32 weights) and scale the losses (``LossScaleOptimizer``);
+            for GPUs with tensor cores, slower on CPUs.
     """
 
     z_dim: int = 32
@@ -66,6 +73,21 @@ class MuseGANConfig:
     learning_rate: float = 1e-3
     beta_1: float = 0.5
     beta_2: float = 0.9
+    mixed_precision: bool = False
+
+
+@contextlib.contextmanager
+def _dtype_policy(name: str | None):
+    """Build layers under the ``name`` dtype policy (None: leave the policy alone)."""
+    if name is None:
+        yield
+        return
+    old = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(name)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(old)
 
 
 class MuseGAN:
@@ -84,12 +106,14 @@ class MuseGAN:
         self.seed = int(seed)
         keras.utils.set_random_seed(seed)
         with self.strategy.scope():
-            self.generator = build_generator_network(
-                c.z_dim, c.n_tracks, c.n_bars, c.n_steps_per_bar, c.n_pitches,
-                synchronized_bn=self.strategy.num_replicas_in_sync > 1)
-            self.critic = build_critic((c.n_bars, c.n_steps_per_bar, c.n_pitches, c.n_tracks))
-            self.g_optimizer = keras.optimizers.Adam(c.learning_rate, c.beta_1, c.beta_2)
-            self.c_optimizer = keras.optimizers.Adam(c.learning_rate, c.beta_1, c.beta_2)
+            with _dtype_policy("mixed_float16" if c.mixed_precision else None):
+                self.generator = build_generator_network(
+                    c.z_dim, c.n_tracks, c.n_bars, c.n_steps_per_bar, c.n_pitches,
+                    synchronized_bn=self.strategy.num_replicas_in_sync > 1)
+                self.critic = build_critic((c.n_bars, c.n_steps_per_bar, c.n_pitches,
+                                            c.n_tracks))
+            self.g_optimizer = self._optimizer()
+            self.c_optimizer = self._optimizer()
             # Keras 3.15 under MirroredStrategy: build the slots before the first step.
             self.g_optimizer.build(self.generator.trainable_variables)
             self.c_optimizer.build(self.critic.trainable_variables)
@@ -97,6 +121,26 @@ class MuseGAN:
             self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
         self._critic_step = distributed_step(self.strategy, self._replica_critic_step)
         self._generator_step = distributed_step(self.strategy, self._replica_generator_step)
+
+    def _optimizer(self) -> keras.optimizers.Optimizer:
+        c = self.config
+        optimizer = keras.optimizers.Adam(c.learning_rate, c.beta_1, c.beta_2)
+        return keras.optimizers.LossScaleOptimizer(optimizer) if c.mixed_precision else optimizer
+
+    def _scaled(self, optimizer, loss):
+        """The loss to differentiate: scaled up under mixed precision (unscaled on apply)."""
+        return optimizer.scale_loss(loss) if self.config.mixed_precision else loss
+
+    def _loss_scale(self):
+        if not self.config.mixed_precision:
+            return 1.0
+        return tf.cast(self.c_optimizer.dynamic_scale, tf.float32)
+
+    def _generate(self, noise, training: bool):
+        return tf.cast(self.generator(list(noise), training=training), tf.float32)
+
+    def _score(self, rolls):
+        return tf.cast(self.critic(rolls, training=True), tf.float32)[:, 0]
 
     # === Noise ===
 
@@ -111,14 +155,15 @@ class MuseGAN:
     # === Steps (per replica) ===
 
     def _replica_critic_step(self, real, chords, style, melody, groove, alpha, global_batch):
-        fake = self.generator([chords, style, melody, groove], training=True)
+        fake = self._generate((chords, style, melody, groove), training=True)
         with tf.GradientTape() as tape:
-            real_score = self.critic(real, training=True)[:, 0]
-            fake_score = self.critic(fake, training=True)[:, 0]
-            penalty = gradient_penalty(self.critic, real, fake, alpha)
+            real_score = self._score(real)
+            fake_score = self._score(fake)
+            penalty = gradient_penalty(self.critic, real, fake, alpha, self._loss_scale())
             per_sample = fake_score - real_score + self.config.gp_weight * penalty
             loss = tf.nn.compute_average_loss(per_sample, global_batch_size=global_batch)
-        grads = tape.gradient(loss, self.critic.trainable_variables)
+            scaled = self._scaled(self.c_optimizer, loss)
+        grads = tape.gradient(scaled, self.critic.trainable_variables)
         apply_summed_gradients(self.c_optimizer, grads, self.critic.trainable_variables,
                                self.strategy)
         average = lambda v: tf.nn.compute_average_loss(v, global_batch_size=global_batch)  # noqa
@@ -126,10 +171,11 @@ class MuseGAN:
 
     def _replica_generator_step(self, chords, style, melody, groove, global_batch):
         with tf.GradientTape() as tape:
-            fake = self.generator([chords, style, melody, groove], training=True)
-            score = self.critic(fake, training=True)[:, 0]
+            fake = self._generate((chords, style, melody, groove), training=True)
+            score = self._score(fake)
             loss = tf.nn.compute_average_loss(-score, global_batch_size=global_batch)
-        grads = tape.gradient(loss, self.generator.trainable_variables)
+            scaled = self._scaled(self.g_optimizer, loss)
+        grads = tape.gradient(scaled, self.generator.trainable_variables)
         apply_summed_gradients(self.g_optimizer, grads, self.generator.trainable_variables,
                                self.strategy)
         return loss
@@ -196,11 +242,11 @@ class MuseGAN:
         if manager and manager.latest_checkpoint:
             manager.checkpoint.restore(manager.latest_checkpoint)
             if verbose:
-                print(f"resumed from {manager.latest_checkpoint} at epoch {int(self.epoch)}",
-                      flush=True)
+                print(f"resumed from {manager.latest_checkpoint} at epoch "
+                      f"{int(self.epoch.numpy())}", flush=True)
         history = {k: [] for k in ("critic_loss", "generator_loss", "gradient_penalty",
                                    "wasserstein")}
-        while int(self.epoch) < epochs:
+        while int(self.epoch.numpy()) < epochs:
             started, critic_logs, generator_logs = time.monotonic(), [], []
             pending = 0
             for critic_batch, generator_noise in self.distribute(dataset):
@@ -220,11 +266,12 @@ class MuseGAN:
                 history[key].append(value)
             self.epoch.assign_add(1)
             if manager:
-                manager.save(checkpoint_number=int(self.epoch))
+                manager.save(checkpoint_number=int(self.epoch.numpy()))
             for callback in callbacks:
-                callback(int(self.epoch), self, logs)
+                callback(int(self.epoch.numpy()), self, logs)
             if verbose:
-                print(f"epoch {int(self.epoch)}/{epochs} ({time.monotonic() - started:.1f} s): "
+                print(f"epoch {int(self.epoch.numpy())}/{epochs} "
+                      f"({time.monotonic() - started:.1f} s): "
                       f"critic {logs['critic_loss']:.4f}, generator "
                       f"{logs['generator_loss']:.4f}, gradient penalty "
                       f"{logs['gradient_penalty']:.4f}, wasserstein {logs['wasserstein']:.4f}",
@@ -234,18 +281,168 @@ class MuseGAN:
     def generate(self, n: int, seed: int = 0) -> np.ndarray:
         """``n`` generated phrases (n, bars, steps, pitches, tracks) in [-1, 1]."""
         noise = self.noise(n, tf.constant(10_000_019 + seed, tf.int64))
-        return keras.ops.convert_to_numpy(self.generator(list(noise), training=False))
+        return keras.ops.convert_to_numpy(self._generate(noise, training=False))
 
 
-def musegan_dataset(pieces: Sequence[Piece], encoding: MultiTrackPianoRoll,
-                    batch_size: int = 64, seed: int = 0) -> tf.data.Dataset:
-    """Every phrase of every piece, shuffled with ``seed``, in full batches, prefetched."""
-    phrases = [encoding.phrases(p) for p in pieces if encoding.has_tracks(p)]
-    phrases = [x for x in phrases if len(x)]
+def encode_phrases(pieces: Sequence[Piece], encoding: MultiTrackPianoRoll) -> np.ndarray:
+    """Every phrase of every piece that has the encoding's tracks: (n, *encoding.shape).
+
+    Raises:
+        KerasMusicError: no piece gave a phrase.
+    """
+    usable = [p for p in pieces if encoding.has_tracks(p)]
+    phrases = [x for x in (encoding.phrases(p) for p in usable) if len(x)]
     if not phrases:
-        raise KerasMusicError("no piece gave a phrase: too short, or missing tracks")
-    data = np.concatenate(phrases)
+        raise KerasMusicError(
+            f"none of {len(pieces)} pieces gave a phrase ({len(pieces) - len(usable)} lack a "
+            f"selected track {encoding.track_names}; the rest are shorter than "
+            f"{encoding.n_bars} bars)")
+    return np.concatenate(phrases)
+
+
+def musegan_dataset(pieces_or_phrases, encoding: MultiTrackPianoRoll | None = None,
+                    batch_size: int = 64, seed: int = 0) -> tf.data.Dataset:
+    """Phrases shuffled with ``seed`` (again each epoch), in full batches, prefetched.
+
+    Args:
+        pieces_or_phrases: pieces (encoded with ``encoding``) or an array of phrases
+            from :func:`encode_phrases`.
+        encoding: the piano-roll encoding; needed for pieces.
+        batch_size: the global batch; under a strategy it is split over the replicas.
+        seed: the shuffle seed.
+    """
+    if isinstance(pieces_or_phrases, np.ndarray):
+        data = pieces_or_phrases
+    elif encoding is None:
+        raise KerasMusicError("musegan_dataset needs an encoding to encode pieces")
+    else:
+        data = encode_phrases(pieces_or_phrases, encoding)
     if len(data) < batch_size:
         raise KerasMusicError(f"{len(data)} phrases are fewer than one batch of {batch_size}")
     ds = tf.data.Dataset.from_tensor_slices(data).shuffle(len(data), seed=seed)
     return ds.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+
+
+@dataclasses.dataclass
+class MuseGANResult:
+    """What :func:`train_musegan` returns.
+
+    Attributes:
+        gan: the trained :class:`MuseGAN` (generator, critic, optimizers).
+        encoding: the piano-roll encoding (decode samples with it).
+        history: per-epoch ``critic_loss``, ``generator_loss``, ``gradient_penalty``,
+            ``wasserstein``.
+        phrases: the training phrases (for metrics of the real data).
+    """
+
+    gan: MuseGAN
+    encoding: MultiTrackPianoRoll
+    history: dict
+    phrases: np.ndarray
+
+
+def train_musegan(pieces: Sequence[Piece], encoding: MultiTrackPianoRoll | None = None, *,
+                  epochs: int = 10, batch_size: int = 64, steps_per_epoch: int | None = None,
+                  config: MuseGANConfig | None = None,
+                  strategy: tf.distribute.Strategy | None = None, checkpoint_dir=None,
+                  sample_dir=None, sample_every: int = 1, log_dir=None, seed: int = 0,
+                  verbose: bool = True) -> MuseGANResult:
+    """Encode ``pieces`` as piano-roll phrases and train MuseGAN on them as a WGAN-GP.
+
+    Args:
+        pieces: the corpus (e.g. ``load_corpus("chorales").pieces``).
+        encoding: which tracks and what grid (default: 4 tracks, 2 bars of 16 steps,
+            84 pitches: the chorales' SATB voices).
+        epochs: passes over the phrases (or over ``steps_per_epoch`` critic batches).
+        batch_size: global batch of real phrases per critic step.
+        steps_per_epoch: cap the critic steps of an epoch.
+        config: model and optimiser settings; its shape fields are taken from ``encoding``.
+        strategy: a ``tf.distribute`` strategy (default: the current one).
+        checkpoint_dir: resume from / save checkpoints there.
+        sample_dir: write sample MIDI files and a roll PNG there every ``sample_every``
+            epochs.
+        log_dir: write TensorBoard scalars there.
+        seed: weights, noise and shuffling.
+        verbose: one line per epoch.
+    """
+    encoding = encoding or MultiTrackPianoRoll()
+    bars, steps, pitches, tracks = encoding.shape
+    config = dataclasses.replace(config or MuseGANConfig(), n_bars=bars, n_steps_per_bar=steps,
+                                 n_pitches=pitches, n_tracks=tracks)
+    phrases = encode_phrases(pieces, encoding)
+    dataset = musegan_dataset(phrases, batch_size=batch_size, seed=seed)
+    if steps_per_epoch:
+        dataset = dataset.take(steps_per_epoch)
+    if verbose:
+        n_batches = len(phrases) // batch_size
+        print(f"{len(phrases)} phrases of shape {encoding.shape}; "
+              f"{min(n_batches, steps_per_epoch or n_batches)} critic steps per epoch",
+              flush=True)
+    gan = MuseGAN(config, strategy=strategy, seed=seed)
+    callbacks = []
+    if log_dir is not None:
+        callbacks.append(TensorBoardScalars(log_dir))
+    if sample_dir is not None:
+        callbacks.append(SampleWriter(sample_dir, encoding, every=sample_every, seed=seed))
+    history = gan.fit(dataset, epochs=epochs, checkpoint_dir=checkpoint_dir,
+                      callbacks=callbacks, verbose=verbose)
+    return MuseGANResult(gan, encoding, history, phrases)
+
+
+class TensorBoardScalars:
+    """A :meth:`MuseGAN.fit` callback writing each epoch's logs as TensorBoard scalars.
+
+    ``tensorboard --logdir LOG_DIR`` then shows critic / generator loss, gradient
+    penalty and the Wasserstein estimate per epoch. Written with TensorFlow's own
+    ``tf.summary.write`` and the scalars plugin's metadata, so training does not need
+    the ``tensorboard`` package (only viewing does).
+    """
+
+    def __init__(self, log_dir: str | os.PathLike):
+        self.log_dir = os.fspath(log_dir)
+        self._writer = None
+
+    def __call__(self, epoch: int, gan: MuseGAN, logs: dict) -> None:
+        if self._writer is None:
+            self._writer = tf.summary.create_file_writer(self.log_dir)
+        from tensorflow.core.framework import summary_pb2
+
+        metadata = summary_pb2.SummaryMetadata()
+        metadata.plugin_data.plugin_name = "scalars"
+        with self._writer.as_default():
+            for key, value in logs.items():
+                tf.summary.write(key, tf.constant(value, tf.float32), step=epoch,
+                                 metadata=metadata.SerializeToString())
+        self._writer.flush()
+
+
+class SampleWriter:
+    """A :meth:`MuseGAN.fit` callback writing sample phrases every ``every`` epochs.
+
+    For epoch E it writes ``epoch_E_I.mid`` (one multi-track MIDI per sample) and
+    ``epoch_E.png`` (the rolls, tracks x bars) to ``out_dir``. The noise is the same
+    every time (``seed``), so the files show how the same inputs evolve.
+    """
+
+    def __init__(self, out_dir: str | os.PathLike, encoding: MultiTrackPianoRoll,
+                 every: int = 1, n: int = 2, seed: int = 0, tempo: float = 100.0):
+        self.out_dir, self.encoding = os.fspath(out_dir), encoding
+        self.every, self.n, self.seed, self.tempo = max(1, int(every)), int(n), seed, tempo
+        self.written: list[str] = []
+
+    def __call__(self, epoch: int, gan: MuseGAN, logs: dict) -> None:
+        if epoch % self.every:
+            return
+        from kerasmusic.plotting import plot_roll_grid
+
+        os.makedirs(self.out_dir, exist_ok=True)
+        phrases = gan.generate(self.n, seed=self.seed)
+        stem = os.path.join(self.out_dir, f"epoch_{epoch:03d}")
+        for i, phrase in enumerate(phrases):
+            piece = self.encoding.decode(phrase, tempo=self.tempo, name=f"epoch {epoch}")
+            write_midi(piece, f"{stem}_{i}.mid")
+            self.written.append(f"{stem}_{i}.mid")
+        plot_roll_grid(phrases, stem + ".png", track_names=self.encoding.track_names,
+                       lowest_pitch=self.encoding.lowest_pitch,
+                       title=f"MuseGAN samples after epoch {epoch}")
+        self.written.append(stem + ".png")
