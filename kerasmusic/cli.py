@@ -101,6 +101,10 @@ def _parser() -> argparse.ArgumentParser:
     musegan.add_argument("--n-pitches", type=int, default=84)
     musegan.add_argument("--lowest-pitch", type=int, default=24)
     musegan.add_argument("--z-dim", type=int, default=32)
+    musegan.add_argument("--mode", choices=["hybrid", "jamming", "composer"], default="hybrid",
+                         help="generator: per-track generators with shared and own noise "
+                              "(hybrid), own noise only (jamming), one shared generator "
+                              "(composer)")
     musegan.add_argument("--epochs", type=int, default=10)
     musegan.add_argument("--batch-size", type=int, default=64)
     musegan.add_argument("--steps-per-epoch", type=int, default=None,
@@ -299,7 +303,7 @@ def run_train_musegan(args) -> int:
         programs=_programs(args.programs), missing=args.missing)
     corpus = km.load_corpus(args.corpus or args.midi_dir, limit=args.limit)
     print(f"{len(corpus.pieces)} pieces loaded, {len(corpus.errors)} unreadable", flush=True)
-    config = km.MuseGANConfig(z_dim=args.z_dim, critic_steps=args.critic_steps,
+    config = km.MuseGANConfig(z_dim=args.z_dim, critic_steps=args.critic_steps, mode=args.mode,
                               learning_rate=args.learning_rate,
                               mixed_precision=args.mixed_precision)
     result = km.train_musegan(

@@ -32,3 +32,18 @@ def test_crnngan_example_quick(tmp_path, cache_dir):
     assert [row[0] for row in table] == ["real", "baseline", "gan"]
     assert all(len(row) == 7 for row in table)
     assert len(list(out.glob("gan_*.mid"))) == 4 and len(list(out.glob("baseline_*.mid"))) == 4
+
+
+def test_musegan_example_quick(tmp_path, cache_dir):
+    out = tmp_path / "out"
+    stdout = _run_quick("musegan.py", out)
+    lines = stdout.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.split()[:2] == ["EB", "UPC"])
+    assert lines[header].split() == ["EB", "UPC", "QN", "polyphony", "TD"]
+    rows = [lines[header + 1].split(), lines[header + 2].split()]
+    assert [r[0] for r in rows] == ["train", "generated"] and all(len(r) == 6 for r in rows)
+    # Chorale voices sing one note at a time, and every bar has all four voices mostly.
+    assert float(rows[0][4]) == 0.0 and float(rows[0][1]) < 0.2
+    for name in ("sample_0.mid", "sample_3.mid", "generated.png", "real.png", "losses.png",
+                 "generator.keras", "samples"):
+        assert (out / name).exists(), name

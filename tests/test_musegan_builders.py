@@ -91,3 +91,32 @@ def test_generator_exports_a_savedmodel_for_serving(tmp_path):
     assert km.load_encoding(tmp_path / "served").shape == enc.shape
     with pytest.raises(km.KerasMusicError, match="shape"):
         km.save_model(gen, tmp_path / "g.keras", MultiTrackPianoRoll(tracks=[0, 1]))
+
+
+def test_jamming_and_composer_modes():
+    rng = np.random.default_rng(4)
+    shared = [rng.normal(size=(2, 4)), rng.normal(size=(2, 4))]
+    per_track = [rng.normal(size=(2, 3, 4)), rng.normal(size=(2, 3, 4))]
+    # Jamming: each track's generator hears only its own vectors.
+    jam = build_generator_network(z_dim=4, n_tracks=3, n_bars=2, n_steps_per_bar=4,
+                                  n_pitches=12, mode="jamming")
+    assert [i.name for i in jam.inputs] == ["melody", "groove"]
+    reference = jam.predict(per_track, verbose=0)
+    assert reference.shape == (2, 2, 4, 12, 3)
+    melody = per_track[0].copy()
+    melody[:, 1] += 5.0
+    changed = np.abs(jam.predict([melody, per_track[1]], verbose=0) - reference).max(
+        axis=(0, 1, 2, 3))
+    assert changed[1] > 0 and changed[0] == 0 and changed[2] == 0
+    # Composer: one generator makes every track from the shared vectors only.
+    comp = build_generator_network(z_dim=4, n_tracks=3, n_bars=2, n_steps_per_bar=4,
+                                   n_pitches=12, mode="composer")
+    assert [i.name for i in comp.inputs] == ["chords", "style"]
+    assert comp.predict(shared, verbose=0).shape == (2, 2, 4, 12, 3)
+    bar_generators = [layer for layer in comp.layers if layer.name.startswith("bar_generator")]
+    assert len(bar_generators) == 1 and bar_generators[0].output.shape[-1] == 3
+    hybrid = build_generator_network(z_dim=4, n_tracks=3, n_bars=2, n_steps_per_bar=4,
+                                     n_pitches=12)
+    assert comp.count_params() < hybrid.count_params()
+    with pytest.raises(km.KerasMusicError, match="mode must be one of"):
+        build_generator_network(mode="solo")

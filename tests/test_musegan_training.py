@@ -1,3 +1,4 @@
+import dataclasses
 import os
 import subprocess
 import sys
@@ -146,3 +147,18 @@ def test_train_musegan_writes_samples_and_tensorboard_scalars(tmp_path):
     tags = {v.tag for e in tf.compat.v1.train.summary_iterator(str(events[0]))
             for v in e.summary.value}
     assert {"critic_loss", "generator_loss", "gradient_penalty", "wasserstein"} <= tags
+
+
+def test_short_epochs_still_train_the_generator_in_turn():
+    gan = MuseGAN(TINY, seed=0)  # 2 critic steps per generator step
+    history = gan.fit(_batches(n=1), epochs=4, verbose=False)
+    assert int(gan.critic_step_count.numpy()) == 4 and int(gan.step.numpy()) == 2
+    assert np.isnan(history["generator_loss"][0]) and np.isfinite(history["generator_loss"][1])
+
+
+@pytest.mark.parametrize("mode", ["jamming", "composer"])
+def test_other_modes_train(mode):
+    gan = MuseGAN(dataclasses.replace(TINY, mode=mode), seed=0)
+    history = gan.fit(_batches(n=2), epochs=1, verbose=False)
+    assert int(gan.step.numpy()) == 1 and np.isfinite(history["generator_loss"][0])
+    assert gan.generate(2).shape == (2, 2, 4, 12, 2)

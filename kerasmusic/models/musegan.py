@@ -94,8 +94,13 @@ def _check_bar_shape(n_steps_per_bar: int, n_pitches: int) -> tuple[int, int]:
 
 
 def build_bar_generator(z_dim: int, n_steps_per_bar: int, n_pitches: int,
-                        weight_init=None, *, synchronized_bn: bool = False) -> keras.Model:
-    """A (batch, 4 z_dim) vector -> one bar of one track, (batch, 1, steps, pitches, 1).
+                        weight_init=None, *, synchronized_bn: bool = False,
+                        n_inputs: int = 4, n_tracks: int = 1) -> keras.Model:
+    """A (batch, n_inputs z_dim) vector -> one bar, (batch, 1, steps, pitches, n_tracks).
+
+    The seed's bar generator takes 4 vectors (chords, style, melody, groove) and makes
+    one track; the jamming mode feeds it 2 (melody, groove), the composer mode 2
+    (chords, style) and asks for every track at once.
 
     ``Dense(1024)`` reshaped to (2, 1, 512); transposed convolutions double the time
     axis (512, 256, 256 filters for 16 steps), then widen the pitch axis by
@@ -116,7 +121,7 @@ def build_bar_generator(z_dim: int, n_steps_per_bar: int, n_pitches: int,
         x = _batch_norm(synchronized_bn)(x)
         return layers.Activation("relu")(x)
 
-    z = keras.Input((4 * z_dim,), name="bar_generator_input")
+    z = keras.Input((n_inputs * z_dim,), name="bar_generator_input")
     x = layers.Dense(1024)(z)
     x = _batch_norm(synchronized_bn)(x)
     x = layers.Activation("relu")(x)
@@ -124,10 +129,10 @@ def build_bar_generator(z_dim: int, n_steps_per_bar: int, n_pitches: int,
     for i in range(doublings):
         x = up(x, 512 if i == 0 else 256, (2, 1))
     x = up(x, 256, (1, octaves))
-    x = layers.Conv2DTranspose(1, (1, 12), padding="same", strides=(1, 12),
+    x = layers.Conv2DTranspose(n_tracks, (1, 12), padding="same", strides=(1, 12),
                                kernel_initializer=init)(x)
     x = layers.Activation("tanh")(x)
-    bar = layers.Reshape((1, n_steps_per_bar, n_pitches, 1))(x)
+    bar = layers.Reshape((1, n_steps_per_bar, n_pitches, n_tracks))(x)
     return keras.Model(z, bar, name="bar_generator")
 
 
@@ -176,33 +181,49 @@ def build_critic(input_dim, weight_init=None, n_bars: int | None = None) -> kera
     return keras.Model(roll, score, name="critic")
 
 
+GENERATOR_MODES = {"hybrid": ("chords", "style", "melody", "groove"),
+                   "jamming": ("melody", "groove"), "composer": ("chords", "style")}
+
+
 def build_generator_network(z_dim: int = 32, n_tracks: int = 4, n_bars: int = 2,
                             n_steps_per_bar: int = 16, n_pitches: int = 84,
-                            weight_init=None, *, synchronized_bn: bool = False) -> keras.Model:
-    """The hybrid MuseGAN generator: (chords, style, melody, groove) -> piano rolls.
+                            weight_init=None, *, synchronized_bn: bool = False,
+                            mode: str = "hybrid") -> keras.Model:
+    """The MuseGAN generator: noise vectors -> piano rolls (batch, bars, steps, pitches, tracks).
 
-    Inputs: ``chords`` and ``style`` (batch, z_dim), shared by all tracks; ``melody``
-    and ``groove`` (batch, n_tracks, z_dim), one vector per track. ``chords`` goes
-    through one temporal network and each track's ``melody`` through its own, giving
-    a vector per bar; ``style`` and each track's ``groove`` stay the same over bars.
-    For bar b and track t, the track's own bar generator gets
-    ``concat(chords[b], style, melody[t][b], groove[t])``. The output is
-    (batch, n_bars, n_steps_per_bar, n_pitches, n_tracks) in [-1, 1].
+    ``chords`` and ``style`` (batch, z_dim) are inter-track vectors, ``melody`` and
+    ``groove`` (batch, n_tracks, z_dim) intra-track ones, a vector per track.
+    ``chords`` and ``melody`` go through temporal networks (a vector per bar);
+    ``style`` and ``groove`` stay the same over bars. The modes of the seed:
 
-    Jamming (per-track inputs only) and composer (shared inputs only) are this
-    model with the other inputs held at zero; see the MuseGAN docs.
+    - ``"hybrid"`` (inputs chords, style, melody, groove): a bar generator per track;
+      for bar b and track t it gets ``concat(chords[b], style, melody[t][b], groove[t])``.
+    - ``"jamming"`` (inputs melody, groove): musicians improvising independently, a
+      generator per track fed only its own ``concat(melody[t][b], groove[t])``.
+    - ``"composer"`` (inputs chords, style): one generator makes every track of bar b
+      from ``concat(chords[b], style)``.
+
+    Output values are in [-1, 1] (tanh). ``GENERATOR_MODES[mode]`` lists the inputs.
     """
+    if mode not in GENERATOR_MODES:
+        raise KerasMusicError(f"mode must be one of {sorted(GENERATOR_MODES)}, got {mode!r}")
     _check_bar_shape(n_steps_per_bar, n_pitches)
+    if mode == "composer":
+        return _composer_generator(z_dim, n_tracks, n_bars, n_steps_per_bar, n_pitches,
+                                   weight_init, synchronized_bn)
     layers = keras.layers
+    jamming = mode == "jamming"
     chords = keras.Input((z_dim,), name="chords")
     style = keras.Input((z_dim,), name="style")
     melody = keras.Input((n_tracks, z_dim), name="melody")
     groove = keras.Input((n_tracks, z_dim), name="groove")
 
-    chords_over_bars = build_temporal_network(z_dim, n_bars, weight_init,
-                                              synchronized_bn=synchronized_bn)
-    chords_over_bars.name = "chords_temporal"
-    chords_bars = chords_over_bars(chords)
+    chords_bars = None
+    if not jamming:
+        chords_over_bars = build_temporal_network(z_dim, n_bars, weight_init,
+                                                  synchronized_bn=synchronized_bn)
+        chords_over_bars.name = "chords_temporal"
+        chords_bars = chords_over_bars(chords)
     melody_bars, grooves, bar_generators = [], [], []
     for t in range(n_tracks):
         temporal = build_temporal_network(z_dim, n_bars, weight_init,
@@ -211,20 +232,41 @@ def build_generator_network(z_dim: int = 32, n_tracks: int = 4, n_bars: int = 2,
         melody_bars.append(temporal(TakeIndex(t, name=f"melody_track_{t}")(melody)))
         grooves.append(TakeIndex(t, name=f"groove_track_{t}")(groove))
         generator = build_bar_generator(z_dim, n_steps_per_bar, n_pitches, weight_init,
-                                        synchronized_bn=synchronized_bn)
+                                        synchronized_bn=synchronized_bn,
+                                        n_inputs=2 if jamming else 4)
         generator.name = f"bar_generator_{t}"
         bar_generators.append(generator)
 
     bars = []
     for b in range(n_bars):
-        chord_b = TakeIndex(b, name=f"chords_bar_{b}")(chords_bars)
+        shared = [] if jamming else [TakeIndex(b, name=f"chords_bar_{b}")(chords_bars), style]
         tracks = []
         for t in range(n_tracks):
             melody_tb = TakeIndex(b, name=f"melody_track_{t}_bar_{b}")(melody_bars[t])
             z = layers.Concatenate(name=f"z_track_{t}_bar_{b}")(
-                [chord_b, style, melody_tb, grooves[t]])
+                [*shared, melody_tb, grooves[t]])
             tracks.append(bar_generators[t](z))
         bars.append(layers.Concatenate(axis=-1, name=f"bar_{b}")(tracks) if n_tracks > 1
                     else tracks[0])
     rolls = layers.Concatenate(axis=1, name="rolls")(bars) if n_bars > 1 else bars[0]
-    return keras.Model([chords, style, melody, groove], rolls, name="musegan_generator")
+    inputs = [melody, groove] if jamming else [chords, style, melody, groove]
+    return keras.Model(inputs, rolls, name=f"musegan_{mode}_generator")
+
+
+def _composer_generator(z_dim, n_tracks, n_bars, n_steps_per_bar, n_pitches, weight_init,
+                        synchronized_bn) -> keras.Model:
+    layers = keras.layers
+    chords = keras.Input((z_dim,), name="chords")
+    style = keras.Input((z_dim,), name="style")
+    temporal = build_temporal_network(z_dim, n_bars, weight_init,
+                                      synchronized_bn=synchronized_bn)
+    temporal.name = "chords_temporal"
+    chords_bars = temporal(chords)
+    generator = build_bar_generator(z_dim, n_steps_per_bar, n_pitches, weight_init,
+                                    synchronized_bn=synchronized_bn, n_inputs=2,
+                                    n_tracks=n_tracks)
+    generator.name = "bar_generator"
+    bars = [generator(layers.Concatenate(name=f"z_bar_{b}")(
+        [TakeIndex(b, name=f"chords_bar_{b}")(chords_bars), style])) for b in range(n_bars)]
+    rolls = layers.Concatenate(axis=1, name="rolls")(bars) if n_bars > 1 else bars[0]
+    return keras.Model([chords, style], rolls, name="musegan_composer_generator")

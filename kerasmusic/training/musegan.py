@@ -26,7 +26,7 @@ from kerasmusic.data.midi import write_midi
 from kerasmusic.data.notes import Piece
 from kerasmusic.data.pianoroll import MultiTrackPianoRoll
 from kerasmusic.errors import KerasMusicError
-from kerasmusic.models.musegan import build_critic, build_generator_network
+from kerasmusic.models.musegan import GENERATOR_MODES, build_critic, build_generator_network
 from kerasmusic.training.distributed import apply_summed_gradients, distributed_step
 
 
@@ -58,6 +58,8 @@ class MuseGANConfig:
         critic_steps: critic steps per generator step (5).
         learning_rate: Adam learning rate of both models.
         beta_1, beta_2: Adam moments (0.5, 0.9).
+        mode: the generator's mode, ``"hybrid"``, ``"jamming"`` or ``"composer"``
+            (see :func:`~kerasmusic.build_generator_network`).
         mixed_precision: build both models with the ``mixed_float16`` policy (float16
             compute, float32 weights) and scale the losses (``LossScaleOptimizer``);
             for GPUs with tensor cores, slower on CPUs.
@@ -73,6 +75,7 @@ class MuseGANConfig:
     learning_rate: float = 1e-3
     beta_1: float = 0.5
     beta_2: float = 0.9
+    mode: str = "hybrid"
     mixed_precision: bool = False
 
 
@@ -109,7 +112,7 @@ class MuseGAN:
             with _dtype_policy("mixed_float16" if c.mixed_precision else None):
                 self.generator = build_generator_network(
                     c.z_dim, c.n_tracks, c.n_bars, c.n_steps_per_bar, c.n_pitches,
-                    synchronized_bn=self.strategy.num_replicas_in_sync > 1)
+                    synchronized_bn=self.strategy.num_replicas_in_sync > 1, mode=c.mode)
                 self.critic = build_critic((c.n_bars, c.n_steps_per_bar, c.n_pitches,
                                             c.n_tracks))
             self.g_optimizer = self._optimizer()
@@ -119,6 +122,8 @@ class MuseGAN:
             self.c_optimizer.build(self.critic.trainable_variables)
             self.epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
             self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
+            self.critic_step_count = tf.Variable(0, dtype=tf.int64, trainable=False,
+                                                 name="critic_step_count")
         self._critic_step = distributed_step(self.strategy, self._replica_critic_step)
         self._generator_step = distributed_step(self.strategy, self._replica_generator_step)
 
@@ -137,7 +142,10 @@ class MuseGAN:
         return tf.cast(self.c_optimizer.dynamic_scale, tf.float32)
 
     def _generate(self, noise, training: bool):
-        return tf.cast(self.generator(list(noise), training=training), tf.float32)
+        """Generated rolls from (chords, style, melody, groove); a mode takes its inputs."""
+        named = dict(zip(("chords", "style", "melody", "groove"), noise))
+        inputs = [named[name] for name in GENERATOR_MODES[self.config.mode]]
+        return tf.cast(self.generator(inputs, training=training), tf.float32)
 
     def _score(self, rolls):
         return tf.cast(self.critic(rolls, training=True), tf.float32)[:, 0]
@@ -187,7 +195,9 @@ class MuseGAN:
 
         Returns (critic loss, Wasserstein estimate mean D(real) - mean D(fake), penalty).
         """
-        return tuple(float(v) for v in self._critic_step(batch))
+        logs = tuple(float(v) for v in self._critic_step(batch))
+        self.critic_step_count.assign_add(1)
+        return logs
 
     def generator_step(self, batch) -> float:
         """One generator step on a distributed batch (chords, style, melody, groove)."""
@@ -208,7 +218,8 @@ class MuseGAN:
                                                     index]))
             return (real, *self.noise(batch, 2 * index), alpha), self.noise(batch, 2 * index + 1)
 
-        start = tf.cast(self.step, tf.int64) * 1_000_003 * self.config.critic_steps
+        # Batch indices go on from the last critic step: a resumed run draws new noise.
+        start = tf.cast(self.critic_step_count.numpy(), tf.int64)
         return self.strategy.experimental_distribute_dataset(
             dataset.enumerate(start=start).map(with_noise))
 
@@ -219,7 +230,8 @@ class MuseGAN:
         checkpoint = tf.train.Checkpoint(generator=self.generator, critic=self.critic,
                                          g_optimizer=self.g_optimizer,
                                          c_optimizer=self.c_optimizer,
-                                         epoch=self.epoch, step=self.step)
+                                         epoch=self.epoch, step=self.step,
+                                         critic_step_count=self.critic_step_count)
         return tf.train.CheckpointManager(checkpoint, os.fspath(directory), max_to_keep)
 
     def fit(self, dataset: tf.data.Dataset, epochs: int = 10, *, checkpoint_dir=None,
@@ -248,13 +260,12 @@ class MuseGAN:
                                    "wasserstein")}
         while int(self.epoch.numpy()) < epochs:
             started, critic_logs, generator_logs = time.monotonic(), [], []
-            pending = 0
             for critic_batch, generator_noise in self.distribute(dataset):
                 critic_logs.append(self.critic_step(critic_batch))
-                pending += 1
-                if pending == self.config.critic_steps:
+                # Counted over the whole run: an epoch shorter than critic_steps batches
+                # still trains the generator in turn.
+                if int(self.critic_step_count.numpy()) % self.config.critic_steps == 0:
                     generator_logs.append(self.generator_step(generator_noise))
-                    pending = 0
             if not critic_logs:
                 raise KerasMusicError("the dataset gave no batch to train on")
             c_loss, wasserstein, penalty = np.mean(critic_logs, axis=0)
