@@ -17,6 +17,8 @@ def _add_sampling_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--temperature", type=float, default=0.5, help="0 = always the likeliest")
     p.add_argument("--top-k", type=int, default=None)
     p.add_argument("--top-p", type=float, default=None)
+    p.add_argument("--method", choices=["cdf", "gumbel"], default="cdf",
+                   help="sampling draws: inverse CDF or Gumbel-max (same distribution)")
     p.add_argument("--n-pieces", type=int, default=1, help="pieces to generate in one batch")
     p.add_argument("--seed", type=int, default=0)
 
@@ -251,7 +253,7 @@ def run_generate(args) -> int:
     pieces = km.generate(
         model, encoding, n_events=args.n_events, primer=args.primer,
         temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,
-        n_pieces=args.n_pieces, seed=args.seed,
+        method=args.method, n_pieces=args.n_pieces, seed=args.seed,
     )
     for path in _write_outputs(pieces, Path(args.out), args.png, args.musicxml):
         print(f"wrote {path}")

@@ -14,7 +14,8 @@ def model():
 
 
 @pytest.mark.parametrize("sampler", [km.Sampler(0), km.Sampler(1.0), km.Sampler(0.8, top_k=4),
-                                     km.Sampler(1.3, top_p=0.9)])
+                                     km.Sampler(1.3, top_p=0.9),
+                                     km.Sampler(0.9, top_k=5, method="gumbel")])
 def test_compiled_loop_equals_straightforward_loop(model, sampler):
     rng = np.random.default_rng(0)
     pw, dw = rng.integers(1, 30, (2, 10)), rng.integers(1, 8, (2, 10))

@@ -46,7 +46,20 @@ def _check_windows(pitch_window, duration_window, model) -> tuple[np.ndarray, np
 
 
 
-def _step_tokens(probs, uniform, done, pitch_sampler, duration_sampler, stop_at_start):
+def _draws(seed: int, n_steps: int, batch: int, model, pitch_sampler: Sampler,
+           duration_sampler: Sampler) -> tuple[np.ndarray, np.ndarray]:
+    """Uniform draws for both heads: (n_steps, batch, *sampler.draw_shape(vocab)) each."""
+    if pitch_sampler.method == duration_sampler.method == "cdf":
+        both = draw_uniforms(seed, (n_steps, batch, 2))
+        return both[..., 0], both[..., 1]
+    n_pitches, n_durations = (int(out.shape[-1]) for out in model.outputs[:2])
+    rng = np.random.default_rng(seed)
+    return (rng.random((n_steps, batch, *pitch_sampler.draw_shape(n_pitches)), np.float32),
+            rng.random((n_steps, batch, *duration_sampler.draw_shape(n_durations)), np.float32))
+
+
+def _step_tokens(probs, pitch_uniform, duration_uniform, done, pitch_sampler, duration_sampler,
+                 stop_at_start):
     """Sample both heads for one step; finished rows emit start tokens (id 0).
 
     The start token ends a piece only through the pitch head: a real pitch never gets
@@ -54,10 +67,10 @@ def _step_tokens(probs, uniform, done, pitch_sampler, duration_sampler, stop_at_
     start pitch always gets the start duration.
     """
     pitch_probs, duration_probs = probs
-    pitch = pitch_sampler(pitch_probs, uniform[:, 0])
+    pitch = pitch_sampler(pitch_probs, pitch_uniform)
     duration_probs = tf.concat([tf.zeros_like(duration_probs[:, :1]), duration_probs[:, 1:]],
                                axis=1)
-    duration = duration_sampler(duration_probs, uniform[:, 1])
+    duration = duration_sampler(duration_probs, duration_uniform)
     ended = tf.logical_or(done, tf.equal(pitch, 0))
     pitch = tf.where(done, tf.zeros_like(pitch), pitch)
     duration = tf.where(ended, tf.zeros_like(duration), duration)
@@ -84,7 +97,7 @@ def _compiled_loop(model, n_steps, pitch_sampler, duration_sampler, stop_at_star
     if key in cache:
         return cache[key]
 
-    def loop(pw, dw, uniforms):
+    def loop(pw, dw, pitch_uniforms, duration_uniforms):
         batch = tf.shape(pw)[0]
         pitches = tf.TensorArray(tf.int32, size=n_steps)
         durations = tf.TensorArray(tf.int32, size=n_steps)
@@ -92,7 +105,8 @@ def _compiled_loop(model, n_steps, pitch_sampler, duration_sampler, stop_at_star
         for i in tf.range(n_steps):
             probs = model([pw, dw], training=False)
             pitch, duration, done = _step_tokens(
-                probs, uniforms[i], done, pitch_sampler, duration_sampler, stop_at_start
+                probs, pitch_uniforms[i], duration_uniforms[i], done, pitch_sampler,
+                duration_sampler, stop_at_start
             )
             pitches = pitches.write(i, pitch)
             durations = durations.write(i, duration)
@@ -138,10 +152,12 @@ def generate_ids(
     pw, dw = _check_windows(pitch_window, duration_window, model)
     if n_steps < 1:
         raise KerasMusicError(f"n_steps must be at least 1, got {n_steps}")
-    uniforms = draw_uniforms(seed, (n_steps, pw.shape[0], 2))
+    pitch_u, duration_u = _draws(seed, n_steps, pw.shape[0], model, pitch_sampler,
+                                 duration_sampler)
     loop = _compiled_loop(model, int(n_steps), pitch_sampler, duration_sampler, stop_at_start,
                           _use_xla(jit_compile))
-    pitches, durations = loop(tf.constant(pw), tf.constant(dw), tf.constant(uniforms))
+    pitches, durations = loop(tf.constant(pw), tf.constant(dw), tf.constant(pitch_u),
+                              tf.constant(duration_u))
     return pitches.numpy(), durations.numpy()
 
 
@@ -163,14 +179,16 @@ def generate_ids_reference(
     tested and benchmarked against.
     """
     pw, dw = _check_windows(pitch_window, duration_window, model)
-    uniforms = draw_uniforms(seed, (n_steps, pw.shape[0], 2))
+    pitch_u, duration_u = _draws(seed, n_steps, pw.shape[0], model, pitch_sampler,
+                                 duration_sampler)
     pitches = np.zeros((pw.shape[0], n_steps), np.int32)
     durations = np.zeros_like(pitches)
     done = tf.zeros([pw.shape[0]], tf.bool)
     for i in range(n_steps):
         probs = model.predict([pw, dw], verbose=0)
         pitch, duration, done = _step_tokens(
-            probs, uniforms[i], done, pitch_sampler, duration_sampler, stop_at_start
+            probs, pitch_u[i], duration_u[i], done, pitch_sampler, duration_sampler,
+            stop_at_start
         )
         pitches[:, i], durations[:, i] = pitch.numpy(), duration.numpy()
         pw = np.concatenate([pw[:, 1:], pitches[:, i:i + 1]], axis=1)
@@ -206,6 +224,7 @@ def generate(
     duration_temperature: float | None = None,
     top_k: int | None = None,
     top_p: float | None = None,
+    method: str = "cdf",
     n_pieces: int = 1,
     seed: int = 0,
     stop_at_start: bool = True,
@@ -224,6 +243,7 @@ def generate(
         duration_temperature: duration temperature; defaults to ``temperature``.
         top_k: sample pitches and durations among the k likeliest tokens only.
         top_p: sample from the nucleus of probability mass ``top_p`` only.
+        method: ``"cdf"`` or ``"gumbel"`` (Gumbel-max); same distribution, other draws.
         n_pieces: pieces generated at once, in one batch.
         seed: fixes the random draws.
         stop_at_start: end a piece when the model predicts the start token.
@@ -239,9 +259,10 @@ def generate(
                               f"{n_events}")
     events = _primer_events(primer, encoding)
     pw, dw = encoding.primer(events)
-    pitch_sampler = Sampler(temperature, top_k, top_p)
+    pitch_sampler = Sampler(temperature, top_k, top_p, method)
     duration_sampler = Sampler(
-        temperature if duration_temperature is None else duration_temperature, top_k, top_p
+        temperature if duration_temperature is None else duration_temperature, top_k, top_p,
+        method,
     )
     pitches, durations = generate_ids(
         model, np.tile(pw, (n_pieces, 1)), np.tile(dw, (n_pieces, 1)), n_events,
