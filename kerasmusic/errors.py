@@ -73,3 +73,24 @@ class VocabularyMismatchError(VocabularyError):
 
 class ModelFileError(KerasMusicError):
     """A saved model cannot be found or loaded."""
+
+
+class EncodingError(KerasMusicError):
+    """A piece (or a primer) cannot be encoded: no notes in range, too short, bad ids.
+
+    Args:
+        name: the piece's name (its file) or what the input was.
+        reason: what is wrong with it, in words.
+    """
+
+    def __init__(self, name: str, reason: str):
+        self.name = name or "piece"
+        self.reason = reason
+        super().__init__(f"{self.name}: {reason}")
+
+    def __reduce__(self):
+        return (type(self), (self.name, self.reason))
+
+
+class NonFiniteLossError(KerasMusicError):
+    """A training loss became NaN or infinite; training stopped before saving it."""

@@ -162,3 +162,17 @@ def test_other_modes_train(mode):
     history = gan.fit(_batches(n=2), epochs=1, verbose=False)
     assert int(gan.step.numpy()) == 1 and np.isfinite(history["generator_loss"][0])
     assert gan.generate(2).shape == (2, 2, 4, 12, 2)
+
+
+def test_nan_loss_stops_at_its_step_and_keeps_the_last_good_checkpoint(tmp_path):
+    gan = MuseGAN(TINY, seed=0)
+    gan.fit(_batches(n=2), epochs=1, checkpoint_dir=tmp_path, verbose=False)
+    poisoned = _batches(n=2).map(lambda x: x * np.float32("nan"))
+    again = MuseGAN(TINY, seed=0)
+    with pytest.raises(km.NonFiniteLossError,
+                       match=r"critic loss = nan.* at critic step 3 \(epoch 2\).*ckpt-1"):
+        again.fit(poisoned, epochs=2, checkpoint_dir=tmp_path, verbose=False)
+    assert sorted(p.name for p in tmp_path.glob("ckpt-*.index")) == ["ckpt-1.index"]
+    restored = MuseGAN(TINY, seed=3)
+    restored.checkpoint_manager(tmp_path).checkpoint.restore(str(tmp_path / "ckpt-1"))
+    assert all(np.isfinite(w.numpy()).all() for w in restored.critic.weights)

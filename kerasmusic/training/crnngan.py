@@ -46,7 +46,11 @@ from kerasmusic.models.crnngan_recurrent import (
     build_recurrent_generator,
     teacher_forced_generator,
 )
-from kerasmusic.training.distributed import apply_summed_gradients, distributed_step
+from kerasmusic.training.distributed import (
+    apply_summed_gradients,
+    check_finite,
+    distributed_step,
+)
 
 _BCE = keras.losses.BinaryCrossentropy(reduction=None)
 
@@ -328,7 +332,11 @@ class CRNNGAN:
             epoch, started = int(self.epoch.numpy()), time.monotonic()
             if epoch < pretrain_epochs:
                 length = min(4 * (epoch + 1), seq_len)
-                losses = [self.mle_step(b) for b in self.distribute(dataset, crop=length)]
+                losses = []
+                for batch in self.distribute(dataset, crop=length):
+                    losses.append(self.mle_step(batch))
+                    check_finite({"mle loss": losses[-1]},
+                                  f"step {len(losses)} of epoch {epoch + 1}", manager)
                 history["mle_loss"].append(float(np.mean(losses)))
                 line = f"mle loss {history['mle_loss'][-1]:.4f} (length {length})"
             else:
@@ -336,6 +344,8 @@ class CRNNGAN:
                 for batch in self.distribute(dataset):
                     freeze_d, freeze_g = freeze_decision(*last, self.config.freeze_threshold)
                     step_losses = self.gan_step(batch, train_d=not freeze_d, train_g=not freeze_g)
+                    check_finite(dict(zip(("d loss", "g loss", "g adversarial"), step_losses)),
+                                 f"step {len(losses) + 1} of epoch {epoch + 1}", manager)
                     last = (step_losses[0], step_losses[2])  # d loss vs adversarial g loss
                     losses.append(step_losses)
                     frozen.append((freeze_d, freeze_g))

@@ -2,7 +2,35 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
+
 import tensorflow as tf
+
+from kerasmusic.errors import NonFiniteLossError
+
+
+def check_finite(losses: Mapping[str, float], where: str, manager=None) -> None:
+    """Stop training at the step a loss turns NaN or infinite, before anything is saved.
+
+    Args:
+        losses: the step's losses by name.
+        where: the step, e.g. "critic step 12 (epoch 3)".
+        manager: the run's ``tf.train.CheckpointManager``, to name the last good checkpoint.
+
+    Raises:
+        NonFiniteLossError: naming the losses, the step and the last good checkpoint.
+    """
+    bad = {name: value for name, value in losses.items() if not math.isfinite(value)}
+    if not bad:
+        return
+    latest = manager.latest_checkpoint if manager is not None else None
+    saved = (f"the last good checkpoint is {latest}; nothing after it was saved"
+             if latest else "no checkpoint had been written")
+    values = ", ".join(f"{name} = {value}" for name, value in bad.items())
+    raise NonFiniteLossError(
+        f"{values} at {where}: training stopped; {saved}. Try a lower learning rate or "
+        "check the data for NaN / Inf values")
 
 
 def apply_summed_gradients(optimizer, grads, variables, strategy: tf.distribute.Strategy,

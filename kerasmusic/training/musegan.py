@@ -27,7 +27,11 @@ from kerasmusic.data.notes import Piece
 from kerasmusic.data.pianoroll import MultiTrackPianoRoll
 from kerasmusic.errors import KerasMusicError
 from kerasmusic.models.musegan import GENERATOR_MODES, build_critic, build_generator_network
-from kerasmusic.training.distributed import apply_summed_gradients, distributed_step
+from kerasmusic.training.distributed import (
+    apply_summed_gradients,
+    check_finite,
+    distributed_step,
+)
 
 
 def gradient_penalty(critic: keras.Model, real, fake, alpha, scale=1.0):
@@ -242,6 +246,9 @@ class MuseGAN:
             dataset: batches of real rolls (batch, bars, steps, pitches, tracks).
             epochs: passes over the dataset.
             checkpoint_dir: restore the latest checkpoint there, save one per epoch.
+                A NaN or infinite loss stops training at its step with a
+                :class:`~kerasmusic.errors.NonFiniteLossError` naming the last good
+                checkpoint; the bad epoch is never saved.
             callbacks: functions ``f(epoch, gan, logs)`` called after each epoch
                 (e.g. to write samples).
             verbose: one line per epoch.
@@ -260,12 +267,20 @@ class MuseGAN:
                                    "wasserstein")}
         while int(self.epoch.numpy()) < epochs:
             started, critic_logs, generator_logs = time.monotonic(), [], []
+            epoch = int(self.epoch.numpy()) + 1
             for critic_batch, generator_noise in self.distribute(dataset):
                 critic_logs.append(self.critic_step(critic_batch))
+                count = int(self.critic_step_count.numpy())
+                check_finite(dict(zip(("critic loss", "wasserstein", "gradient penalty"),
+                                      critic_logs[-1])),
+                             f"critic step {count} (epoch {epoch})", manager)
                 # Counted over the whole run: an epoch shorter than critic_steps batches
                 # still trains the generator in turn.
-                if int(self.critic_step_count.numpy()) % self.config.critic_steps == 0:
+                if count % self.config.critic_steps == 0:
                     generator_logs.append(self.generator_step(generator_noise))
+                    check_finite({"generator loss": generator_logs[-1]},
+                                 f"generator step {int(self.step.numpy())} (epoch {epoch})",
+                                 manager)
             if not critic_logs:
                 raise KerasMusicError("the dataset gave no batch to train on")
             c_loss, wasserstein, penalty = np.mean(critic_logs, axis=0)
