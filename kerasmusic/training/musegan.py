@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import os
 import time
 from collections.abc import Sequence
@@ -255,16 +256,19 @@ class MuseGAN:
 
         Returns:
             Per-epoch means of ``critic_loss``, ``generator_loss``, ``gradient_penalty``
-            and ``wasserstein`` (mean critic score of real minus generated).
+            and ``wasserstein`` (mean critic score of real minus generated), for the
+            whole run: a resumed run reads its earlier epochs from ``history.json``
+            beside the checkpoints.
         """
         manager = self.checkpoint_manager(checkpoint_dir) if checkpoint_dir else None
+        history = {k: [] for k in ("critic_loss", "generator_loss", "gradient_penalty",
+                                   "wasserstein")}
         if manager and manager.latest_checkpoint:
             manager.checkpoint.restore(manager.latest_checkpoint)
+            history = _read_history(checkpoint_dir, history, int(self.epoch.numpy()))
             if verbose:
                 print(f"resumed from {manager.latest_checkpoint} at epoch "
                       f"{int(self.epoch.numpy())}", flush=True)
-        history = {k: [] for k in ("critic_loss", "generator_loss", "gradient_penalty",
-                                   "wasserstein")}
         while int(self.epoch.numpy()) < epochs:
             started, critic_logs, generator_logs = time.monotonic(), [], []
             epoch = int(self.epoch.numpy()) + 1
@@ -293,6 +297,7 @@ class MuseGAN:
             self.epoch.assign_add(1)
             if manager:
                 manager.save(checkpoint_number=int(self.epoch.numpy()))
+                _write_history(checkpoint_dir, history)
             for callback in callbacks:
                 callback(int(self.epoch.numpy()), self, logs)
             if verbose:
@@ -308,6 +313,25 @@ class MuseGAN:
         """``n`` generated phrases (n, bars, steps, pitches, tracks) in [-1, 1]."""
         noise = self.noise(n, tf.constant(10_000_019 + seed, tf.int64))
         return keras.ops.convert_to_numpy(self._generate(noise, training=False))
+
+
+def _read_history(directory, empty: dict, epochs: int) -> dict:
+    """The saved history, cut to the ``epochs`` the restored checkpoint has seen."""
+    path = os.path.join(os.fspath(directory), "history.json")
+    try:
+        with open(path, encoding="utf-8") as f:
+            saved = json.load(f)
+    except (OSError, ValueError):
+        return empty
+    return {k: [float(v) for v in saved.get(k, [])][:epochs] for k in empty}
+
+
+def _write_history(directory, history: dict) -> None:
+    """Write ``history.json`` beside the checkpoints (atomically: temp file, then rename)."""
+    path = os.path.join(os.fspath(directory), "history.json")
+    with open(path + ".tmp", "w", encoding="utf-8") as f:
+        json.dump(history, f)
+    os.replace(path + ".tmp", path)
 
 
 def encode_phrases(pieces: Sequence[Piece], encoding: MultiTrackPianoRoll) -> np.ndarray:
