@@ -127,3 +127,17 @@ def test_missing_file_names_the_file(tmp_path):
     with pytest.raises(km.MidiReadError) as info:
         km.read_midi(path)
     assert str(path) in str(info.value)
+
+
+def test_silent_tracks_keep_their_place(tmp_path):
+    """A silent part is written and read back in place: track numbers do not shift."""
+    piece = make_piece(make_track([(72, 0, 1)], name="S", program=52),
+                       make_track([], name="A", program=52),
+                       make_track([(36, 0, 1)], name="Kit", is_drum=True),
+                       make_track([], name="Perc", is_drum=True),
+                       make_track([(48, 0, 2)], name="B", program=33))
+    km.write_midi(piece, tmp_path / "gaps.mid")
+    back = km.read_midi(tmp_path / "gaps.mid")
+    assert [(t.name, t.program, t.is_drum, len(t.notes)) for t in back.tracks] == [
+        ("S", 52, False, 1), ("A", 52, False, 0), ("Kit", 0, True, 1), ("Perc", 0, True, 0),
+        ("B", 33, False, 1)]

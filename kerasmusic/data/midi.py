@@ -12,6 +12,7 @@ import os
 from fractions import Fraction
 
 import miditoolkit
+import mido
 from miditoolkit.midi.containers import Instrument, TempoChange, TimeSignature
 from miditoolkit.midi.containers import Note as MidiNote
 
@@ -48,6 +49,7 @@ def read_midi(path: str | os.PathLike, *, require_pitched: bool = True) -> Piece
         # KeySignatureError (a bare Exception) on a bad key signature: wrap them all.
         raise MidiReadError(path, f"not a readable MIDI file ({type(exc).__name__}: {exc})") \
             from exc
+    empty_tracks = _empty_instrument_tracks(path)
     tpq = midi.ticks_per_beat
     if not tpq or tpq <= 0:
         raise MidiReadError(path, f"invalid ticks per beat {tpq!r} (SMPTE timing is not supported)")
@@ -61,6 +63,8 @@ def read_midi(path: str | os.PathLike, *, require_pitched: bool = True) -> Piece
         ]
         tracks.append(Track(notes, name=inst.name or "", program=int(inst.program),
                             is_drum=bool(inst.is_drum)))
+    for position, track in empty_tracks:
+        tracks.insert(min(position, len(tracks)), track)
     if not any(t.notes for t in tracks):
         raise EmptyMidiError(path, "the MIDI file contains no notes")
     if require_pitched and not any(t.notes for t in tracks if not t.is_drum):
@@ -71,9 +75,43 @@ def read_midi(path: str | os.PathLike, *, require_pitched: bool = True) -> Piece
     changes = [(Fraction(t.time, tpq), float(t.tempo)) for t in tempos[1:]]
     ts = midi.time_signature_changes[0] if midi.time_signature_changes else None
     time_signature = (int(ts.numerator), int(ts.denominator)) if ts else (4, 4)
-    # Empty instruments stay, so track numbers are the file's instrument numbers.
+    # Silent instrument tracks stay (see _empty_instrument_tracks): track numbers are stable.
     return Piece(tracks, tempo=tempo, time_signature=time_signature, name=path,
                  tempo_changes=changes)
+
+
+def _empty_instrument_tracks(path: str) -> list[tuple[int, Track]]:
+    """Instrument tracks without notes, with the position each takes among the instruments.
+
+    miditoolkit only makes instruments from notes, so a silent part (a track with a
+    program change but no note, as :func:`write_midi` writes a silent track) would
+    vanish and shift the numbers of the tracks after it. Instruments come in file
+    order, one per (track, channel, program) that plays.
+    """
+    try:
+        tracks = mido.MidiFile(path).tracks
+    except Exception:  # miditoolkit read the file; any doubt here only loses empty parts
+        return []
+    found, position = [], 0
+    for track in tracks:
+        programs = [0] * 16
+        playing, name, change = [], "", None
+        for msg in track:
+            if msg.type == "track_name":
+                name = msg.name
+            elif msg.type == "program_change":
+                programs[msg.channel] = msg.program
+                change = change or msg
+            elif msg.type == "note_on" and msg.velocity > 0:
+                key = (programs[msg.channel], msg.channel)
+                if key not in playing:
+                    playing.append(key)
+        if not playing and change is not None:
+            found.append((position, Track([], name=name, program=change.program,
+                                          is_drum=change.channel == 9)))
+            position += 1
+        position += len(playing)
+    return found
 
 
 def write_midi(piece: Piece, path: str | os.PathLike, *, ticks_per_beat: int = 480) -> None:
