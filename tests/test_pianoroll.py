@@ -109,3 +109,12 @@ def test_missing_tracks_skip_or_stay_silent(tmp_path):
     for bad in ("program:200", "program:x", "violin", "name:"):
         with pytest.raises(km.KerasMusicError, match="bad track selector"):
             MultiTrackPianoRoll(tracks=[bad])
+
+
+def test_silence_at_the_end_of_the_last_bar_keeps_the_phrase():
+    # Two bars of 4/4 whose second bar is silent after its first beat.
+    piece = make_piece([(60, 0, 4), (62, 4, 1)])
+    enc = MultiTrackPianoRoll(tracks=[0], n_bars=2)
+    assert enc.to_roll(piece).shape == (32, 84, 1)
+    phrase = enc.phrases(piece)
+    assert len(phrase) == 1 and (phrase[0, 1, 4:] == -1).all()

@@ -125,7 +125,7 @@ class MultiTrackPianoRoll:
         return self.missing == "silent" or all(self.select(piece))
 
     def to_roll(self, piece: Piece) -> np.ndarray:
-        """The whole piece as a boolean roll (steps, n_pitches, n_tracks).
+        """The whole piece as a boolean roll (steps, n_pitches, n_tracks), whole bars.
 
         Raises:
             KerasMusicError: a selector matches no track of the piece (missing="skip").
@@ -139,7 +139,11 @@ class MultiTrackPianoRoll:
                         f"has {len(piece.tracks)} tracks: "
                         f"{', '.join(_describe(t) for t in piece.tracks) or 'none'})")
         end = max((n.end for ts in chosen for t in ts for n in t.notes), default=Fraction(0))
-        roll = np.zeros((round(end / self.step) + 1, self.n_pitches, len(chosen)), bool)
+        # Up to the end of the last bar: a piece that falls silent before its last bar
+        # ends still gives that bar (its silence included).
+        bar = self.n_steps_per_bar
+        steps = -(-max(1, round(end / self.step)) // bar) * bar
+        roll = np.zeros((steps, self.n_pitches, len(chosen)), bool)
         for k, tracks in enumerate(chosen):
             for n in (n for t in tracks for n in t.notes):
                 p = n.pitch - self.lowest_pitch
