@@ -6,6 +6,8 @@ import time
 
 import keras
 
+from kerasmusic.training.distributed import check_finite
+
 
 class TimeBudget(keras.callbacks.Callback):
     """Stop training once ``seconds`` of wall time have passed (checked after each batch).
@@ -27,3 +29,28 @@ class TimeBudget(keras.callbacks.Callback):
         if self.seconds is not None and time.monotonic() - self._start > self.seconds:
             self.model.stop_training = True
             self.stopped_early = True
+
+
+class StopOnNonFinite(keras.callbacks.Callback):
+    """Stop ``fit`` at the batch whose loss is NaN or infinite, with a clear error.
+
+    Keras' own ``TerminateOnNaN`` stops quietly after the epoch's bookkeeping; this
+    raises :class:`~kerasmusic.errors.NonFiniteLossError` naming the epoch, the batch
+    and (when given) where the last good weights are, so nothing is saved after it.
+
+    Args:
+        last_good: a description of the last good checkpoint (e.g. its path), or None.
+    """
+
+    def __init__(self, last_good: str | None = None):
+        super().__init__()
+        self.last_good = last_good
+        self._epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        losses = {k: float(v) for k, v in (logs or {}).items() if k.endswith("loss")}
+        check_finite(losses, f"batch {batch + 1} of epoch {self._epoch + 1}",
+                     last_good=self.last_good)

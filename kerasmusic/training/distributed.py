@@ -10,13 +10,15 @@ import tensorflow as tf
 from kerasmusic.errors import NonFiniteLossError
 
 
-def check_finite(losses: Mapping[str, float], where: str, manager=None) -> None:
+def check_finite(losses: Mapping[str, float], where: str, manager=None, *,
+                 last_good: str | None = None) -> None:
     """Stop training at the step a loss turns NaN or infinite, before anything is saved.
 
     Args:
         losses: the step's losses by name.
         where: the step, e.g. "critic step 12 (epoch 3)".
         manager: the run's ``tf.train.CheckpointManager``, to name the last good checkpoint.
+        last_good: or the last good checkpoint's name, where there is no manager.
 
     Raises:
         NonFiniteLossError: naming the losses, the step and the last good checkpoint.
@@ -24,7 +26,7 @@ def check_finite(losses: Mapping[str, float], where: str, manager=None) -> None:
     bad = {name: value for name, value in losses.items() if not math.isfinite(value)}
     if not bad:
         return
-    latest = manager.latest_checkpoint if manager is not None else None
+    latest = manager.latest_checkpoint if manager is not None else last_good
     saved = (f"the last good checkpoint is {latest}; nothing after it was saved"
              if latest else "no checkpoint had been written")
     values = ", ".join(f"{name} = {value}" for name, value in bad.items())

@@ -14,7 +14,7 @@ from kerasmusic.data.notes import Piece
 from kerasmusic.data.pipeline import make_note_duration_datasets
 from kerasmusic.errors import KerasMusicError
 from kerasmusic.models.attention_lstm import create_network
-from kerasmusic.training.callbacks import TimeBudget
+from kerasmusic.training.callbacks import StopOnNonFinite, TimeBudget
 
 
 @dataclasses.dataclass
@@ -99,5 +99,5 @@ def train_note_lstm(
         initial = float(model.evaluate(val_ds, verbose=0, return_dict=True)["loss"])
     budget = TimeBudget(max_seconds)
     history = model.fit(train_ds, validation_data=val_ds, epochs=epochs, shuffle=False,
-                        callbacks=[budget, *callbacks], verbose=verbose)
+                        callbacks=[budget, StopOnNonFinite(), *callbacks], verbose=verbose)
     return TrainResult(model, encoding, dict(history.history), initial)
