@@ -39,6 +39,13 @@ from kerasmusic.data.pipeline import (  # noqa: E402
 )
 from kerasmusic.data.scaled_tokens import ScaledTokenEncoding  # noqa: E402
 from kerasmusic.data.scores import read_score, read_scores, write_musicxml  # noqa: E402
+from kerasmusic.data.shards import (  # noqa: E402
+    ShardError,
+    ShardReport,
+    pianoroll_shard_dataset,
+    read_shard_manifest,
+    write_pianoroll_shards,
+)
 from kerasmusic.data.tone_pipeline import tone_dataset  # noqa: E402
 from kerasmusic.data.tones import ToneEncoding  # noqa: E402
 from kerasmusic.data.transforms import key_shift, normalize_key, transpose  # noqa: E402
@@ -120,12 +127,14 @@ __all__ = [
     "load_corpus", "load_encoding", "load_model", "make_note_duration_datasets", "metrics",
     "MidiReadError", "ModelFileError", "MultiTrackPianoRoll", "MuseGAN", "musegan_dataset",
     "MuseGANConfig", "MuseGANResult", "NonFiniteLossError", "NoPitchedNotesError", "normalize_key",
-    "Note", "note_duration_dataset", "NoteDurationEncoding", "Piece", "pitch_name", "pitch_number",
-    "plot_losses", "plot_piano_roll", "plot_roll_grid", "read_file", "read_file_pieces",
-    "read_midi", "read_score", "read_scores", "REST", "roll_metrics", "sample", "Sampler",
-    "SampleWriter", "save_model", "ScaledTokenEncoding", "ScoreReadError", "sliding_windows",
-    "split_pieces", "START", "TakeIndex", "teacher_forced_generator", "TemporalSoftmax",
-    "TensorBoardScalars", "tone_dataset", "ToneEncoding", "Track", "train_crnngan", "train_musegan",
-    "train_note_lstm", "TrainResult", "transpose", "UnknownTokenError", "Vocabulary",
-    "VocabularyError", "VocabularyMismatchError", "WeightedSum", "write_midi", "write_musicxml",
+    "Note", "note_duration_dataset", "NoteDurationEncoding", "pianoroll_shard_dataset", "Piece",
+    "pitch_name", "pitch_number", "plot_losses", "plot_piano_roll", "plot_roll_grid", "read_file",
+    "read_file_pieces", "read_midi", "read_score", "read_scores", "read_shard_manifest", "REST",
+    "roll_metrics", "sample", "Sampler", "SampleWriter", "save_model", "ScaledTokenEncoding",
+    "ScoreReadError", "ShardError", "ShardReport", "sliding_windows", "split_pieces", "START",
+    "TakeIndex", "teacher_forced_generator", "TemporalSoftmax", "TensorBoardScalars",
+    "tone_dataset", "ToneEncoding", "Track", "train_crnngan", "train_musegan", "train_note_lstm",
+    "TrainResult", "transpose", "UnknownTokenError", "Vocabulary", "VocabularyError",
+    "VocabularyMismatchError", "WeightedSum", "write_midi", "write_musicxml",
+    "write_pianoroll_shards",
 ]
