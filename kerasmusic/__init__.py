@@ -21,6 +21,19 @@ _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
 
 from kerasmusic import metrics, roll_metrics  # noqa: E402
 from kerasmusic.data.corpus import Corpus, load_corpus, read_file, read_file_pieces  # noqa: E402
+from kerasmusic.data.events import (  # noqa: E402
+    DEFAULT_TIME_VALUES,
+    EventEncoding,
+    event_dataset,
+    event_windows,
+    make_event_datasets,
+)
+from kerasmusic.data.frames import (  # noqa: E402
+    FrameEncoding,
+    frame_dataset,
+    frame_windows,
+    make_frame_datasets,
+)
 from kerasmusic.data.midi import read_midi, write_midi  # noqa: E402
 from kerasmusic.data.note_tokens import (  # noqa: E402
     REST,
@@ -53,6 +66,7 @@ from kerasmusic.data.vocabulary import Vocabulary  # noqa: E402
 from kerasmusic.errors import (  # noqa: E402
     CorpusError,
     EmptyMidiError,
+    EncodingError,
     FileReadError,
     KerasMusicError,
     MidiReadError,
@@ -64,10 +78,21 @@ from kerasmusic.errors import (  # noqa: E402
     VocabularyError,
     VocabularyMismatchError,
 )
+from kerasmusic.generation.event_lstm import (  # noqa: E402
+    generate_event_ids,
+    generate_event_ids_reference,
+    generate_events,
+)
 from kerasmusic.generation.note_lstm import (  # noqa: E402
     generate,
     generate_ids,
     generate_ids_reference,
+)
+from kerasmusic.generation.pianoroll_rnn import (  # noqa: E402
+    bernoulli_keys,
+    generate_frames,
+    generate_frames_reference,
+    generate_pianoroll,
 )
 from kerasmusic.models.attention_lstm import (  # noqa: E402
     attention_model,
@@ -81,6 +106,7 @@ from kerasmusic.models.crnngan_recurrent import (  # noqa: E402
     build_recurrent_generator,
     teacher_forced_generator,
 )
+from kerasmusic.models.event_lstm import MultiOneHot, SplitLast, build_event_lstm  # noqa: E402
 from kerasmusic.models.layers import TemporalSoftmax, WeightedSum  # noqa: E402
 from kerasmusic.models.musegan import (  # noqa: E402
     GENERATOR_MODES,
@@ -90,6 +116,7 @@ from kerasmusic.models.musegan import (  # noqa: E402
     build_generator_network,
     build_temporal_network,
 )
+from kerasmusic.models.pianoroll_rnn import build_pianoroll_rnn  # noqa: E402
 from kerasmusic.plotting import plot_losses, plot_piano_roll, plot_roll_grid  # noqa: E402
 from kerasmusic.sampling import Sampler, draw_uniforms, sample  # noqa: E402
 from kerasmusic.saving import encoding_path, load_encoding, load_model, save_model  # noqa: E402
@@ -101,6 +128,7 @@ from kerasmusic.training.crnngan import (  # noqa: E402
     freeze_decision,
     train_crnngan,
 )
+from kerasmusic.training.event_lstm import EventLSTMResult, train_event_lstm  # noqa: E402
 from kerasmusic.training.musegan import (  # noqa: E402
     MuseGAN,
     MuseGANConfig,
@@ -113,28 +141,37 @@ from kerasmusic.training.musegan import (  # noqa: E402
     train_musegan,
 )
 from kerasmusic.training.note_lstm import TrainResult, train_note_lstm  # noqa: E402
+from kerasmusic.training.pianoroll_rnn import (  # noqa: E402
+    PianoRollRNNResult,
+    train_pianoroll_rnn,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "attention_model", "attention_weights", "build_bar_generator", "build_critic",
-    "build_discriminator", "build_generator", "build_generator_network",
-    "build_recurrent_discriminator", "build_recurrent_generator", "build_temporal_network",
-    "check_encoding", "Corpus", "CorpusError", "create_network", "CRNNGAN", "CRNNGANConfig",
-    "CRNNGANResult", "draw_uniforms", "EmptyMidiError", "encode_phrases", "encoding_path",
-    "feature_matching_loss", "FileReadError", "freeze_decision", "generate", "generate_ids",
-    "generate_ids_reference", "GENERATOR_MODES", "gradient_penalty", "KerasMusicError", "key_shift",
-    "load_corpus", "load_encoding", "load_model", "make_note_duration_datasets", "metrics",
-    "MidiReadError", "ModelFileError", "MultiTrackPianoRoll", "MuseGAN", "musegan_dataset",
-    "MuseGANConfig", "MuseGANResult", "NonFiniteLossError", "NoPitchedNotesError", "normalize_key",
-    "Note", "note_duration_dataset", "NoteDurationEncoding", "pianoroll_shard_dataset", "Piece",
-    "pitch_name", "pitch_number", "plot_losses", "plot_piano_roll", "plot_roll_grid", "read_file",
+    "attention_model", "attention_weights", "bernoulli_keys", "build_bar_generator", "build_critic",
+    "build_discriminator", "build_event_lstm", "build_generator", "build_generator_network",
+    "build_pianoroll_rnn", "build_recurrent_discriminator", "build_recurrent_generator",
+    "build_temporal_network", "check_encoding", "Corpus", "CorpusError", "create_network",
+    "CRNNGAN", "CRNNGANConfig", "CRNNGANResult", "DEFAULT_TIME_VALUES", "draw_uniforms",
+    "EmptyMidiError", "encode_phrases", "encoding_path", "EncodingError", "event_dataset",
+    "event_windows", "EventEncoding", "EventLSTMResult", "feature_matching_loss", "FileReadError",
+    "frame_dataset", "frame_windows", "FrameEncoding", "freeze_decision", "generate",
+    "generate_event_ids", "generate_event_ids_reference", "generate_events", "generate_frames",
+    "generate_frames_reference", "generate_ids", "generate_ids_reference", "generate_pianoroll",
+    "GENERATOR_MODES", "gradient_penalty", "KerasMusicError", "key_shift", "load_corpus",
+    "load_encoding", "load_model", "make_event_datasets", "make_frame_datasets",
+    "make_note_duration_datasets", "metrics", "MidiReadError", "ModelFileError", "MultiOneHot",
+    "MultiTrackPianoRoll", "MuseGAN", "musegan_dataset", "MuseGANConfig", "MuseGANResult",
+    "NonFiniteLossError", "NoPitchedNotesError", "normalize_key", "Note", "note_duration_dataset",
+    "NoteDurationEncoding", "pianoroll_shard_dataset", "PianoRollRNNResult", "Piece", "pitch_name",
+    "pitch_number", "plot_losses", "plot_piano_roll", "plot_roll_grid", "read_file",
     "read_file_pieces", "read_midi", "read_score", "read_scores", "read_shard_manifest", "REST",
     "roll_metrics", "sample", "Sampler", "SampleWriter", "save_model", "ScaledTokenEncoding",
-    "ScoreReadError", "ShardError", "ShardReport", "sliding_windows", "split_pieces", "START",
-    "TakeIndex", "teacher_forced_generator", "TemporalSoftmax", "TensorBoardScalars",
-    "tone_dataset", "ToneEncoding", "Track", "train_crnngan", "train_musegan", "train_note_lstm",
-    "TrainResult", "transpose", "UnknownTokenError", "Vocabulary", "VocabularyError",
-    "VocabularyMismatchError", "WeightedSum", "write_midi", "write_musicxml",
-    "write_pianoroll_shards",
+    "ScoreReadError", "ShardError", "ShardReport", "sliding_windows", "split_pieces", "SplitLast",
+    "START", "TakeIndex", "teacher_forced_generator", "TemporalSoftmax", "TensorBoardScalars",
+    "tone_dataset", "ToneEncoding", "Track", "train_crnngan", "train_event_lstm", "train_musegan",
+    "train_note_lstm", "train_pianoroll_rnn", "TrainResult", "transpose", "UnknownTokenError",
+    "Vocabulary", "VocabularyError", "VocabularyMismatchError", "WeightedSum", "write_midi",
+    "write_musicxml", "write_pianoroll_shards",
 ]

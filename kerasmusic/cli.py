@@ -121,11 +121,53 @@ def _parser() -> argparse.ArgumentParser:
                          help="write sample MIDI + PNG every N epochs")
     musegan.add_argument("--seed", type=int, default=0)
 
+    roll = train_sub.add_parser("pianoroll", help="the polyphonic piano-roll RNN (88 keys)")
+    source = roll.add_mutually_exclusive_group(required=True)
+    source.add_argument("--corpus", help="a bundled corpus name, e.g. 'chorales' or "
+                                         "'nottingham-dataset'")
+    source.add_argument("--midi-dir", help="a folder of MIDI (or score) files")
+    roll.add_argument("--out", required=True,
+                      help="model path: *.keras, *.h5 or a folder for a SavedModel")
+    roll.add_argument("--tracks", default="all")
+    roll.add_argument("--limit", type=int, default=None)
+    roll.add_argument("--step", default="1/4", help="frame length in quarter notes")
+    roll.add_argument("--seq-len", type=int, default=64)
+    roll.add_argument("--units", type=int, default=256)
+    roll.add_argument("--layers", type=int, default=2)
+    roll.add_argument("--no-skip", action="store_true",
+                      help="the seed's plain stack, without the input-to-output skip")
+    roll.add_argument("--epochs", type=int, default=10)
+    roll.add_argument("--batch-size", type=int, default=32)
+    roll.add_argument("--learning-rate", type=float, default=0.001)
+    roll.add_argument("--max-seconds", type=float, default=None)
+    roll.add_argument("--seed", type=int, default=0)
+
+    events = train_sub.add_parser("events", help="the note / velocity / time event LSTM")
+    source = events.add_mutually_exclusive_group(required=True)
+    source.add_argument("--corpus", help="a bundled corpus name, e.g. 'chorales'")
+    source.add_argument("--midi-dir", help="a folder of MIDI (or score) files")
+    events.add_argument("--out", required=True,
+                        help="model path: *.keras, *.h5 or a folder for a SavedModel")
+    events.add_argument("--tracks", default="all")
+    events.add_argument("--limit", type=int, default=None)
+    events.add_argument("--seq-len", type=int, default=30)
+    events.add_argument("--units", type=int, default=256)
+    events.add_argument("--dropout", type=float, default=0.5)
+    events.add_argument("--l1", type=float, default=1e-5, help="L1 weight penalty")
+    events.add_argument("--epochs", type=int, default=10)
+    events.add_argument("--batch-size", type=int, default=64)
+    events.add_argument("--learning-rate", type=float, default=0.001)
+    events.add_argument("--max-seconds", type=float, default=None)
+    events.add_argument("--seed", type=int, default=0)
+
     gen = sub.add_parser("generate", help="generate MIDI with a trained model")
     gen.add_argument("--model", required=True, help="a .keras or .h5 file saved by kerasmusic")
     gen.add_argument("--out", default="generated.mid",
                      help="MIDI path; with --n-pieces > 1 a number is added per piece")
-    gen.add_argument("--primer", default=None, help="a MIDI or score file to continue")
+    gen.add_argument("--primer", default=None,
+                     help="a MIDI or score file to continue (needed by event models)")
+    gen.add_argument("--threshold", type=float, default=None,
+                     help="piano-roll models: keys above this probability sound (no sampling)")
     gen.add_argument("--png", action="store_true", help="also write a piano-roll PNG")
     gen.add_argument("--musicxml", action="store_true", help="also write MusicXML")
     _add_sampling_args(gen)
@@ -245,19 +287,45 @@ def run_train_lstm(args) -> int:
 
 
 def run_generate(args) -> int:
-    """``kerasmusic generate``: load a model, sample, write MIDI (and PNG / MusicXML)."""
+    """``kerasmusic generate``: load a model, sample, write MIDI (and PNG / MusicXML).
+
+    The kind of model comes from its saved encoding: note/duration tokens (attention
+    LSTM), 88-key frames (piano-roll RNN) or events (event LSTM).
+    """
     import kerasmusic as km
 
     model = km.load_model(args.model)
     encoding = km.load_encoding(args.model)
-    pieces = km.generate(
+    if isinstance(encoding, km.FrameEncoding):
+        pieces = km.generate_pianoroll(
+            model, encoding, n_steps=args.n_events, primer=args.primer,
+            temperature=args.temperature, threshold=args.threshold, n_pieces=args.n_pieces,
+            seed=args.seed)
+    elif isinstance(encoding, km.EventEncoding):
+        if args.primer is None:
+            raise KerasMusicError("an event model continues a primer: pass --primer FILE")
+        pieces = km.generate_events(
+            model, encoding, args.primer, n_events=args.n_events,
+            temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,
+            method=args.method, n_pieces=args.n_pieces, seed=args.seed)
+    elif isinstance(encoding, km.NoteDurationEncoding):
+        pieces = _generate_note_lstm(model, encoding, args)
+    else:
+        raise KerasMusicError(f"{args.model}: not a model that generates MIDI "
+                              f"({type(encoding).__name__})")
+    for path in _write_outputs(pieces, Path(args.out), args.png, args.musicxml):
+        print(f"wrote {path}")
+    return 0
+
+
+def _generate_note_lstm(model, encoding, args):
+    import kerasmusic as km
+
+    return km.generate(
         model, encoding, n_events=args.n_events, primer=args.primer,
         temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,
         method=args.method, n_pieces=args.n_pieces, seed=args.seed,
     )
-    for path in _write_outputs(pieces, Path(args.out), args.png, args.musicxml):
-        print(f"wrote {path}")
-    return 0
 
 
 def run_train_crnngan(args) -> int:
@@ -291,6 +359,43 @@ def run_train_crnngan(args) -> int:
         written.append(out / f"sample_{i}.mid")
     print("wrote:\n" + "\n".join(f"  {p}" for p in written))
     return 0
+
+
+def _train_keras_model(args, train, **kwargs) -> int:
+    """Load the corpus, run a Keras-fit trainer, save the model with its encoding."""
+    import kerasmusic as km
+
+    corpus = km.load_corpus(args.corpus or args.midi_dir, limit=args.limit)
+    print(f"{len(corpus.pieces)} pieces loaded, {len(corpus.errors)} unreadable", flush=True)
+    result = train(corpus.pieces, epochs=args.epochs, batch_size=args.batch_size,
+                   learning_rate=args.learning_rate, max_seconds=args.max_seconds,
+                   seed=args.seed, verbose=_fit_verbosity(), **kwargs)
+    val = result.history.get("val_loss", [])
+    if val:
+        print(f"validation loss: {result.initial_val_loss:.4f} untrained -> {val[-1]:.4f} "
+              f"after epoch {len(val)}", flush=True)
+    enc_path = km.save_model(result.model, args.out, result.encoding)
+    print(f"model saved to {args.out}, encoding to {enc_path}")
+    return 0
+
+
+def run_train_pianoroll(args) -> int:
+    """``kerasmusic train pianoroll``: the 88-key piano-roll RNN."""
+    import kerasmusic as km
+
+    encoding = km.FrameEncoding(step=args.step, tracks=_tracks(args.tracks))
+    return _train_keras_model(args, km.train_pianoroll_rnn, encoding=encoding,
+                              seq_len=args.seq_len, units=args.units, n_layers=args.layers,
+                              skip=not args.no_skip)
+
+
+def run_train_events(args) -> int:
+    """``kerasmusic train events``: the note / velocity / time event LSTM."""
+    import kerasmusic as km
+
+    encoding = km.EventEncoding(seq_len=args.seq_len, tracks=_tracks(args.tracks))
+    return _train_keras_model(args, km.train_event_lstm, encoding=encoding, units=args.units,
+                              dropout=args.dropout, l1=args.l1)
 
 
 def run_train_musegan(args) -> int:
@@ -393,7 +498,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_demo(args)
         if args.command == "train":
             runners = {"lstm": run_train_lstm, "crnngan": run_train_crnngan,
-                       "musegan": run_train_musegan}
+                       "musegan": run_train_musegan, "pianoroll": run_train_pianoroll,
+                       "events": run_train_events}
             return runners[args.model](args)
         if args.command == "evaluate":
             return run_evaluate(args)

@@ -94,3 +94,53 @@ class EncodingError(KerasMusicError):
 
 class NonFiniteLossError(KerasMusicError):
     """A training loss became NaN or infinite; training stopped before saving it."""
+
+
+class TextReadError(FileReadError):
+    """A text file is missing or is not UTF-8 text."""
+
+
+class EmptyTextError(TextReadError):
+    """A text (a file, or a document given as a string) holds no characters."""
+
+
+class UnknownCharactersError(UnknownTokenError):
+    """A text holds characters the character vocabulary does not have.
+
+    Attributes:
+        characters: every unknown character, in order of first appearance.
+    """
+
+    def __init__(self, characters, where: str = "the text"):
+        self.characters = list(dict.fromkeys(characters))
+        self.token = self.characters[0] if self.characters else ""
+        self.vocabulary_name = "character"
+        self.where = where
+        shown = ", ".join(repr(c) for c in self.characters[:20])
+        more = f" and {len(self.characters) - 20} more" if len(self.characters) > 20 else ""
+        VocabularyError.__init__(
+            self, f"{where} has characters the model was not trained on: {shown}{more}")
+
+    def __reduce__(self):
+        return (type(self), (self.characters, self.where))
+
+
+class UnknownLabelError(UnknownTokenError):
+    """A conditioning label (e.g. an artist) was not seen in training.
+
+    Attributes:
+        label: the unknown label.
+        known: the labels the model knows.
+    """
+
+    def __init__(self, label: str, known=()):
+        self.label = self.token = label
+        self.known = list(known)
+        self.vocabulary_name = "label"
+        shown = ", ".join(repr(k) for k in self.known[:20])
+        more = f" and {len(self.known) - 20} more" if len(self.known) > 20 else ""
+        VocabularyError.__init__(
+            self, f"label {label!r} was not seen in training; known labels: {shown}{more}")
+
+    def __reduce__(self):
+        return (type(self), (self.label, self.known))

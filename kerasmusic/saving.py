@@ -26,6 +26,8 @@ from pathlib import Path
 import h5py
 import keras
 
+from kerasmusic.data.events import EventEncoding
+from kerasmusic.data.frames import FrameEncoding
 from kerasmusic.data.note_tokens import NoteDurationEncoding
 from kerasmusic.data.pianoroll import MultiTrackPianoRoll
 from kerasmusic.data.scaled_tokens import ScaledTokenEncoding
@@ -36,11 +38,14 @@ from kerasmusic.models.attention_lstm import check_encoding
 Encoding = NoteDurationEncoding | ToneEncoding | ScaledTokenEncoding | MultiTrackPianoRoll
 _ENCODINGS = {"note_duration": NoteDurationEncoding, "tones": ToneEncoding,
               "scaled_tokens": ScaledTokenEncoding, "pianoroll": MultiTrackPianoRoll}
+_ENCODINGS.update(frames=FrameEncoding, events=EventEncoding)
 
 
 def _check(model: keras.Model, encoding: Encoding) -> None:
     """Check an encoding against its model where the model's shape says enough."""
-    if isinstance(encoding, NoteDurationEncoding):
+    if hasattr(encoding, "check_model"):
+        encoding.check_model(model)
+    elif isinstance(encoding, NoteDurationEncoding):
         check_encoding(model, encoding)
     elif isinstance(encoding, MultiTrackPianoRoll):
         shape = tuple(model.outputs[0].shape[1:])

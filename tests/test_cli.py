@@ -128,3 +128,31 @@ def test_train_musegan_then_evaluate_multitrack(tmp_path, band_dir, cache_dir, c
 def test_evaluate_skips_muse_metrics_for_single_tracks(midi_dir, cache_dir, capsys):
     assert main(["evaluate", str(midi_dir)]) == 0
     assert "single-track pieces: no MuseGAN metrics" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("model, options", [
+    ("pianoroll", ["--seq-len", "8", "--units", "8", "--layers", "1"]),
+    ("events", ["--seq-len", "6", "--units", "8"]),
+])
+def test_train_then_generate_pianoroll_and_event_models(model, options, tmp_path, midi_dir,
+                                                        cache_dir, capsys):
+    path = tmp_path / f"{model}.keras"
+    assert main(["train", model, "--midi-dir", str(midi_dir), "--out", str(path),
+                 "--epochs", "2", "--batch-size", "4", *options]) == 0
+    printed = capsys.readouterr().out
+    assert "validation loss:" in printed and path.exists()
+    out = tmp_path / "gen.mid"
+    assert main(["generate", "--model", str(path), "--out", str(out), "--n-events", "16",
+                 "--primer", str(midi_dir / "song0.mid"), "--n-pieces", "2"]) == 0
+    for i in range(2):
+        piece = km.read_midi(out.with_name(f"gen_{i}.mid"))
+        assert piece.notes  # the primer's notes at least, plus what was generated
+
+
+def test_event_model_without_primer_is_a_clear_error(tmp_path, midi_dir, cache_dir, capsys):
+    path = tmp_path / "events.keras"
+    assert main(["train", "events", "--midi-dir", str(midi_dir), "--out", str(path),
+                 "--epochs", "1", "--batch-size", "4", "--seq-len", "6", "--units", "4"]) == 0
+    capsys.readouterr()
+    assert main(["generate", "--model", str(path), "--out", str(tmp_path / "g.mid")]) == 2
+    assert "pass --primer FILE" in capsys.readouterr().err

@@ -1,6 +1,7 @@
 """Example scripts run as they are (their --quick mode)."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -47,3 +48,25 @@ def test_musegan_example_quick(tmp_path, cache_dir):
     for name in ("sample_0.mid", "sample_3.mid", "generated.png", "real.png", "losses.png",
                  "generator.keras", "samples"):
         assert (out / name).exists(), name
+
+
+def _validation_loss(stdout: str) -> tuple[float, float]:
+    line = next(line for line in stdout.splitlines() if line.startswith("validation loss:"))
+    numbers = [float(n) for n in re.findall(r"\d+\.\d+", line)]
+    return numbers[0], numbers[1]
+
+
+def test_pianoroll_rnn_example_quick(tmp_path, cache_dir):
+    out = tmp_path / "out"
+    stdout = _run_quick("pianoroll_rnn.py", out)
+    untrained, trained = _validation_loss(stdout)
+    assert trained < untrained
+    assert "wrote 3 MIDI files" in stdout and len(list(out.glob("*.mid"))) == 3
+
+
+def test_event_lstm_example_quick(tmp_path, cache_dir):
+    out = tmp_path / "out"
+    stdout = _run_quick("event_lstm.py", out)
+    untrained, trained = _validation_loss(stdout)
+    assert trained < untrained
+    assert "wrote 3 MIDI files" in stdout and len(list(out.glob("*.mid"))) == 3

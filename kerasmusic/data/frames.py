@@ -1,0 +1,274 @@
+"""88-key multi-hot frames: the representation of the polyphonic piano-roll RNN.
+
+A piece becomes a matrix (frames, 88): one row per time step of ``step`` quarter
+notes (default 1/4, a sixteenth note), one column per piano key (MIDI 21 = A0 up to
+108 = C8), 1 where the key sounds. Every pitched track is merged (or only the tracks
+chosen). A note covers the frames from its rounded onset to its rounded end, at
+least one. Notes outside the key range are left out, with a warning.
+
+Decoding merges consecutive sounding frames of a key into one held note: a plain
+roll cannot tell a held note from the same note struck again. With
+``separate_repeats=True`` the encoder leaves the last frame of a note silent when the
+same key is struck again right after it, so repeats survive the round trip (each
+repeated note comes back one step shorter).
+
+The ``tf.data`` pipeline cuts each piece into windows of ``seq_len`` frames with the
+next frame as the target at every step (inputs ``frames[t:t+L]``, targets
+``frames[t+1:t+L+1]``), and splits whole pieces into training and validation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import warnings
+from collections.abc import Sequence
+from fractions import Fraction
+
+import numpy as np
+import tensorflow as tf
+
+from kerasmusic.data.notes import Note, Piece, Track
+from kerasmusic.data.pipeline import split_pieces
+from kerasmusic.errors import EncodingError, KerasMusicError, VocabularyMismatchError
+
+PIANO_LOWEST = 21  # A0
+PIANO_KEYS = 88  # A0..C8
+
+
+class FrameEncoding:
+    """Pieces <-> multi-hot frames (frames, n_pitches).
+
+    Args:
+        step: quarter notes per frame (a Fraction or "a/b"; 1/4 = sixteenth notes).
+        lowest_pitch: MIDI number of column 0 (21 = A0, the lowest piano key).
+        n_pitches: number of keys (88: A0..C8).
+        tracks: track numbers to read; None merges every pitched (non-drum) track.
+        separate_repeats: silence the last frame of a note when the same key starts
+            again right after it, so decoding gives two notes, not one (see module).
+        velocity: velocity of decoded notes.
+        program: General MIDI program of the decoded track (0 = piano).
+    """
+
+    def __init__(self, step: Fraction | str = Fraction(1, 4), lowest_pitch: int = PIANO_LOWEST,
+                 n_pitches: int = PIANO_KEYS, tracks: Sequence[int] | None = None,
+                 separate_repeats: bool = False, velocity: int = 80, program: int = 0):
+        self.step = Fraction(step)
+        if self.step <= 0:
+            raise KerasMusicError(f"step must be a positive number of quarter notes, got {step}")
+        if n_pitches < 1 or lowest_pitch < 0 or lowest_pitch + n_pitches > 128:
+            raise KerasMusicError(f"keys {lowest_pitch}..{lowest_pitch + n_pitches - 1} leave "
+                                  "the MIDI range 0..127")
+        if not 1 <= velocity <= 127 or not 0 <= program <= 127:
+            raise KerasMusicError(f"velocity must be in 1..127 and program in 0..127, got "
+                                  f"{velocity} and {program}")
+        self.lowest_pitch, self.n_pitches = int(lowest_pitch), int(n_pitches)
+        self.tracks = None if tracks is None else [int(t) for t in tracks]
+        self.separate_repeats = bool(separate_repeats)
+        self.velocity, self.program = int(velocity), int(program)
+
+    @property
+    def highest_pitch(self) -> int:
+        """MIDI number of the last column."""
+        return self.lowest_pitch + self.n_pitches - 1
+
+    def _notes(self, piece: Piece) -> list[Note]:
+        if self.tracks is None:
+            return piece.notes
+        return sorted(n for i in self.tracks if i < len(piece.tracks)
+                      and not piece.tracks[i].is_drum for n in piece.tracks[i].notes)
+
+    def encode(self, piece: Piece) -> np.ndarray:
+        """The piece as float32 frames (frames, n_pitches) of 0 and 1.
+
+        Raises:
+            EncodingError: the piece (named) has no pitched note in the key range.
+        """
+        notes = self._notes(piece)
+        kept = [n for n in notes if self.lowest_pitch <= n.pitch <= self.highest_pitch]
+        if not kept:
+            where = "pitched notes" if self.tracks is None else f"notes in tracks {self.tracks}"
+            raise EncodingError(piece.name, f"no {where} in the key range {self.lowest_pitch}.."
+                                            f"{self.highest_pitch} ({len(notes)} outside it)")
+        if len(kept) < len(notes):
+            warnings.warn(f"kerasmusic: {piece.name or 'piece'}: {len(notes) - len(kept)} notes "
+                          f"outside the keys {self.lowest_pitch}..{self.highest_pitch} left out",
+                          stacklevel=2)
+        spans = [(round(n.start / self.step), n) for n in kept]
+        spans = [(a, max(a + 1, round(n.end / self.step)), n.pitch - self.lowest_pitch)
+                 for a, n in spans]
+        frames = np.zeros((max(b for _, b, _ in spans), self.n_pitches), np.float32)
+        starts = {(a, k) for a, _, k in spans}
+        for a, b, k in spans:
+            if self.separate_repeats and b - a > 1 and (b, k) in starts:
+                b -= 1
+            frames[a:b, k] = 1.0
+        return frames
+
+    def decode(self, frames, *, tempo: float = 120.0, name: str = "generated") -> Piece:
+        """Frames (values > 0.5 sound) -> a one-track Piece; runs of a key become one note."""
+        frames = np.asarray(frames)
+        if frames.ndim != 2 or frames.shape[1] != self.n_pitches:
+            raise EncodingError(name, f"expected frames of shape (frames, {self.n_pitches}), "
+                                      f"got {frames.shape}")
+        on = frames > 0.5
+        notes = []
+        for k in range(self.n_pitches):
+            column = np.concatenate([[False], on[:, k], [False]])
+            edges = np.flatnonzero(column[1:] != column[:-1])
+            for a, b in zip(edges[::2], edges[1::2]):
+                notes.append(Note(int(a) * self.step, int(b - a) * self.step,
+                                  k + self.lowest_pitch, self.velocity))
+        return Piece([Track(notes, name="piano", program=self.program)], tempo=tempo, name=name)
+
+    def check_model(self, model) -> None:
+        """Raise VocabularyMismatchError unless ``model`` reads and predicts n_pitches keys."""
+        sizes = {int(t.shape[-1]) for t in [*model.inputs, *model.outputs]}
+        if sizes != {self.n_pitches}:
+            raise VocabularyMismatchError(
+                f"the model reads/predicts frames of {sorted(sizes)} keys, the frame encoding "
+                f"has {self.n_pitches}: not the encoding it was trained with")
+
+    def get_config(self) -> dict:
+        """JSON-ready description."""
+        return {"type": "frames", "step": str(self.step), "lowest_pitch": self.lowest_pitch,
+                "n_pitches": self.n_pitches, "tracks": self.tracks,
+                "separate_repeats": self.separate_repeats, "velocity": self.velocity,
+                "program": self.program}
+
+    @classmethod
+    def from_config(cls, config: dict) -> FrameEncoding:
+        """Inverse of :meth:`get_config`."""
+        if config.get("type") != "frames":
+            raise KerasMusicError(f"not a frame encoding: type {config.get('type')!r}")
+        return cls(**{k: v for k, v in config.items() if k != "type"})
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the encoding as JSON."""
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(self.get_config(), f, indent=1)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> FrameEncoding:
+        """Read an encoding written by :meth:`save`."""
+        with open(path, encoding="utf-8") as f:
+            return cls.from_config(json.load(f))
+
+
+def frame_windows(frames: np.ndarray, seq_len: int, hop: int | None = None) -> np.ndarray:
+    """Windows of ``seq_len + 1`` frames (inputs are ``w[:-1]``, targets ``w[1:]``).
+
+    Windows start every ``hop`` frames (default ``seq_len // 2``), and the last one
+    ends at the last frame. A piece shorter than ``seq_len + 1`` frames is padded with
+    silence (the silence after a piece ends). Returns uint8 (n, seq_len + 1, keys).
+    """
+    if seq_len < 1:
+        raise KerasMusicError(f"seq_len must be at least 1, got {seq_len}")
+    hop = max(1, seq_len // 2) if hop is None else int(hop)
+    if hop < 1:
+        raise KerasMusicError(f"hop must be at least 1, got {hop}")
+    frames = np.asarray(frames, np.uint8)
+    if len(frames) < seq_len + 1:
+        frames = np.pad(frames, ((0, seq_len + 1 - len(frames)), (0, 0)))
+    last = len(frames) - seq_len - 1
+    starts = sorted(set(range(0, last + 1, hop)) | {last})
+    return np.stack([frames[s:s + seq_len + 1] for s in starts])
+
+
+def encode_pieces(pieces: Sequence[Piece], encode, *, on_error: str = "raise"
+                  ) -> tuple[list[Piece], list[np.ndarray]]:
+    """Encode every piece once, keeping the first of pieces that encode identically.
+
+    Args:
+        pieces: the pieces.
+        encode: the encoding's ``encode`` method.
+        on_error: ``"raise"`` the first :class:`EncodingError`, or ``"skip"`` pieces
+            that cannot be encoded (with one warning naming how many and the first).
+
+    Returns:
+        (kept pieces, their arrays).
+    """
+    if on_error not in ("raise", "skip"):
+        raise KerasMusicError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
+    seen, kept, arrays, failed = set(), [], [], []
+    for piece in pieces:
+        try:
+            array = encode(piece)
+        except EncodingError as exc:
+            if on_error == "raise":
+                raise
+            failed.append(exc)
+            continue
+        key = hashlib.sha256(array.tobytes() + str(array.shape).encode()).hexdigest()
+        if key not in seen:
+            seen.add(key)
+            kept.append(piece)
+            arrays.append(array)
+    if failed:
+        warnings.warn(f"kerasmusic: {len(failed)} of {len(pieces)} pieces cannot be encoded and "
+                      f"are left out (first: {failed[0]})", stacklevel=3)
+    if not kept:
+        raise KerasMusicError("no piece could be encoded" +
+                              (f": {failed[0]}" if failed else " (no pieces given)"))
+    return kept, arrays
+
+
+def _windows_dataset(windows: np.ndarray, batch_size: int, shuffle: bool, seed: int, split):
+    ds = tf.data.Dataset.from_tensor_slices(windows)
+    if shuffle:
+        ds = ds.shuffle(len(windows), seed=seed, reshuffle_each_iteration=True)
+    return ds.batch(batch_size).map(split).prefetch(tf.data.AUTOTUNE)
+
+
+def _split_frames(w):
+    w = tf.cast(w, tf.float32)
+    return w[:, :-1], w[:, 1:]
+
+
+def frame_dataset(
+    pieces: Sequence[Piece],
+    encoding: FrameEncoding,
+    seq_len: int = 64,
+    hop: int | None = None,
+    batch_size: int = 32,
+    *,
+    shuffle: bool = True,
+    seed: int = 0,
+) -> tf.data.Dataset:
+    """Batches of (frames (B, seq_len, keys), next frames (B, seq_len, keys)), float32.
+
+    Raises:
+        EncodingError: a piece has no note in the key range (names the piece).
+    """
+    _, arrays = encode_pieces(pieces, encoding.encode)
+    windows = np.concatenate([frame_windows(a, seq_len, hop) for a in arrays])
+    return _windows_dataset(windows, batch_size, shuffle, seed, _split_frames)
+
+
+def make_frame_datasets(
+    pieces: Sequence[Piece],
+    encoding: FrameEncoding,
+    seq_len: int = 64,
+    hop: int | None = None,
+    batch_size: int = 32,
+    validation_fraction: float = 0.1,
+    seed: int = 0,
+    *,
+    on_error: str = "raise",
+) -> tuple[tf.data.Dataset, tf.data.Dataset | None]:
+    """Split whole pieces into training and validation and make both datasets.
+
+    Pieces that encode to the same frames are kept once before the split, so no
+    piece is on both sides. The validation dataset is None when
+    ``validation_fraction`` is 0 or there is a single piece. ``on_error="skip"``
+    leaves out pieces without notes in the key range instead of raising.
+    """
+    pieces, arrays = encode_pieces(pieces, encoding.encode, on_error=on_error)
+    train, val = split_pieces(list(range(len(pieces))), validation_fraction, seed)
+
+    def dataset(indices, shuffle):
+        windows = np.concatenate([frame_windows(arrays[i], seq_len, hop) for i in indices])
+        return _windows_dataset(windows, batch_size, shuffle, seed, _split_frames)
+
+    return dataset(train, True), (dataset(val, False) if val else None)

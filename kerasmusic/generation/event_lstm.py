@@ -1,0 +1,241 @@
+"""Generating note events with a model from :func:`build_event_lstm`.
+
+As in the seed, the model reads the last ``seq_len`` events and predicts the next
+one; the new event is appended and the oldest dropped. Each head is sampled with
+its own :class:`~kerasmusic.sampling.Sampler` (temperature, top-k, top-p, Gumbel),
+from uniform draws made up front from the seed, inside one compiled TensorFlow
+loop (XLA on CPU). :func:`generate_event_ids_reference` is the plain Python loop
+(``model.predict`` per event); fed the same seed, both pick the same events.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from kerasmusic.data.corpus import read_file
+from kerasmusic.data.events import HEADS, EventEncoding
+from kerasmusic.data.notes import Piece
+from kerasmusic.errors import EncodingError, KerasMusicError
+from kerasmusic.sampling import Sampler, draw_uniforms
+
+_CACHE_ATTR = "_kerasmusic_event_loops"
+
+
+def _head_sizes(model: keras.Model) -> list[int]:
+    sizes = [int(t.shape[-1]) for t in model.outputs]
+    if len(sizes) != 3 or list(model.output_names) != list(HEADS):
+        raise KerasMusicError(f"model {model.name!r} is not an event LSTM: expected the "
+                              f"outputs {list(HEADS)}, got {list(model.output_names)}")
+    return sizes
+
+
+def _draw_widths(samplers, sizes) -> list[int]:
+    return [math.prod(s.draw_shape(n)) if s.draw_shape(n) else 1 for s, n in zip(samplers, sizes)]
+
+
+def _draws(seed: int, n_steps: int, batch: int, samplers, sizes) -> np.ndarray:
+    """One block of uniforms for all three heads: (n_steps, batch, sum of widths)."""
+    return draw_uniforms(seed, (n_steps, batch, sum(_draw_widths(samplers, sizes))))
+
+
+def _sample_event(probs, uniform, samplers, sizes):
+    """(batch, 3) int32 event from the three heads' probabilities and one row of draws."""
+    picks, start = [], 0
+    for p, sampler, size, width in zip(probs, samplers, sizes, _draw_widths(samplers, sizes)):
+        u = uniform[:, start:start + width]
+        picks.append(sampler(p, u if sampler.draw_shape(size) else u[:, 0]))
+        start += width
+    return tf.stack(picks, axis=1)
+
+
+def _check_window(window, sizes, seq_len: int | None = None, name: str = "primer"
+                  ) -> np.ndarray:
+    w = np.asarray(window)
+    if w.ndim == 2:
+        w = w[None]
+    if w.ndim != 3 or w.shape[-1] != 3:
+        raise EncodingError(name, f"event windows must have shape (batch, events, 3) or "
+                                  f"(events, 3); got {w.shape}")
+    if w.shape[1] < max(1, seq_len or 1):
+        raise EncodingError(name, f"the primer is too short: {w.shape[1]} events, the model "
+                                  f"reads windows of {seq_len or 1}")
+    # One-hot of an out-of-range id is silently all zeros: check up front.
+    for i, (size, head) in enumerate(zip(sizes, HEADS)):
+        if w[..., i].min() < 0 or w[..., i].max() >= size:
+            raise EncodingError(name, f"{head} ids must be in 0..{size - 1}, got "
+                                      f"{w[..., i].min()}..{w[..., i].max()}")
+    return w.astype(np.int32)
+
+
+def _use_xla(jit_compile) -> bool:
+    if jit_compile == "auto":
+        return not tf.config.list_logical_devices("GPU")
+    return bool(jit_compile)
+
+
+def _compiled_loop(model, n_steps, samplers, sizes, jit):
+    key = (n_steps, tuple(samplers), jit)
+    cache = getattr(model, _CACHE_ATTR, None)
+    if cache is None:
+        cache = {}  # on the model, outside Keras' tracking: lives and dies with it
+        object.__setattr__(model, _CACHE_ATTR, cache)
+    if key in cache:
+        return cache[key]
+
+    def loop(window, uniforms):
+        out = tf.TensorArray(tf.int32, size=n_steps)
+        for i in tf.range(n_steps):
+            probs = model(window, training=False)
+            event = _sample_event(probs, uniforms[i], samplers, sizes)
+            out = out.write(i, event)
+            window = tf.concat([window[:, 1:], event[:, None]], axis=1)
+        return tf.transpose(out.stack(), [1, 0, 2])
+
+    cache[key] = tf.function(loop, jit_compile=jit, reduce_retracing=True)
+    return cache[key]
+
+
+def generate_event_ids(
+    model: keras.Model,
+    window,
+    n_steps: int,
+    *,
+    note_sampler: Sampler = Sampler(1.0),
+    velocity_sampler: Sampler = Sampler(1.0),
+    time_sampler: Sampler = Sampler(1.0),
+    seed: int = 0,
+    jit_compile: bool | str = "auto",
+) -> np.ndarray:
+    """Generate ``n_steps`` events after ``window`` in one compiled loop.
+
+    Args:
+        model: a model from :func:`build_event_lstm`.
+        window: event ids (batch, seq_len, 3) or (seq_len, 3) to continue.
+        n_steps: events to generate.
+        note_sampler: how to pick the note.
+        velocity_sampler: how to pick the velocity (0 = note-off).
+        time_sampler: how to pick the time class.
+        seed: fixes the draws; same seed, same events.
+        jit_compile: XLA-compile the loop; "auto" uses XLA when no GPU is visible.
+
+    Returns:
+        int32 events (batch, n_steps, 3).
+    """
+    sizes = _head_sizes(model)
+    window = _check_window(window, sizes)
+    if n_steps < 1:
+        raise KerasMusicError(f"n_steps must be at least 1, got {n_steps}")
+    samplers = (note_sampler, velocity_sampler, time_sampler)
+    uniforms = _draws(seed, n_steps, window.shape[0], samplers, sizes)
+    loop = _compiled_loop(model, int(n_steps), samplers, sizes, _use_xla(jit_compile))
+    return loop(tf.constant(window), tf.constant(uniforms)).numpy()
+
+
+def generate_event_ids_reference(
+    model: keras.Model,
+    window,
+    n_steps: int,
+    *,
+    note_sampler: Sampler = Sampler(1.0),
+    velocity_sampler: Sampler = Sampler(1.0),
+    time_sampler: Sampler = Sampler(1.0),
+    seed: int = 0,
+) -> np.ndarray:
+    """The plain loop: ``model.predict`` on the last window for every event.
+
+    Same arguments, draws and result as :func:`generate_event_ids`; many times slower.
+    """
+    sizes = _head_sizes(model)
+    window = _check_window(window, sizes)
+    samplers = (note_sampler, velocity_sampler, time_sampler)
+    uniforms = _draws(seed, n_steps, window.shape[0], samplers, sizes)
+    out = np.zeros((window.shape[0], n_steps, 3), np.int32)
+    for i in range(n_steps):
+        probs = model.predict(window, verbose=0)
+        out[:, i] = _sample_event(probs, uniforms[i], samplers, sizes).numpy()
+        window = np.concatenate([window[:, 1:], out[:, i:i + 1]], axis=1)
+    return out
+
+
+def _encode_primer(primer, encoding: EventEncoding) -> tuple[np.ndarray, str]:
+    if isinstance(primer, (str, os.PathLike)):
+        primer = read_file(primer)
+    if isinstance(primer, Piece):
+        return encoding.encode(primer), primer.name or "primer"
+    return np.asarray(primer), "primer"
+
+
+def generate_events(
+    model: keras.Model,
+    encoding: EventEncoding,
+    primer: Piece | str | os.PathLike | np.ndarray,
+    n_events: int = 256,
+    *,
+    primer_events: int | None = None,
+    temperature: float = 1.0,
+    velocity_temperature: float | None = None,
+    time_temperature: float | None = None,
+    top_k: int | None = None,
+    top_p: float | None = None,
+    method: str = "cdf",
+    n_pieces: int = 1,
+    seed: int = 0,
+    include_primer: bool = True,
+    tempo: float = 120.0,
+) -> list[Piece]:
+    """Continue ``primer`` with ``n_events`` generated events and decode to pieces.
+
+    Args:
+        model: a trained model from :func:`build_event_lstm`.
+        encoding: the event encoding it was trained with.
+        primer: a Piece, a MIDI or score file, or event ids (events, 3); its last
+            ``encoding.seq_len`` events start the window.
+        n_events: events to generate per piece (each note takes two: on and off).
+        primer_events: use only the first ``primer_events`` events of the primer (the
+            seed primes with the first 30 events of a piece).
+        temperature: note sampling temperature (0: always the likeliest).
+        velocity_temperature: velocity temperature (default ``temperature``).
+        time_temperature: time temperature (default ``temperature``).
+        top_k: sample each head among its k likeliest classes only.
+        top_p: sample each head from its nucleus of mass ``top_p`` only.
+        method: ``"cdf"`` or ``"gumbel"`` (see :mod:`kerasmusic.sampling`).
+        n_pieces: pieces generated together in one batch.
+        seed: fixes the draws.
+        include_primer: start each piece with the primer's events.
+        tempo: tempo of the returned pieces.
+
+    Returns:
+        A list of one-track Pieces.
+
+    Raises:
+        EncodingError: the primer (named) has fewer than ``seq_len`` events or no
+            note in the key range.
+    """
+    encoding.check_model(model)
+    if n_pieces < 1:
+        raise KerasMusicError(f"n_pieces must be at least 1, got {n_pieces}")
+    events, name = _encode_primer(primer, encoding)
+    if primer_events is not None:
+        if primer_events < 1:
+            raise KerasMusicError(f"primer_events must be at least 1, got {primer_events}")
+        events = events[:primer_events]
+    events = _check_window(events, encoding.sizes, encoding.seq_len, name)[0]
+    window = events[-encoding.seq_len:]
+
+    def sampler(t):
+        return Sampler(temperature if t is None else t, top_k, top_p, method)
+
+    generated = generate_event_ids(
+        model, np.tile(window[None], (n_pieces, 1, 1)), n_events,
+        note_sampler=sampler(None), velocity_sampler=sampler(velocity_temperature),
+        time_sampler=sampler(time_temperature), seed=seed)
+    pieces = []
+    for i in range(n_pieces):
+        ids = np.concatenate([events, generated[i]]) if include_primer else generated[i]
+        pieces.append(encoding.decode(ids, tempo=tempo, name=f"generated_{i}"))
+    return pieces

@@ -1,0 +1,279 @@
+"""Generating piano-roll frames with a model from :func:`build_pianoroll_rnn`.
+
+Each key of the next frame is drawn on its own: it sounds with the model's
+probability p for it (a Bernoulli draw), tempered by ``temperature``
+(``sigmoid(logit(p) / temperature)``: below 1 sharper, 0 means p > 0.5), or,
+with ``threshold``, it sounds exactly when p >= threshold (no randomness).
+
+Generation is one compiled TensorFlow loop (XLA on CPU) that steps the model's
+LSTM cells and carries their states, so each new frame costs one step, not a pass
+over the whole piece: the primer is read frame by frame, then every sampled frame
+is fed back. Uniform draws are made up front from the seed
+(:func:`kerasmusic.sampling.draw_uniforms`), so the same seed gives the same frames.
+:func:`generate_frames_reference` is the plain loop (the whole model on the whole
+sequence for every frame) it is tested against.
+"""
+
+from __future__ import annotations
+
+import os
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from kerasmusic.data.corpus import read_file
+from kerasmusic.data.frames import FrameEncoding
+from kerasmusic.data.notes import Piece
+from kerasmusic.errors import EncodingError, KerasMusicError
+from kerasmusic.models.pianoroll_rnn import OUTPUT_LAYER, SKIP_LAYER
+from kerasmusic.sampling import draw_uniforms
+
+_CACHE_ATTR = "_kerasmusic_frame_loops"
+_TINY = 1e-7
+
+
+def bernoulli_keys(probs, uniform, temperature: float = 1.0, threshold: float | None = None):
+    """Which keys sound: float32 0/1 of ``probs``' shape (plain TF ops, XLA-safe).
+
+    Args:
+        probs: per-key probabilities (batch, keys).
+        uniform: draws in [0, 1), same shape (from :func:`draw_uniforms`).
+        temperature: 1 samples the model's probabilities; lower sharpens them
+            towards 0/1, higher flattens them towards 1/2; 0 is p > 0.5.
+        threshold: if set, a key sounds when p >= threshold, ignoring the draws.
+    """
+    probs = tf.cast(probs, tf.float32)
+    if threshold is not None:
+        return tf.cast(probs >= threshold, tf.float32)
+    if temperature == 0:
+        return tf.cast(probs > 0.5, tf.float32)
+    if temperature != 1:
+        p = tf.clip_by_value(probs, _TINY, 1 - _TINY)
+        probs = tf.sigmoid((tf.math.log(p) - tf.math.log1p(-p)) / temperature)
+    return tf.cast(tf.cast(uniform, tf.float32) < probs, tf.float32)
+
+
+def _check_options(temperature: float, threshold: float | None) -> None:
+    if temperature < 0:
+        raise KerasMusicError(f"temperature must be >= 0, got {temperature}")
+    if threshold is not None and not 0 < threshold <= 1:
+        raise KerasMusicError(f"threshold must be in (0, 1], got {threshold}")
+
+
+def _stack(model: keras.Model) -> tuple[list[keras.layers.Layer], bool, keras.layers.Layer]:
+    """(recurrent layers in order, whether the input skips to the output, output Dense).
+
+    Raises:
+        KerasMusicError: the model is not laid out as :func:`build_pianoroll_rnn` makes it.
+    """
+    recurrent, skip, dense, other = [], False, None, []
+    for layer in model.layers:
+        if isinstance(layer, (keras.layers.InputLayer, keras.layers.Dropout)):
+            continue
+        if hasattr(layer, "cell") and getattr(layer, "return_sequences", False) and \
+                not getattr(layer, "go_backwards", False):
+            recurrent.append(layer)
+        elif isinstance(layer, keras.layers.Concatenate) and layer.name == SKIP_LAYER:
+            skip = True
+        elif isinstance(layer, keras.layers.Dense) and layer.name == OUTPUT_LAYER:
+            dense = layer
+        else:
+            other.append(layer.name)
+    if not recurrent or dense is None or other:
+        raise KerasMusicError(
+            f"model {model.name!r} is not a piano-roll RNN: expected forward recurrent layers "
+            f"(return_sequences=True), dropouts, an optional {SKIP_LAYER!r} concatenation and "
+            f"a Dense named {OUTPUT_LAYER!r}, as build_pianoroll_rnn makes"
+            + (f"; unexpected layers: {other}" if other else ""))
+    return recurrent, skip, dense
+
+
+def _frame_width(model: keras.Model) -> int:
+    return int(model.inputs[0].shape[-1])
+
+
+def _compiled_loop(model, n_steps, temperature, threshold, jit):
+    key = (n_steps, temperature, threshold, jit)
+    cache = getattr(model, _CACHE_ATTR, None)
+    if cache is None:
+        cache = {}  # on the model, outside Keras' tracking: lives and dies with it
+        object.__setattr__(model, _CACHE_ATTR, cache)
+    if key in cache:
+        return cache[key]
+    recurrent, skip, dense = _stack(model)
+
+    def step(frame, states):
+        x, new_states = frame, []
+        for layer, state in zip(recurrent, states):
+            x, state = layer.cell(x, state, training=False)
+            new_states.append(list(state) if isinstance(state, (list, tuple)) else [state])
+        if skip:
+            x = tf.concat([frame, x], axis=-1)
+        return dense(x), new_states
+
+    def loop(primer, uniforms):
+        batch = tf.shape(primer)[0]
+        states = [[tf.zeros([batch, size]) for size in tf.nest.flatten(layer.cell.state_size)]
+                  for layer in recurrent]
+        probs = tf.zeros([batch, primer.shape[-1]])
+        for t in tf.range(tf.shape(primer)[1]):
+            probs, states = step(primer[:, t], states)
+        frames = tf.TensorArray(tf.float32, size=n_steps)
+        for i in tf.range(n_steps):
+            frame = bernoulli_keys(probs, uniforms[i], temperature, threshold)
+            frames = frames.write(i, frame)
+            probs, states = step(frame, states)
+        return tf.transpose(frames.stack(), [1, 0, 2])
+
+    cache[key] = tf.function(loop, jit_compile=jit, reduce_retracing=True)
+    return cache[key]
+
+
+def _use_xla(jit_compile) -> bool:
+    if jit_compile == "auto":
+        # A cuDNN LSTM cannot be XLA-compiled; on CPU XLA is several times faster.
+        return not tf.config.list_logical_devices("GPU")
+    return bool(jit_compile)
+
+
+def _check_primer(primer, width: int) -> np.ndarray:
+    primer = np.asarray(primer, np.float32)
+    if primer.ndim == 2:
+        primer = primer[None]
+    if primer.ndim != 3 or primer.shape[-1] != width:
+        raise EncodingError("primer", f"frames must have shape (batch, frames, {width}) or "
+                                      f"(frames, {width}); got {primer.shape}")
+    if primer.shape[1] < 1:
+        raise EncodingError("primer", "the primer is too short: it needs at least one frame")
+    return primer
+
+
+def generate_frames(
+    model: keras.Model,
+    primer,
+    n_steps: int,
+    *,
+    temperature: float = 1.0,
+    threshold: float | None = None,
+    seed: int = 0,
+    jit_compile: bool | str = "auto",
+) -> np.ndarray:
+    """Generate ``n_steps`` frames after ``primer`` in one compiled loop.
+
+    Args:
+        model: a model from :func:`build_pianoroll_rnn`.
+        primer: frames (batch, frames, keys) or (frames, keys) to continue, at least one.
+        n_steps: frames to generate.
+        temperature: per-key sampling temperature (see :func:`bernoulli_keys`).
+        threshold: deterministic threshold instead of sampling.
+        seed: fixes the draws; same seed, same frames.
+        jit_compile: XLA-compile the loop; "auto" uses XLA when no GPU is visible.
+
+    Returns:
+        float32 frames (batch, n_steps, keys) of 0 and 1 (the primer not included).
+    """
+    _check_options(temperature, threshold)
+    primer = _check_primer(primer, _frame_width(model))
+    if n_steps < 1:
+        raise KerasMusicError(f"n_steps must be at least 1, got {n_steps}")
+    uniforms = draw_uniforms(seed, (n_steps, primer.shape[0], primer.shape[2]))
+    loop = _compiled_loop(model, int(n_steps), float(temperature),
+                          None if threshold is None else float(threshold), _use_xla(jit_compile))
+    return loop(tf.constant(primer), tf.constant(uniforms)).numpy()
+
+
+def generate_frames_reference(
+    model: keras.Model,
+    primer,
+    n_steps: int,
+    *,
+    temperature: float = 1.0,
+    threshold: float | None = None,
+    seed: int = 0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The plain loop: the whole model on primer + frames so far, for every frame.
+
+    Same draws as :func:`generate_frames`. Returns (frames, the probabilities each
+    frame was drawn from), both (batch, n_steps, keys); many times slower.
+    """
+    _check_options(temperature, threshold)
+    primer = _check_primer(primer, _frame_width(model))
+    uniforms = draw_uniforms(seed, (n_steps, primer.shape[0], primer.shape[2]))
+    sequence, frames, probs = primer, [], []
+    for i in range(n_steps):
+        p = model.predict(sequence, verbose=0)[:, -1]
+        frame = bernoulli_keys(p, uniforms[i], temperature, threshold).numpy()
+        frames.append(frame)
+        probs.append(p)
+        sequence = np.concatenate([sequence, frame[:, None]], axis=1)
+    return np.stack(frames, 1), np.stack(probs, 1)
+
+
+def _primer_frames(primer, encoding: FrameEncoding) -> np.ndarray:
+    if primer is None:
+        return np.zeros((1, encoding.n_pitches), np.float32)  # one silent frame
+    if isinstance(primer, (str, os.PathLike)):
+        primer = read_file(primer)
+    if isinstance(primer, Piece):
+        return encoding.encode(primer)
+    frames = np.asarray(primer, np.float32)
+    if frames.ndim != 2 or frames.shape[1] != encoding.n_pitches:
+        raise EncodingError("primer", f"primer frames must have shape (frames, "
+                                      f"{encoding.n_pitches}), got {frames.shape}")
+    return frames
+
+
+def generate_pianoroll(
+    model: keras.Model,
+    encoding: FrameEncoding,
+    n_steps: int = 256,
+    *,
+    primer: Piece | str | os.PathLike | np.ndarray | None = None,
+    primer_steps: int | None = None,
+    temperature: float = 1.0,
+    threshold: float | None = None,
+    n_pieces: int = 1,
+    seed: int = 0,
+    include_primer: bool = True,
+    tempo: float = 120.0,
+) -> list[Piece]:
+    """Generate ``n_pieces`` pieces of ``n_steps`` frames each and decode them.
+
+    Args:
+        model: a trained model from :func:`build_pianoroll_rnn`.
+        encoding: the frame encoding it was trained with.
+        n_steps: frames to generate (at the default step, 16 make a 4/4 bar).
+        primer: what to continue: a Piece, a MIDI or score file, or frames
+            (frames, keys). None starts from one silent frame.
+        primer_steps: use only the first ``primer_steps`` frames of the primer.
+        temperature: per-key sampling temperature (0: p > 0.5).
+        threshold: a key sounds when p >= threshold (deterministic) instead.
+        n_pieces: pieces generated together in one batch.
+        seed: fixes the draws.
+        include_primer: start each piece with the primer's frames.
+        tempo: tempo of the returned pieces.
+
+    Returns:
+        A list of one-track Pieces.
+
+    Raises:
+        EncodingError: the primer has no note in the key range, or is too short.
+    """
+    encoding.check_model(model)
+    if n_pieces < 1:
+        raise KerasMusicError(f"n_pieces must be at least 1, got {n_pieces}")
+    frames = _primer_frames(primer, encoding)
+    if primer_steps is not None:
+        if primer_steps < 1:
+            raise KerasMusicError(f"primer_steps must be at least 1, got {primer_steps}")
+        frames = frames[:primer_steps]
+    batch = np.tile(frames[None], (n_pieces, 1, 1))
+    generated = generate_frames(model, batch, n_steps, temperature=temperature,
+                                threshold=threshold, seed=seed)
+    pieces = []
+    for i in range(n_pieces):
+        roll = np.concatenate([frames, generated[i]]) if include_primer and primer is not None \
+            else generated[i]
+        pieces.append(encoding.decode(roll, tempo=tempo, name=f"generated_{i}"))
+    return pieces

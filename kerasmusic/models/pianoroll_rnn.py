@@ -1,0 +1,80 @@
+"""The polyphonic piano-roll RNN (seed 000): LSTMs over 88-key frames, a sigmoid per key.
+
+At every step the model reads a multi-hot frame and predicts, for each key
+independently, the probability that it sounds in the next frame. Several keys can
+be on at once, so the loss is a binary cross-entropy per key (averaged), not a
+softmax over keys.
+"""
+
+from __future__ import annotations
+
+import keras
+
+from kerasmusic.data.frames import PIANO_KEYS
+from kerasmusic.errors import KerasMusicError
+
+OUTPUT_LAYER = "keys"
+SKIP_LAYER = "skip"
+
+
+def build_pianoroll_rnn(
+    n_pitches: int = PIANO_KEYS,
+    units: int = 256,
+    n_layers: int = 2,
+    dropout: float = 0.0,
+    *,
+    skip: bool = True,
+    learning_rate: float = 0.001,
+    clipnorm: float | None = 5.0,
+) -> keras.Model:
+    """Build and compile the piano-roll RNN.
+
+    ``Input(None, n_pitches)`` -> ``n_layers`` x ``LSTM(units, return_sequences=True)``
+    (each followed by ``Dropout(dropout)`` when dropout > 0) ->
+    ``Dense(n_pitches, sigmoid, name="keys")``. Compiled with
+    ``keras.losses.BinaryCrossentropy()`` and ``Adam(learning_rate, clipnorm)``.
+
+    With ``skip`` (the default) the output layer also sees the input frame
+    (``Concatenate(name="skip")([frames, lstm_output])``): most keys simply go on
+    sounding from one frame to the next, and the plain stack takes several epochs on
+    a plateau (predicting each key's average rate) before it learns that; with the
+    skip it learns it in the first epoch. ``skip=False`` is the seed's plain stack.
+
+    Args:
+        n_pitches: keys per frame (88 for A0..C8).
+        units: units of each LSTM.
+        n_layers: number of stacked LSTMs.
+        dropout: dropout rate after each LSTM (0: none).
+        skip: feed the input frame to the output layer too.
+        learning_rate: Adam learning rate.
+        clipnorm: gradient norm clipping (None: none).
+
+    Returns:
+        A compiled functional model: frames (batch, time, n_pitches) -> probabilities
+        (batch, time, n_pitches) that each key sounds in the next frame.
+
+    Example:
+    ```python
+    model = km.build_pianoroll_rnn(units=32, n_layers=1)
+    probs = model.predict(np.zeros((1, 16, 88), "float32"))  # (1, 16, 88)
+    ```
+    """
+    for name, value in (("n_pitches", n_pitches), ("units", units), ("n_layers", n_layers)):
+        if int(value) < 1:
+            raise KerasMusicError(f"build_pianoroll_rnn: {name} must be a positive integer, "
+                                  f"got {value}")
+    if not 0 <= dropout < 1:
+        raise KerasMusicError(f"build_pianoroll_rnn: dropout must be in [0, 1), got {dropout}")
+    frames = keras.Input(shape=(None, n_pitches), name="frames")
+    x = frames
+    for i in range(n_layers):
+        x = keras.layers.LSTM(units, return_sequences=True, name=f"lstm_{i + 1}")(x)
+        if dropout:
+            x = keras.layers.Dropout(dropout, name=f"dropout_{i + 1}")(x)
+    if skip:
+        x = keras.layers.Concatenate(name=SKIP_LAYER)([frames, x])
+    keys = keras.layers.Dense(n_pitches, activation="sigmoid", name=OUTPUT_LAYER)(x)
+    model = keras.Model(frames, keys, name="pianoroll_rnn")
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate, clipnorm=clipnorm),
+                  loss=keras.losses.BinaryCrossentropy())
+    return model

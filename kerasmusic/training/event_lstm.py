@@ -1,0 +1,90 @@
+"""Training the event LSTM on a list of pieces with ``Model.fit``."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+import keras
+import tensorflow as tf
+
+from kerasmusic.data.events import EventEncoding, make_event_datasets
+from kerasmusic.data.notes import Piece
+from kerasmusic.models.event_lstm import build_event_lstm
+from kerasmusic.training.callbacks import TimeBudget
+
+
+@dataclasses.dataclass
+class EventLSTMResult:
+    """What :func:`train_event_lstm` returns.
+
+    Attributes:
+        model: the trained model.
+        encoding: the event encoding to save with it.
+        history: per-epoch metrics: ``loss`` (the three cross-entropies plus the L1
+            penalty), ``note_loss``, ``velocity_loss``, ``time_loss``, the heads'
+            accuracies (``note_acc``, ...) and the same with ``val_``.
+        initial_val_loss: validation loss of the untrained model (None without
+            validation data).
+    """
+
+    model: keras.Model
+    encoding: EventEncoding
+    history: dict[str, list[float]]
+    initial_val_loss: float | None = None
+
+
+def train_event_lstm(
+    pieces: Sequence[Piece],
+    *,
+    encoding: EventEncoding | None = None,
+    units: int = 256,
+    dropout: float = 0.5,
+    l1: float = 1e-5,
+    epochs: int = 10,
+    batch_size: int = 64,
+    learning_rate: float = 0.001,
+    validation_fraction: float = 0.1,
+    max_seconds: float | None = None,
+    seed: int = 0,
+    strategy: tf.distribute.Strategy | None = None,
+    callbacks: Sequence[keras.callbacks.Callback] = (),
+    verbose: int | str = "auto",
+) -> EventLSTMResult:
+    """Encode ``pieces`` as events, build :func:`build_event_lstm` and train it.
+
+    Windows of ``encoding.seq_len`` (30) events predict the next event; pieces are
+    split 9:1 (``validation_fraction``) by piece, never by window, so no validation
+    window overlaps a training one. A piece without notes in the key range is left
+    out with a warning. Keras prints the losses and head accuracies every epoch.
+
+    Args:
+        pieces: the corpus, e.g. ``load_corpus("nottingham-dataset").pieces``.
+        encoding: the event encoding (default ``EventEncoding()``: 88 keys, 128
+            velocities, 12 time classes, windows of 30).
+        units: LSTM units.
+        dropout: dropout after the LSTM (0.5 in the seed).
+        l1: L1 weight penalty.
+        epochs: maximum number of epochs.
+        batch_size: windows per batch.
+        learning_rate: Adam learning rate.
+        validation_fraction: share of pieces held out (0.1: the seed's 9:1).
+        max_seconds: stop after this much training time (None: no limit).
+        seed: fixes weights, split and shuffling.
+        strategy: a ``tf.distribute.Strategy`` to build and train under.
+        callbacks: extra Keras callbacks.
+        verbose: Keras ``fit`` verbosity.
+    """
+    keras.utils.set_random_seed(seed)
+    encoding = encoding or EventEncoding()
+    train_ds, val_ds = make_event_datasets(pieces, encoding, batch_size, validation_fraction,
+                                           seed, on_error="skip")
+    with (strategy or tf.distribute.get_strategy()).scope():
+        model = build_event_lstm(*encoding.sizes, units=units, dropout=dropout, l1=l1,
+                                 learning_rate=learning_rate)
+    initial = None
+    if val_ds is not None:
+        initial = float(model.evaluate(val_ds, verbose=0, return_dict=True)["loss"])
+    history = model.fit(train_ds, validation_data=val_ds, epochs=epochs, shuffle=False,
+                        callbacks=[TimeBudget(max_seconds), *callbacks], verbose=verbose)
+    return EventLSTMResult(model, encoding, dict(history.history), initial)

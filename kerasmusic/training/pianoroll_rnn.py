@@ -1,0 +1,93 @@
+"""Training the piano-roll RNN on a list of pieces with ``Model.fit``."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+import keras
+import tensorflow as tf
+
+from kerasmusic.data.frames import FrameEncoding, make_frame_datasets
+from kerasmusic.data.notes import Piece
+from kerasmusic.models.pianoroll_rnn import build_pianoroll_rnn
+from kerasmusic.training.callbacks import TimeBudget
+
+
+@dataclasses.dataclass
+class PianoRollRNNResult:
+    """What :func:`train_pianoroll_rnn` returns.
+
+    Attributes:
+        model: the trained model.
+        encoding: the frame encoding to save with it.
+        history: per-epoch metrics, e.g. ``history["loss"]``, ``history["val_loss"]``.
+        initial_val_loss: validation loss of the untrained model (None without
+            validation data): the baseline the training is measured against.
+    """
+
+    model: keras.Model
+    encoding: FrameEncoding
+    history: dict[str, list[float]]
+    initial_val_loss: float | None = None
+
+
+def train_pianoroll_rnn(
+    pieces: Sequence[Piece],
+    *,
+    encoding: FrameEncoding | None = None,
+    seq_len: int = 64,
+    hop: int | None = None,
+    units: int = 256,
+    n_layers: int = 2,
+    dropout: float = 0.0,
+    skip: bool = True,
+    epochs: int = 10,
+    batch_size: int = 32,
+    learning_rate: float = 0.001,
+    validation_fraction: float = 0.1,
+    max_seconds: float | None = None,
+    seed: int = 0,
+    strategy: tf.distribute.Strategy | None = None,
+    callbacks: Sequence[keras.callbacks.Callback] = (),
+    verbose: int | str = "auto",
+) -> PianoRollRNNResult:
+    """Encode ``pieces`` as frames, build :func:`build_pianoroll_rnn` and train it.
+
+    Pieces are split by piece into training and validation; a piece without any
+    note in the key range is left out with a warning. Keras prints the training
+    and validation loss every epoch.
+
+    Args:
+        pieces: the corpus, e.g. ``load_corpus("chorales").pieces``.
+        encoding: the frame encoding (default ``FrameEncoding()``: sixteenth-note
+            frames, 88 keys, all pitched tracks).
+        seq_len: frames per training window.
+        hop: frames between window starts (default ``seq_len // 2``).
+        units: LSTM units.
+        n_layers: stacked LSTMs.
+        dropout: dropout after each LSTM.
+        skip: feed the input frame to the output layer too (see the builder).
+        epochs: maximum number of epochs.
+        batch_size: windows per batch.
+        learning_rate: Adam learning rate.
+        validation_fraction: share of pieces held out.
+        max_seconds: stop after this much training time (None: no limit).
+        seed: fixes weights, split and shuffling.
+        strategy: a ``tf.distribute.Strategy`` to build and train under.
+        callbacks: extra Keras callbacks.
+        verbose: Keras ``fit`` verbosity.
+    """
+    keras.utils.set_random_seed(seed)
+    encoding = encoding or FrameEncoding()
+    train_ds, val_ds = make_frame_datasets(pieces, encoding, seq_len, hop, batch_size,
+                                           validation_fraction, seed, on_error="skip")
+    with (strategy or tf.distribute.get_strategy()).scope():
+        model = build_pianoroll_rnn(encoding.n_pitches, units, n_layers, dropout, skip=skip,
+                                    learning_rate=learning_rate)
+    initial = None
+    if val_ds is not None:
+        initial = float(model.evaluate(val_ds, verbose=0, return_dict=True)["loss"])
+    history = model.fit(train_ds, validation_data=val_ds, epochs=epochs, shuffle=False,
+                        callbacks=[TimeBudget(max_seconds), *callbacks], verbose=verbose)
+    return PianoRollRNNResult(model, encoding, dict(history.history), initial)
