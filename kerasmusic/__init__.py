@@ -59,6 +59,20 @@ from kerasmusic.data.shards import (  # noqa: E402
     read_shard_manifest,
     write_pianoroll_shards,
 )
+from kerasmusic.data.text import (  # noqa: E402
+    CharEncoding,
+    TextCorpus,
+    as_text_corpus,
+    chorale_lyrics,
+    consecutive_batches,
+    load_text_csv,
+    load_texts,
+    make_text_datasets,
+    random_windows,
+    read_label_file,
+    split_corpus,
+    text_dataset,
+)
 from kerasmusic.data.tone_pipeline import tone_dataset  # noqa: E402
 from kerasmusic.data.tones import ToneEncoding  # noqa: E402
 from kerasmusic.data.transforms import key_shift, normalize_key, transpose  # noqa: E402
@@ -66,6 +80,7 @@ from kerasmusic.data.vocabulary import Vocabulary  # noqa: E402
 from kerasmusic.errors import (  # noqa: E402
     CorpusError,
     EmptyMidiError,
+    EmptyTextError,
     EncodingError,
     FileReadError,
     KerasMusicError,
@@ -74,9 +89,17 @@ from kerasmusic.errors import (  # noqa: E402
     NonFiniteLossError,
     NoPitchedNotesError,
     ScoreReadError,
+    TextReadError,
+    UnknownCharactersError,
+    UnknownLabelError,
     UnknownTokenError,
     VocabularyError,
     VocabularyMismatchError,
+)
+from kerasmusic.generation.char_rnn import (  # noqa: E402
+    generate_char_ids,
+    generate_char_ids_reference,
+    generate_text,
 )
 from kerasmusic.generation.event_lstm import (  # noqa: E402
     generate_event_ids,
@@ -100,6 +123,12 @@ from kerasmusic.models.attention_lstm import (  # noqa: E402
     check_encoding,
     create_network,
 )
+from kerasmusic.models.char_rnn import (  # noqa: E402
+    CharRNNCore,
+    TokenOneHot,
+    build_char_rnn,
+    build_stateful_char_rnn,
+)
 from kerasmusic.models.crnngan import build_discriminator, build_generator  # noqa: E402
 from kerasmusic.models.crnngan_recurrent import (  # noqa: E402
     build_recurrent_discriminator,
@@ -120,6 +149,12 @@ from kerasmusic.models.pianoroll_rnn import build_pianoroll_rnn  # noqa: E402
 from kerasmusic.plotting import plot_losses, plot_piano_roll, plot_roll_grid  # noqa: E402
 from kerasmusic.sampling import Sampler, draw_uniforms, sample  # noqa: E402
 from kerasmusic.saving import encoding_path, load_encoding, load_model, save_model  # noqa: E402
+from kerasmusic.training.char_rnn import (  # noqa: E402
+    CharRNNResult,
+    bigram_perplexity,
+    evaluate_perplexity,
+    train_char_rnn,
+)
 from kerasmusic.training.crnngan import (  # noqa: E402
     CRNNGAN,
     CRNNGANConfig,
@@ -149,29 +184,36 @@ from kerasmusic.training.pianoroll_rnn import (  # noqa: E402
 __version__ = "0.1.0"
 
 __all__ = [
-    "attention_model", "attention_weights", "bernoulli_keys", "build_bar_generator", "build_critic",
-    "build_discriminator", "build_event_lstm", "build_generator", "build_generator_network",
-    "build_pianoroll_rnn", "build_recurrent_discriminator", "build_recurrent_generator",
-    "build_temporal_network", "check_encoding", "Corpus", "CorpusError", "create_network",
-    "CRNNGAN", "CRNNGANConfig", "CRNNGANResult", "DEFAULT_TIME_VALUES", "draw_uniforms",
-    "EmptyMidiError", "encode_phrases", "encoding_path", "EncodingError", "event_dataset",
-    "event_windows", "EventEncoding", "EventLSTMResult", "feature_matching_loss", "FileReadError",
-    "frame_dataset", "frame_windows", "FrameEncoding", "freeze_decision", "generate",
-    "generate_event_ids", "generate_event_ids_reference", "generate_events", "generate_frames",
+    "as_text_corpus", "attention_model", "attention_weights", "bernoulli_keys", "bigram_perplexity",
+    "build_bar_generator", "build_char_rnn", "build_critic", "build_discriminator",
+    "build_event_lstm", "build_generator", "build_generator_network", "build_pianoroll_rnn",
+    "build_recurrent_discriminator", "build_recurrent_generator", "build_stateful_char_rnn",
+    "build_temporal_network", "CharEncoding", "CharRNNCore", "CharRNNResult", "check_encoding",
+    "chorale_lyrics", "consecutive_batches", "Corpus", "CorpusError", "create_network", "CRNNGAN",
+    "CRNNGANConfig", "CRNNGANResult", "DEFAULT_TIME_VALUES", "draw_uniforms", "EmptyMidiError",
+    "EmptyTextError", "encode_phrases", "encoding_path", "EncodingError", "evaluate_perplexity",
+    "event_dataset", "event_windows", "EventEncoding", "EventLSTMResult", "feature_matching_loss",
+    "FileReadError", "frame_dataset", "frame_windows", "FrameEncoding", "freeze_decision",
+    "generate", "generate_char_ids", "generate_char_ids_reference", "generate_event_ids",
+    "generate_event_ids_reference", "generate_events", "generate_frames",
     "generate_frames_reference", "generate_ids", "generate_ids_reference", "generate_pianoroll",
-    "GENERATOR_MODES", "gradient_penalty", "KerasMusicError", "key_shift", "load_corpus",
-    "load_encoding", "load_model", "make_event_datasets", "make_frame_datasets",
-    "make_note_duration_datasets", "metrics", "MidiReadError", "ModelFileError", "MultiOneHot",
+    "generate_text", "GENERATOR_MODES", "gradient_penalty", "KerasMusicError", "key_shift",
+    "load_corpus", "load_encoding", "load_model", "load_text_csv", "load_texts",
+    "make_event_datasets", "make_frame_datasets", "make_note_duration_datasets",
+    "make_text_datasets", "metrics", "MidiReadError", "ModelFileError", "MultiOneHot",
     "MultiTrackPianoRoll", "MuseGAN", "musegan_dataset", "MuseGANConfig", "MuseGANResult",
     "NonFiniteLossError", "NoPitchedNotesError", "normalize_key", "Note", "note_duration_dataset",
     "NoteDurationEncoding", "pianoroll_shard_dataset", "PianoRollRNNResult", "Piece", "pitch_name",
-    "pitch_number", "plot_losses", "plot_piano_roll", "plot_roll_grid", "read_file",
-    "read_file_pieces", "read_midi", "read_score", "read_scores", "read_shard_manifest", "REST",
-    "roll_metrics", "sample", "Sampler", "SampleWriter", "save_model", "ScaledTokenEncoding",
-    "ScoreReadError", "ShardError", "ShardReport", "sliding_windows", "split_pieces", "SplitLast",
-    "START", "TakeIndex", "teacher_forced_generator", "TemporalSoftmax", "TensorBoardScalars",
-    "tone_dataset", "ToneEncoding", "Track", "train_crnngan", "train_event_lstm", "train_musegan",
-    "train_note_lstm", "train_pianoroll_rnn", "TrainResult", "transpose", "UnknownTokenError",
-    "Vocabulary", "VocabularyError", "VocabularyMismatchError", "WeightedSum", "write_midi",
-    "write_musicxml", "write_pianoroll_shards",
+    "pitch_number", "plot_losses", "plot_piano_roll", "plot_roll_grid", "random_windows",
+    "read_file", "read_file_pieces", "read_label_file", "read_midi", "read_score", "read_scores",
+    "read_shard_manifest", "REST", "roll_metrics", "sample", "Sampler", "SampleWriter",
+    "save_model", "ScaledTokenEncoding", "ScoreReadError", "ShardError", "ShardReport",
+    "sliding_windows", "split_corpus", "split_pieces", "SplitLast", "START", "TakeIndex",
+    "teacher_forced_generator", "TemporalSoftmax", "TensorBoardScalars", "text_dataset",
+    "TextCorpus", "TextReadError", "TokenOneHot", "tone_dataset", "ToneEncoding", "Track",
+    "train_char_rnn", "train_crnngan", "train_event_lstm", "train_musegan", "train_note_lstm",
+    "train_pianoroll_rnn", "TrainResult", "transpose", "UnknownCharactersError",
+    "UnknownLabelError", "UnknownTokenError", "Vocabulary", "VocabularyError",
+    "VocabularyMismatchError", "WeightedSum", "write_midi", "write_musicxml",
+    "write_pianoroll_shards",
 ]

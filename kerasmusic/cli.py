@@ -160,7 +160,33 @@ def _parser() -> argparse.ArgumentParser:
     events.add_argument("--max-seconds", type=float, default=None)
     events.add_argument("--seed", type=int, default=0)
 
-    gen = sub.add_parser("generate", help="generate MIDI with a trained model")
+    chars = train_sub.add_parser("charrnn", help="a character-level LSTM language model")
+    chars.add_argument("--text", nargs="+", default=None,
+                       help="UTF-8 text files or folders, or one .csv (default: the lyrics of "
+                            "the bundled Bach chorales)")
+    chars.add_argument("--label-file", default=None,
+                       help="'file<TAB>label' lines: trains a model conditioned on the label")
+    chars.add_argument("--out", required=True, help="output folder")
+    chars.add_argument("--mode", choices=["consecutive", "random"], default="consecutive",
+                       help="consecutive windows with the state carried (truncated BPTT), "
+                            "or random windows")
+    chars.add_argument("--seq-len", type=int, default=64)
+    chars.add_argument("--batch-size", type=int, default=32)
+    chars.add_argument("--units", type=int, default=128)
+    chars.add_argument("--layers", type=int, default=1)
+    chars.add_argument("--epochs", type=int, default=10)
+    chars.add_argument("--learning-rate", type=float, default=2e-3)
+    chars.add_argument("--max-seconds", type=float, default=None)
+    chars.add_argument("--limit", type=int, default=None,
+                       help="bundled lyrics: use the first N chorales")
+    chars.add_argument("--seed", type=int, default=0)
+
+    gen = sub.add_parser("generate", help="generate MIDI (or text) with a trained model")
+    gen.add_argument("kind", nargs="?", choices=["midi", "charrnn"], default=None,
+                     help="what the model makes (default: read from its saved encoding)")
+    gen.add_argument("--prime", default="", help="char-RNN: the text to continue")
+    gen.add_argument("--n-chars", type=int, default=200, help="char-RNN: characters to add")
+    gen.add_argument("--label", default=None, help="char-RNN: the label of a conditional model")
     gen.add_argument("--model", required=True, help="a .keras or .h5 file saved by kerasmusic")
     gen.add_argument("--out", default="generated.mid",
                      help="MIDI path; with --n-pieces > 1 a number is added per piece")
@@ -296,6 +322,17 @@ def run_generate(args) -> int:
 
     model = km.load_model(args.model)
     encoding = km.load_encoding(args.model)
+    is_text = isinstance(encoding, km.CharEncoding)
+    if args.kind is not None and (args.kind == "charrnn") != is_text:
+        raise KerasMusicError(f"{args.model} is not a {args.kind} model "
+                              f"({type(encoding).__name__})")
+    if is_text:
+        texts = km.generate_text(
+            model, encoding, args.prime, n_chars=args.n_chars, temperature=args.temperature,
+            top_k=args.top_k, top_p=args.top_p, method=args.method, n_samples=args.n_pieces,
+            label=args.label, seed=args.seed)
+        print("\n\n".join(texts))
+        return 0
     if isinstance(encoding, km.FrameEncoding):
         pieces = km.generate_pianoroll(
             model, encoding, n_steps=args.n_events, primer=args.primer,
@@ -396,6 +433,22 @@ def run_train_events(args) -> int:
     encoding = km.EventEncoding(seq_len=args.seq_len, tracks=_tracks(args.tracks))
     return _train_keras_model(args, km.train_event_lstm, encoding=encoding, units=args.units,
                               dropout=args.dropout, l1=args.l1)
+
+
+def run_train_charrnn(args) -> int:
+    """``kerasmusic train charrnn``: train on text, keep the best validation epoch."""
+    import kerasmusic as km
+
+    result = km.train_char_rnn(
+        args.text, labels=args.label_file, mode=args.mode, seq_len=args.seq_len,
+        batch_size=args.batch_size, rnn_units=args.units, n_layers=args.layers,
+        epochs=args.epochs, learning_rate=args.learning_rate, max_seconds=args.max_seconds,
+        limit=args.limit, out=args.out, seed=args.seed, verbose=_fit_verbosity())
+    print(f"best validation perplexity {result.best_val_perplexity:.3f} (epoch "
+          f"{result.best_epoch}); character bigram {result.bigram_perplexity:.3f}; untrained "
+          f"{result.initial_val_perplexity:.3f}")
+    print(f"model saved to {result.path}")
+    return 0
 
 
 def run_train_musegan(args) -> int:
@@ -499,7 +552,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "train":
             runners = {"lstm": run_train_lstm, "crnngan": run_train_crnngan,
                        "musegan": run_train_musegan, "pianoroll": run_train_pianoroll,
-                       "events": run_train_events}
+                       "events": run_train_events, "charrnn": run_train_charrnn}
             return runners[args.model](args)
         if args.command == "evaluate":
             return run_evaluate(args)

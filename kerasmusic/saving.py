@@ -31,6 +31,7 @@ from kerasmusic.data.frames import FrameEncoding
 from kerasmusic.data.note_tokens import NoteDurationEncoding
 from kerasmusic.data.pianoroll import MultiTrackPianoRoll
 from kerasmusic.data.scaled_tokens import ScaledTokenEncoding
+from kerasmusic.data.text import CharEncoding
 from kerasmusic.data.tones import ToneEncoding
 from kerasmusic.errors import ModelFileError, VocabularyMismatchError
 from kerasmusic.models.attention_lstm import check_encoding
@@ -39,6 +40,7 @@ Encoding = NoteDurationEncoding | ToneEncoding | ScaledTokenEncoding | MultiTrac
 _ENCODINGS = {"note_duration": NoteDurationEncoding, "tones": ToneEncoding,
               "scaled_tokens": ScaledTokenEncoding, "pianoroll": MultiTrackPianoRoll}
 _ENCODINGS.update(frames=FrameEncoding, events=EventEncoding)
+_ENCODINGS.update(chars=CharEncoding)
 
 
 def _check(model: keras.Model, encoding: Encoding) -> None:

@@ -156,3 +156,22 @@ def test_event_model_without_primer_is_a_clear_error(tmp_path, midi_dir, cache_d
     capsys.readouterr()
     assert main(["generate", "--model", str(path), "--out", str(tmp_path / "g.mid")]) == 2
     assert "pass --primer FILE" in capsys.readouterr().err
+
+
+def test_train_then_generate_charrnn(tmp_path, capsys):
+    text = tmp_path / "lyrics.txt"
+    text.write_text("why do the birds sing? why do the stars shine? " * 40, encoding="utf-8")
+    out = tmp_path / "chars"
+    assert main(["train", "charrnn", "--text", str(text), "--out", str(out), "--epochs", "2",
+                 "--seq-len", "16", "--batch-size", "4", "--units", "16"]) == 0
+    printed = capsys.readouterr().out
+    assert "best validation perplexity" in printed and "character bigram" in printed
+    model = next(out.glob("*.keras"))
+    assert main(["generate", "charrnn", "--model", str(model), "--prime", "Why",
+                 "--n-chars", "30", "--temperature", "0.5", "--n-pieces", "2"]) == 2
+    assert "'W'" in capsys.readouterr().err  # 'W' never occurs in the lowercase text
+    assert main(["generate", "charrnn", "--model", str(model), "--prime", "why",
+                 "--n-chars", "30", "--temperature", "0"]) == 0
+    generated = capsys.readouterr().out
+    assert generated.startswith("why") and len(generated) == 33 + 1  # print's newline
+    assert main(["generate", "midi", "--model", str(model)]) == 2

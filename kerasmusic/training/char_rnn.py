@@ -1,0 +1,327 @@
+"""Training character RNNs: truncated BPTT, gradient clipping, perplexity, best checkpoint.
+
+The loop is a plain ``tf.GradientTape`` loop over :func:`text_dataset` batches. In
+``"consecutive"`` mode the LSTM state left by batch ``t`` is the initial state of
+batch ``t + 1`` (gradients stop at the batch boundary: truncated backpropagation
+through time) and is reset to zero at the start of every epoch; in ``"random"``
+mode every batch starts from zero. The validation text is read the same way.
+Each epoch reports the training loss and perplexity and the validation perplexity,
+next to a character-bigram baseline, and the weights of the best validation epoch
+are kept (and saved, with ``out=``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from kerasmusic.data.text import (
+    CharEncoding,
+    TextCorpus,
+    as_text_corpus,
+    split_corpus,
+    text_dataset,
+    validation_dataset,
+)
+from kerasmusic.errors import KerasMusicError
+from kerasmusic.models.char_rnn import CharRNNCore, build_char_rnn, check_char_encoding
+from kerasmusic.saving import save_model
+
+
+@dataclasses.dataclass
+class CharRNNResult:
+    """What :func:`train_char_rnn` returns.
+
+    Attributes:
+        model: the trained model, holding the weights of the best validation epoch.
+        encoding: the character (and label) encoding to save and generate with.
+        history: per epoch: ``loss`` and ``perplexity`` (training), ``val_loss`` and
+            ``val_perplexity``, ``seconds``.
+        best_epoch: 1-based epoch whose weights the model holds (None without validation).
+        bigram_perplexity: a smoothed character-bigram model's perplexity on the same
+            validation characters: the baseline to beat.
+        initial_val_perplexity: validation perplexity before training (about the
+            alphabet size).
+        path: where the best model was saved (with ``out=``), else None.
+    """
+
+    model: keras.Model
+    encoding: CharEncoding
+    history: dict[str, list[float]]
+    best_epoch: int | None = None
+    bigram_perplexity: float | None = None
+    initial_val_perplexity: float | None = None
+    path: Path | None = None
+
+    @property
+    def best_val_perplexity(self) -> float | None:
+        """Validation perplexity of the kept weights."""
+        if self.best_epoch is None:
+            return None
+        return self.history["val_perplexity"][self.best_epoch - 1]
+
+
+def _unpack(inputs):
+    if isinstance(inputs, Mapping):
+        return inputs["chars"], inputs.get("labels")
+    return inputs, None
+
+
+def make_char_rnn_train_step(
+    model: keras.Model,
+    optimizer: keras.optimizers.Optimizer | None = None,
+    loss: keras.losses.Loss | None = None,
+    *,
+    checkpoint_every: int | None = None,
+) -> Callable:
+    """A compiled step ``(inputs, targets, state) -> (loss, next state)`` updating ``model``.
+
+    Args:
+        model: a :func:`build_char_rnn` model.
+        optimizer: default the model's compiled optimizer (Adam with global-norm
+            clipping), or a new ``Adam`` for an uncompiled model.
+        loss: default sparse categorical cross-entropy from logits.
+        checkpoint_every: recompute the LSTM stack in segments of this many steps
+            during the backward pass (:meth:`CharRNNCore.recur`).
+
+    The returned state has its gradient stopped: feed it to the next step for
+    truncated BPTT, or pass a zero state for independent windows.
+    """
+    core = CharRNNCore(model)
+    optimizer = optimizer or getattr(model, "optimizer", None) or keras.optimizers.Adam(
+        learning_rate=2e-3, global_clipnorm=5.0)
+    loss = loss or keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    if not optimizer.built:  # slots must exist before the first traced step
+        optimizer.build(model.trainable_variables)
+    variables = model.trainable_variables
+
+    @tf.function(reduce_retracing=True)
+    def step(inputs, targets, state):
+        chars, labels = _unpack(inputs)
+        with tf.GradientTape() as tape:
+            logits, new_state = core(chars, labels, state, training=True,
+                                     checkpoint_every=checkpoint_every)
+            value = loss(targets, logits)
+        grads = tape.gradient(value, variables)
+        optimizer.apply_gradients(zip(grads, variables))
+        return value, tuple(tf.stop_gradient(s) for s in new_state)
+
+    return step
+
+
+def _eval_step(model: keras.Model) -> Callable:
+    core = CharRNNCore(model)
+    total = keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction="sum")
+
+    @tf.function(reduce_retracing=True)
+    def step(inputs, targets, state):
+        chars, labels = _unpack(inputs)
+        logits, new_state = core(chars, labels, state)
+        return total(targets, logits), tf.size(targets), new_state
+
+    return step
+
+
+def evaluate_perplexity(
+    model: keras.Model, dataset: tf.data.Dataset, *, carry_state: bool = True
+) -> tuple[float, float]:
+    """Mean cross-entropy (nats per character) and perplexity of ``model`` on ``dataset``.
+
+    Args:
+        carry_state: carry the LSTM state from batch to batch (for consecutive
+            batches); False starts every batch from zero (random windows).
+    """
+    return _evaluate(model, _eval_step(model), dataset, carry_state)
+
+
+def _evaluate(model, step, dataset, carry_state) -> tuple[float, float]:
+    core = CharRNNCore(model)
+    state, total, count = None, 0.0, 0
+    for inputs, targets in dataset:
+        if state is None or not carry_state:
+            state = core.zero_state(tf.shape(targets)[0])
+        value, n, state = step(inputs, targets, state)
+        total += float(value)
+        count += int(n)
+    if not count:
+        raise KerasMusicError("no characters to evaluate on")
+    mean = total / count
+    return mean, math.exp(mean)
+
+
+def bigram_perplexity(train_ids, vocab_size: int, dataset: tf.data.Dataset,
+                      smoothing: float = 5.0) -> float:
+    """Perplexity of a character-bigram model on the (input, target) pairs of ``dataset``.
+
+    ``p(b | a) = (count(a, b) + smoothing * p(b)) / (count(a) + smoothing)``, the
+    bigram counts of ``train_ids`` backed off to their add-one unigram ``p(b)``.
+    Scored on exactly the characters :func:`evaluate_perplexity` scores, so the
+    two perplexities compare directly.
+    """
+    ids = np.asarray(train_ids, np.int64)
+    unigram = (np.bincount(ids, minlength=vocab_size) + 1.0) / (len(ids) + vocab_size)
+    first = np.bincount(ids[:-1], minlength=vocab_size).astype(np.float64)
+    codes, counts = np.unique(ids[:-1] * vocab_size + ids[1:], return_counts=True)
+    xs, ys = [], []
+    for inputs, targets in dataset.as_numpy_iterator():
+        chars, _ = _unpack(inputs)
+        xs.append(np.asarray(chars).reshape(-1))
+        ys.append(np.asarray(targets).reshape(-1))
+    a, b = np.concatenate(xs).astype(np.int64), np.concatenate(ys).astype(np.int64)
+    pair = a * vocab_size + b
+    pos = np.clip(np.searchsorted(codes, pair), 0, max(len(codes) - 1, 0))
+    pair_counts = np.where(codes[pos] == pair, counts[pos], 0) if len(codes) else 0 * pair
+    p = (pair_counts + smoothing * unigram[b]) / (first[a] + smoothing)
+    return float(np.exp(-np.mean(np.log(p))))
+
+
+def train_char_rnn(
+    source: TextCorpus | str | os.PathLike | Sequence[str | os.PathLike] | None = None,
+    labels: Sequence[str] | Mapping[str, str] | str | os.PathLike | None = None,
+    *,
+    encoding: CharEncoding | None = None,
+    model: keras.Model | None = None,
+    mode: str = "consecutive",
+    seq_len: int = 64,
+    batch_size: int = 32,
+    embed_size: int | None = 32,
+    label_embed_size: int | None = None,
+    rnn_units: int = 128,
+    n_layers: int = 1,
+    dropout: float = 0.0,
+    epochs: int = 10,
+    learning_rate: float = 2e-3,
+    clipnorm: float | None = 5.0,
+    validation_fraction: float = 0.1,
+    checkpoint_every: int | None = None,
+    max_seconds: float | None = None,
+    limit: int | None = None,
+    cache_dir: str | os.PathLike | None = None,
+    out: str | os.PathLike | None = None,
+    seed: int = 0,
+    verbose: int = 1,
+) -> CharRNNResult:
+    """Train a character-level LSTM (conditional when there are labels) on text.
+
+    Args:
+        source: what to train on (:func:`kerasmusic.data.text.as_text_corpus`): None
+            for the bundled chorale lyrics, text files / folders, a ``.csv`` file,
+            or a :class:`TextCorpus`.
+        labels: a label per document / file (a list, a mapping, a label file; for a
+            CSV, the label column): trains a conditional model.
+        encoding: reuse this encoding (default: fit one on the whole corpus).
+        model: continue training this model (default: a new :func:`build_char_rnn`).
+        mode: ``"consecutive"`` (TBPTT, state carried across batches, reset each
+            epoch) or ``"random"`` (shuffled windows, state reset every batch).
+        seq_len: characters per window: the BPTT truncation length.
+        batch_size: rows per batch.
+        embed_size, label_embed_size, rnn_units, n_layers, dropout: the model
+            (:func:`build_char_rnn`; None embedding sizes mean one-hot).
+        epochs: epochs to train.
+        learning_rate: Adam learning rate.
+        clipnorm: gradient clipping by global norm (None: none).
+        validation_fraction: documents held out (the end of the text if there is
+            only one document); 0 trains on everything and keeps the last weights.
+        checkpoint_every: gradient checkpointing segment length (None: off).
+        max_seconds: stop after this much training time (the epoch is cut short).
+        limit: chorale files to read for the bundled lyrics.
+        cache_dir: cache for the bundled lyrics.
+        out: folder for ``char_rnn.keras`` (best validation weights, with its
+            encoding beside and inside) and ``history.json``.
+        seed: fixes the weights, the split and the shuffling.
+        verbose: 1 prints a line per epoch, 0 nothing.
+    """
+    keras.utils.set_random_seed(seed)
+    corpus = as_text_corpus(source, labels, limit=limit, cache_dir=cache_dir)
+    encoding = encoding or CharEncoding.fit(corpus)
+    train, val = split_corpus(corpus, validation_fraction, seed)
+    train_ids, train_labels = encoding.stream(train)
+    train_ds = text_dataset(train_ids, seq_len, batch_size, mode=mode, label_ids=train_labels,
+                            seed=seed)
+    val_ds = None
+    if val is not None:
+        val_ids, val_labels = encoding.stream(val)
+        val_ds = validation_dataset(val_ids, seq_len, batch_size, mode=mode,
+                                    label_ids=val_labels)
+    if model is None:
+        model = build_char_rnn(encoding.vocab_size, n_labels=encoding.n_labels,
+                               embed_size=embed_size, label_embed_size=label_embed_size,
+                               rnn_units=rnn_units, n_layers=n_layers, dropout=dropout,
+                               learning_rate=learning_rate, clipnorm=clipnorm)
+    check_char_encoding(model, encoding)
+    core = CharRNNCore(model)
+    train_step = make_char_rnn_train_step(model, checkpoint_every=checkpoint_every)
+    eval_step = _eval_step(model)
+    carry = mode == "consecutive"
+    out = Path(out) if out is not None else None
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+
+    bigram = initial = None
+    if val_ds is not None:
+        bigram = bigram_perplexity(train_ids, encoding.vocab_size, val_ds)
+        initial = _evaluate(model, eval_step, val_ds, carry)[1]
+        if verbose:
+            print(f"{len(train)} training / {len(val)} validation documents, "
+                  f"{encoding.vocab_size} characters; validation perplexity: untrained "
+                  f"{initial:.2f}, character bigram {bigram:.2f}", flush=True)
+    history: dict[str, list[float]] = {"loss": [], "perplexity": [], "val_loss": [],
+                                       "val_perplexity": [], "seconds": []}
+    best_epoch, best, best_weights, saved = None, math.inf, None, None
+    start = time.monotonic()
+    for epoch in range(1, epochs + 1):
+        t0 = time.monotonic()
+        state, total, batches, out_of_time = None, 0.0, 0, False
+        for inputs, targets in train_ds:
+            if state is None or not carry:  # reset at each epoch start (and every batch)
+                state = core.zero_state(tf.shape(targets)[0])
+            value, state = train_step(inputs, targets, state)
+            total += float(value)
+            batches += 1
+            if max_seconds is not None and time.monotonic() - start > max_seconds:
+                out_of_time = True
+                break
+        loss = total / max(batches, 1)
+        history["loss"].append(loss)
+        history["perplexity"].append(math.exp(loss))
+        line = f"epoch {epoch}/{epochs}: loss {loss:.3f}, perplexity {math.exp(loss):.2f}"
+        if val_ds is not None:
+            val_loss, val_ppl = _evaluate(model, eval_step, val_ds, carry)
+            history["val_loss"].append(val_loss)
+            history["val_perplexity"].append(val_ppl)
+            line += f", validation perplexity {val_ppl:.2f} (bigram {bigram:.2f})"
+            if val_ppl < best:
+                best, best_epoch = val_ppl, epoch
+                best_weights = model.get_weights()
+                line += ", best"
+                if out is not None:
+                    saved = _save(model, encoding, out)
+        history["seconds"].append(time.monotonic() - t0)
+        if verbose:
+            print(f"{line}, {history['seconds'][-1]:.1f} s", flush=True)
+        if out is not None:
+            (out / "history.json").write_text(json.dumps(history, indent=1))
+        if out_of_time:
+            if verbose:
+                print(f"stopping: max_seconds={max_seconds} reached", flush=True)
+            break
+    if best_weights is not None:
+        model.set_weights(best_weights)
+    elif out is not None:
+        saved = _save(model, encoding, out)
+    return CharRNNResult(model, encoding, history, best_epoch, bigram, initial, saved)
+
+
+def _save(model: keras.Model, encoding: CharEncoding, out: Path) -> Path:
+    path = out / "char_rnn.keras"
+    save_model(model, path, encoding)
+    return path
