@@ -40,8 +40,6 @@ change its events. Notes outside the key range are left out, with a warning.
 from __future__ import annotations
 
 import bisect
-import json
-import os
 import warnings
 from collections.abc import Sequence
 from fractions import Fraction
@@ -50,6 +48,7 @@ import numpy as np
 import tensorflow as tf
 
 from kerasmusic.data.frames import PIANO_KEYS, PIANO_LOWEST, _windows_dataset, encode_pieces
+from kerasmusic.data.json_config import JsonConfigMixin
 from kerasmusic.data.notes import Note, Piece, Track
 from kerasmusic.data.pipeline import split_pieces
 from kerasmusic.errors import EncodingError, KerasMusicError, VocabularyMismatchError
@@ -59,7 +58,7 @@ DEFAULT_TIME_VALUES = ("1/8", "1/4", "1/3", "1/2", "2/3", "3/4", "1", "3/2", "2"
 HEADS = ("note", "velocity", "time")
 
 
-class EventEncoding:
+class EventEncoding(JsonConfigMixin):
     """Pieces <-> int32 event arrays (events, 3) of [note, velocity, time class].
 
     Args:
@@ -73,6 +72,9 @@ class EventEncoding:
             performed MIDI whose chords are not quite together. Default 0: only an
             exact 0 is class 0.
     """
+
+    CONFIG_TYPE = "events"
+    CONFIG_NAME = "an event encoding"
 
     def __init__(self, seq_len: int = 30, lowest_pitch: int = PIANO_LOWEST,
                  n_pitches: int = PIANO_KEYS,
@@ -255,24 +257,6 @@ class EventEncoding:
         return {"type": "events", "seq_len": self.seq_len, "lowest_pitch": self.lowest_pitch,
                 "n_pitches": self.n_pitches, "time_values": [str(v) for v in self.time_values],
                 "tracks": self.tracks, "chord_tolerance": str(self.chord_tolerance)}
-
-    @classmethod
-    def from_config(cls, config: dict) -> EventEncoding:
-        """Inverse of :meth:`get_config`."""
-        if config.get("type") != "events":
-            raise KerasMusicError(f"not an event encoding: type {config.get('type')!r}")
-        return cls(**{k: v for k, v in config.items() if k != "type"})
-
-    def save(self, path: str | os.PathLike) -> None:
-        """Write the encoding as JSON."""
-        with open(path, "w", encoding="utf-8") as f:
-            json.dump(self.get_config(), f, indent=1)
-
-    @classmethod
-    def load(cls, path: str | os.PathLike) -> EventEncoding:
-        """Read an encoding written by :meth:`save`."""
-        with open(path, encoding="utf-8") as f:
-            return cls.from_config(json.load(f))
 
 
 def event_windows(events: np.ndarray, seq_len: int) -> np.ndarray:

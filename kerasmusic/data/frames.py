@@ -20,8 +20,6 @@ next frame as the target at every step (inputs ``frames[t:t+L]``, targets
 from __future__ import annotations
 
 import hashlib
-import json
-import os
 import warnings
 from collections.abc import Sequence
 from fractions import Fraction
@@ -29,6 +27,7 @@ from fractions import Fraction
 import numpy as np
 import tensorflow as tf
 
+from kerasmusic.data.json_config import JsonConfigMixin
 from kerasmusic.data.notes import Note, Piece, Track
 from kerasmusic.data.pipeline import split_pieces
 from kerasmusic.errors import EncodingError, KerasMusicError, VocabularyMismatchError
@@ -37,7 +36,7 @@ PIANO_LOWEST = 21  # A0
 PIANO_KEYS = 88  # A0..C8
 
 
-class FrameEncoding:
+class FrameEncoding(JsonConfigMixin):
     """Pieces <-> multi-hot frames (frames, n_pitches).
 
     Args:
@@ -50,6 +49,9 @@ class FrameEncoding:
         velocity: velocity of decoded notes.
         program: General MIDI program of the decoded track (0 = piano).
     """
+
+    CONFIG_TYPE = "frames"
+    CONFIG_NAME = "a frame encoding"
 
     def __init__(self, step: Fraction | str = Fraction(1, 4), lowest_pitch: int = PIANO_LOWEST,
                  n_pitches: int = PIANO_KEYS, tracks: Sequence[int] | None = None,
@@ -136,24 +138,6 @@ class FrameEncoding:
                 "n_pitches": self.n_pitches, "tracks": self.tracks,
                 "separate_repeats": self.separate_repeats, "velocity": self.velocity,
                 "program": self.program}
-
-    @classmethod
-    def from_config(cls, config: dict) -> FrameEncoding:
-        """Inverse of :meth:`get_config`."""
-        if config.get("type") != "frames":
-            raise KerasMusicError(f"not a frame encoding: type {config.get('type')!r}")
-        return cls(**{k: v for k, v in config.items() if k != "type"})
-
-    def save(self, path: str | os.PathLike) -> None:
-        """Write the encoding as JSON."""
-        with open(path, "w", encoding="utf-8") as f:
-            json.dump(self.get_config(), f, indent=1)
-
-    @classmethod
-    def load(cls, path: str | os.PathLike) -> FrameEncoding:
-        """Read an encoding written by :meth:`save`."""
-        with open(path, encoding="utf-8") as f:
-            return cls.from_config(json.load(f))
 
 
 def frame_windows(frames: np.ndarray, seq_len: int, hop: int | None = None) -> np.ndarray:

@@ -19,13 +19,12 @@ Tracks are chosen with selectors, one per output track:
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Sequence
 from fractions import Fraction
 
 import numpy as np
 
+from kerasmusic.data.json_config import JsonConfigMixin
 from kerasmusic.data.notes import Note, Piece, Track
 from kerasmusic.errors import KerasMusicError
 
@@ -56,7 +55,7 @@ def _parse_selector(selector: TrackSelector) -> tuple[str, object]:
         "'program:A-B' (General MIDI 0..127) or 'name:TEXT'")
 
 
-class MultiTrackPianoRoll:
+class MultiTrackPianoRoll(JsonConfigMixin):
     """Pieces <-> piano-roll phrases for MuseGAN.
 
     Args:
@@ -73,6 +72,9 @@ class MultiTrackPianoRoll:
         missing: ``"skip"``: a piece lacking a selected track gives no phrase (and
             :meth:`to_roll` raises); ``"silent"``: the missing track is silence.
     """
+
+    CONFIG_TYPE = "pianoroll"
+    CONFIG_NAME = "a piano-roll encoding"
 
     def __init__(self, tracks: Sequence[TrackSelector] = (0, 1, 2, 3), n_bars: int = 2,
                  n_steps_per_bar: int = 16, n_pitches: int = 84, lowest_pitch: int = 24,
@@ -203,24 +205,6 @@ class MultiTrackPianoRoll:
                 "n_steps_per_bar": self.n_steps_per_bar, "n_pitches": self.n_pitches,
                 "lowest_pitch": self.lowest_pitch, "step": str(self.step),
                 "hop_bars": self.hop_bars, "programs": self.programs, "missing": self.missing}
-
-    @classmethod
-    def from_config(cls, config: dict) -> MultiTrackPianoRoll:
-        """Inverse of :meth:`get_config`."""
-        if config.get("type") != "pianoroll":
-            raise KerasMusicError(f"not a piano-roll encoding: type {config.get('type')!r}")
-        return cls(**{k: v for k, v in config.items() if k != "type"})
-
-    def save(self, path: str | os.PathLike) -> None:
-        """Write the encoding as JSON."""
-        with open(path, "w", encoding="utf-8") as f:
-            json.dump(self.get_config(), f, indent=1)
-
-    @classmethod
-    def load(cls, path: str | os.PathLike) -> MultiTrackPianoRoll:
-        """Read an encoding written by :meth:`save`."""
-        with open(path, encoding="utf-8") as f:
-            return cls.from_config(json.load(f))
 
 
 def _describe(track: Track) -> str:
