@@ -35,6 +35,7 @@ from kerasmusic.data.text import (
 from kerasmusic.errors import KerasMusicError
 from kerasmusic.models.char_rnn import CharRNNCore, build_char_rnn, check_char_encoding
 from kerasmusic.saving import save_model
+from kerasmusic.training.distributed import check_finite
 
 
 @dataclasses.dataclass
@@ -285,6 +286,8 @@ def train_char_rnn(
             if state is None or not carry:  # reset at each epoch start (and every batch)
                 state = core.zero_state(tf.shape(targets)[0])
             value, state = train_step(inputs, targets, state)
+            check_finite({"loss": float(value)}, f"batch {batches + 1} of epoch {epoch}",
+                         last_good=str(saved) if saved else None)
             total += float(value)
             batches += 1
             if max_seconds is not None and time.monotonic() - start > max_seconds:

@@ -11,7 +11,7 @@ import tensorflow as tf
 from kerasmusic.data.events import EventEncoding, make_event_datasets
 from kerasmusic.data.notes import Piece
 from kerasmusic.models.event_lstm import build_event_lstm
-from kerasmusic.training.callbacks import TimeBudget
+from kerasmusic.training.callbacks import StopOnNonFinite, TimeBudget
 
 
 @dataclasses.dataclass
@@ -86,5 +86,6 @@ def train_event_lstm(
     if val_ds is not None:
         initial = float(model.evaluate(val_ds, verbose=0, return_dict=True)["loss"])
     history = model.fit(train_ds, validation_data=val_ds, epochs=epochs, shuffle=False,
-                        callbacks=[TimeBudget(max_seconds), *callbacks], verbose=verbose)
+                        callbacks=[TimeBudget(max_seconds), StopOnNonFinite(), *callbacks],
+                        verbose=verbose)
     return EventLSTMResult(model, encoding, dict(history.history), initial)

@@ -11,7 +11,7 @@ import tensorflow as tf
 from kerasmusic.data.frames import FrameEncoding, make_frame_datasets
 from kerasmusic.data.notes import Piece
 from kerasmusic.models.pianoroll_rnn import build_pianoroll_rnn
-from kerasmusic.training.callbacks import TimeBudget
+from kerasmusic.training.callbacks import StopOnNonFinite, TimeBudget
 
 
 @dataclasses.dataclass
@@ -89,5 +89,6 @@ def train_pianoroll_rnn(
     if val_ds is not None:
         initial = float(model.evaluate(val_ds, verbose=0, return_dict=True)["loss"])
     history = model.fit(train_ds, validation_data=val_ds, epochs=epochs, shuffle=False,
-                        callbacks=[TimeBudget(max_seconds), *callbacks], verbose=verbose)
+                        callbacks=[TimeBudget(max_seconds), StopOnNonFinite(), *callbacks],
+                        verbose=verbose)
     return PianoRollRNNResult(model, encoding, dict(history.history), initial)
