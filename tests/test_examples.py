@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
@@ -25,6 +27,7 @@ def test_attention_lstm_example_quick(tmp_path, cache_dir):
         assert (out / name).exists(), name
 
 
+@pytest.mark.slow
 def test_crnngan_example_quick(tmp_path, cache_dir):
     out = tmp_path / "out"
     stdout = _run_quick("crnngan.py", out)
@@ -35,6 +38,7 @@ def test_crnngan_example_quick(tmp_path, cache_dir):
     assert len(list(out.glob("gan_*.mid"))) == 4 and len(list(out.glob("baseline_*.mid"))) == 4
 
 
+@pytest.mark.slow
 def test_musegan_example_quick(tmp_path, cache_dir):
     out = tmp_path / "out"
     stdout = _run_quick("musegan.py", out)

@@ -8,6 +8,7 @@ import sys
 import textwrap
 
 import numpy as np
+import pytest
 
 WORKER = textwrap.dedent("""
     import sys
@@ -45,6 +46,7 @@ def _start(mode, out, tf_config=None):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+@pytest.mark.slow
 def test_two_workers_end_with_identical_weights(tmp_path):
     cluster = {"worker": [f"localhost:{_free_port()}" for _ in range(2)]}
     workers = [_start("multi", tmp_path / f"w{i}.npy",

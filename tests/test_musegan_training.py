@@ -104,6 +104,7 @@ def test_distributed_step_equals_single_device_step_and_fit_runs_mixed():
     assert run.returncode == 0 and "MIXED" in run.stdout, run.stderr[-3000:]
 
 
+@pytest.mark.slow
 def test_short_run_on_chorales_moves_the_wasserstein_estimate(cache_dir):
     pieces = km.load_corpus("chorales", limit=6, workers=1, progress=False).pieces
     enc = MultiTrackPianoRoll()

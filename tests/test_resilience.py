@@ -8,6 +8,7 @@ import textwrap
 import time
 
 import numpy as np
+import pytest
 
 CHILD = textwrap.dedent("""
     import sys
@@ -31,6 +32,7 @@ def _child(ckpt, epochs):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
 
 
+@pytest.mark.slow
 def test_sigkill_mid_run_resumes_from_the_last_checkpoint(tmp_path):
     ckpt = tmp_path / "ckpt"
     child = _child(ckpt, 40)
