@@ -47,7 +47,13 @@ from fractions import Fraction
 import numpy as np
 import tensorflow as tf
 
-from kerasmusic.data.frames import PIANO_KEYS, PIANO_LOWEST, _windows_dataset, encode_pieces
+from kerasmusic.data.frames import (
+    PIANO_KEYS,
+    PIANO_LOWEST,
+    _windows_dataset,
+    encode_pieces,
+    keyboard_notes,
+)
 from kerasmusic.data.json_config import JsonConfigMixin
 from kerasmusic.data.notes import Note, Piece, Track
 from kerasmusic.data.pipeline import split_pieces
@@ -139,28 +145,14 @@ class EventEncoding(JsonConfigMixin):
                                   f"{time_class}")
         return Fraction(0) if time_class == 0 else self.time_values[time_class - 1]
 
-    def _notes(self, piece: Piece) -> list[Note]:
-        if self.tracks is None:
-            return piece.notes
-        return sorted(n for i in self.tracks if i < len(piece.tracks)
-                      and not piece.tracks[i].is_drum for n in piece.tracks[i].notes)
-
     def messages(self, piece: Piece) -> list[tuple[Fraction, int, int]]:
         """The piece's note messages (time in quarters, MIDI pitch, velocity; 0 = off).
 
         Raises:
             EncodingError: the piece (named) has no pitched note in the key range.
         """
-        notes = self._notes(piece)
-        kept = [n for n in notes if self.lowest_pitch <= n.pitch <= self.highest_pitch]
-        if not kept:
-            where = "pitched notes" if self.tracks is None else f"notes in tracks {self.tracks}"
-            raise EncodingError(piece.name, f"no {where} in the key range {self.lowest_pitch}.."
-                                            f"{self.highest_pitch} ({len(notes)} outside it)")
-        if len(kept) < len(notes):
-            warnings.warn(f"kerasmusic: {piece.name or 'piece'}: {len(notes) - len(kept)} notes "
-                          f"outside the keys {self.lowest_pitch}..{self.highest_pitch} left out",
-                          stacklevel=3)
+        kept = keyboard_notes(piece, self.tracks, self.lowest_pitch, self.highest_pitch,
+                              stacklevel=4)
         by_pitch: dict[int, list[Note]] = {}
         for n in kept:
             by_pitch.setdefault(n.pitch, []).append(n)

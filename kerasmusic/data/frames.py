@@ -36,6 +36,32 @@ PIANO_LOWEST = 21  # A0
 PIANO_KEYS = 88  # A0..C8
 
 
+def keyboard_notes(piece: Piece, tracks: Sequence[int] | None, lowest: int, highest: int,
+                   *, stacklevel: int = 2) -> list[Note]:
+    """The piece's notes (all pitched tracks, or ``tracks``) with pitches in lowest..highest.
+
+    Notes outside the range are left out with a warning (``stacklevel`` points it at
+    the caller's caller).
+
+    Raises:
+        EncodingError: the piece (named) has no such note.
+    """
+    if tracks is None:
+        notes = piece.notes
+    else:
+        notes = sorted(n for i in tracks if i < len(piece.tracks)
+                       and not piece.tracks[i].is_drum for n in piece.tracks[i].notes)
+    kept = [n for n in notes if lowest <= n.pitch <= highest]
+    if not kept:
+        where = "pitched notes" if tracks is None else f"notes in tracks {tracks}"
+        raise EncodingError(piece.name, f"no {where} in the key range {lowest}.."
+                                        f"{highest} ({len(notes)} outside it)")
+    if len(kept) < len(notes):
+        warnings.warn(f"kerasmusic: {piece.name or 'piece'}: {len(notes) - len(kept)} notes "
+                      f"outside the keys {lowest}..{highest} left out", stacklevel=stacklevel)
+    return kept
+
+
 class FrameEncoding(JsonConfigMixin):
     """Pieces <-> multi-hot frames (frames, n_pitches).
 
@@ -75,28 +101,14 @@ class FrameEncoding(JsonConfigMixin):
         """MIDI number of the last column."""
         return self.lowest_pitch + self.n_pitches - 1
 
-    def _notes(self, piece: Piece) -> list[Note]:
-        if self.tracks is None:
-            return piece.notes
-        return sorted(n for i in self.tracks if i < len(piece.tracks)
-                      and not piece.tracks[i].is_drum for n in piece.tracks[i].notes)
-
     def encode(self, piece: Piece) -> np.ndarray:
         """The piece as float32 frames (frames, n_pitches) of 0 and 1.
 
         Raises:
             EncodingError: the piece (named) has no pitched note in the key range.
         """
-        notes = self._notes(piece)
-        kept = [n for n in notes if self.lowest_pitch <= n.pitch <= self.highest_pitch]
-        if not kept:
-            where = "pitched notes" if self.tracks is None else f"notes in tracks {self.tracks}"
-            raise EncodingError(piece.name, f"no {where} in the key range {self.lowest_pitch}.."
-                                            f"{self.highest_pitch} ({len(notes)} outside it)")
-        if len(kept) < len(notes):
-            warnings.warn(f"kerasmusic: {piece.name or 'piece'}: {len(notes) - len(kept)} notes "
-                          f"outside the keys {self.lowest_pitch}..{self.highest_pitch} left out",
-                          stacklevel=2)
+        kept = keyboard_notes(piece, self.tracks, self.lowest_pitch, self.highest_pitch,
+                              stacklevel=3)
         spans = [(round(n.start / self.step), n) for n in kept]
         spans = [(a, max(a + 1, round(n.end / self.step)), n.pitch - self.lowest_pitch)
                  for a, n in spans]

@@ -54,3 +54,20 @@ class StopOnNonFinite(keras.callbacks.Callback):
         losses = {k: float(v) for k, v in (logs or {}).items() if k.endswith("loss")}
         check_finite(losses, f"batch {batch + 1} of epoch {self._epoch + 1}",
                      last_good=self.last_good)
+
+
+def fit_with_baseline(model: keras.Model, train_ds, val_ds, *, epochs: int,
+                      max_seconds: float | None, callbacks=(),
+                      verbose="auto") -> tuple[dict, float | None]:
+    """Evaluate the untrained model on ``val_ds``, then ``fit`` within a time budget.
+
+    Training stops at a NaN/Inf loss (:class:`StopOnNonFinite`). Returns the history
+    dict and the untrained validation loss (None without validation data).
+    """
+    initial = None
+    if val_ds is not None:
+        initial = float(model.evaluate(val_ds, verbose=0, return_dict=True)["loss"])
+    history = model.fit(train_ds, validation_data=val_ds, epochs=epochs, shuffle=False,
+                        callbacks=[TimeBudget(max_seconds), StopOnNonFinite(), *callbacks],
+                        verbose=verbose)
+    return dict(history.history), initial

@@ -11,7 +11,7 @@ import tensorflow as tf
 from kerasmusic.data.events import EventEncoding, make_event_datasets
 from kerasmusic.data.notes import Piece
 from kerasmusic.models.event_lstm import build_event_lstm
-from kerasmusic.training.callbacks import StopOnNonFinite, TimeBudget
+from kerasmusic.training.callbacks import fit_with_baseline
 
 
 @dataclasses.dataclass
@@ -82,10 +82,7 @@ def train_event_lstm(
     with (strategy or tf.distribute.get_strategy()).scope():
         model = build_event_lstm(*encoding.sizes, units=units, dropout=dropout, l1=l1,
                                  learning_rate=learning_rate)
-    initial = None
-    if val_ds is not None:
-        initial = float(model.evaluate(val_ds, verbose=0, return_dict=True)["loss"])
-    history = model.fit(train_ds, validation_data=val_ds, epochs=epochs, shuffle=False,
-                        callbacks=[TimeBudget(max_seconds), StopOnNonFinite(), *callbacks],
-                        verbose=verbose)
-    return EventLSTMResult(model, encoding, dict(history.history), initial)
+    history, initial = fit_with_baseline(model, train_ds, val_ds, epochs=epochs,
+                                         max_seconds=max_seconds, callbacks=callbacks,
+                                         verbose=verbose)
+    return EventLSTMResult(model, encoding, history, initial)

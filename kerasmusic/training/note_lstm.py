@@ -14,7 +14,7 @@ from kerasmusic.data.notes import Piece
 from kerasmusic.data.pipeline import make_note_duration_datasets
 from kerasmusic.errors import KerasMusicError
 from kerasmusic.models.attention_lstm import create_network
-from kerasmusic.training.callbacks import StopOnNonFinite, TimeBudget
+from kerasmusic.training.callbacks import fit_with_baseline
 
 
 @dataclasses.dataclass
@@ -94,10 +94,7 @@ def train_note_lstm(
     with strategy.scope():
         model = create_network(encoding.n_pitches, encoding.n_durations, embed_size, rnn_units,
                                use_attention, learning_rate=learning_rate)
-    initial = None
-    if val_ds is not None:
-        initial = float(model.evaluate(val_ds, verbose=0, return_dict=True)["loss"])
-    budget = TimeBudget(max_seconds)
-    history = model.fit(train_ds, validation_data=val_ds, epochs=epochs, shuffle=False,
-                        callbacks=[budget, StopOnNonFinite(), *callbacks], verbose=verbose)
-    return TrainResult(model, encoding, dict(history.history), initial)
+    history, initial = fit_with_baseline(model, train_ds, val_ds, epochs=epochs,
+                                         max_seconds=max_seconds, callbacks=callbacks,
+                                         verbose=verbose)
+    return TrainResult(model, encoding, history, initial)

@@ -11,7 +11,7 @@ import tensorflow as tf
 from kerasmusic.data.frames import FrameEncoding, make_frame_datasets
 from kerasmusic.data.notes import Piece
 from kerasmusic.models.pianoroll_rnn import build_pianoroll_rnn
-from kerasmusic.training.callbacks import StopOnNonFinite, TimeBudget
+from kerasmusic.training.callbacks import fit_with_baseline
 
 
 @dataclasses.dataclass
@@ -85,10 +85,7 @@ def train_pianoroll_rnn(
     with (strategy or tf.distribute.get_strategy()).scope():
         model = build_pianoroll_rnn(encoding.n_pitches, units, n_layers, dropout, skip=skip,
                                     learning_rate=learning_rate)
-    initial = None
-    if val_ds is not None:
-        initial = float(model.evaluate(val_ds, verbose=0, return_dict=True)["loss"])
-    history = model.fit(train_ds, validation_data=val_ds, epochs=epochs, shuffle=False,
-                        callbacks=[TimeBudget(max_seconds), StopOnNonFinite(), *callbacks],
-                        verbose=verbose)
-    return PianoRollRNNResult(model, encoding, dict(history.history), initial)
+    history, initial = fit_with_baseline(model, train_ds, val_ds, epochs=epochs,
+                                         max_seconds=max_seconds, callbacks=callbacks,
+                                         verbose=verbose)
+    return PianoRollRNNResult(model, encoding, history, initial)
