@@ -59,8 +59,7 @@ A minor first so the GAN need not learn 24 keys from 350 pieces.
 corpus = km.load_corpus("chorales", limit=PIECES)
 pieces = [km.normalize_key(p) for p in corpus.pieces]
 encoding = km.MultiTrackPianoRoll(tracks=[0, 1, 2, 3], programs=[52, 52, 52, 52])
-phrases = km.encode_phrases(pieces, encoding)
-print(f"{len(pieces)} chorales -> {len(phrases)} phrases of shape {encoding.shape}")
+print(f"{len(pieces)} chorales")
 
 """
 ## Train
@@ -91,6 +90,7 @@ for i, phrase in enumerate(generated):
 km.plot_roll_grid(generated[:4], OUT / "generated.png", track_names=["S", "A", "T", "B"],
                   title="generated phrases")
 rng = np.random.default_rng(0)
+phrases = result.phrases  # the training phrases train_musegan encoded
 real = phrases[rng.choice(len(phrases), size=min(len(phrases), 500), replace=False)]
 km.plot_roll_grid(real[:4], OUT / "real.png", track_names=["S", "A", "T", "B"],
                   title="training phrases")
