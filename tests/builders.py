@@ -25,3 +25,33 @@ def make_piece(*tracks, tempo=120.0, time_signature=(4, 4), name="test") -> Piec
         time_signature=time_signature,
         name=name,
     )
+
+
+TWO_CPUS = """
+import tensorflow as tf
+tf.config.set_logical_device_configuration(
+    tf.config.list_physical_devices("CPU")[0], [tf.config.LogicalDeviceConfiguration()] * 2)
+"""
+
+
+def run_on_two_cpus(body: str, timeout: int = 400) -> str:
+    """Run the script ``body`` in a fresh Python with two logical CPU devices; its stdout.
+
+    Logical devices must be set before TensorFlow starts, and one process holds one
+    MirroredStrategy at a time (two would share collective keys), hence a subprocess.
+    The script can ``import builders``. Fails the test with the script's stderr.
+    """
+    import os
+    import subprocess
+    import sys
+    import textwrap
+    from pathlib import Path
+
+    tests = Path(__file__).parent
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3",
+               PYTHONPATH=os.pathsep.join([str(tests), str(tests.parent),
+                                           os.environ.get("PYTHONPATH", "")]))
+    run = subprocess.run([sys.executable, "-c", TWO_CPUS + textwrap.dedent(body)],
+                         capture_output=True, text=True, env=env, timeout=timeout)
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-3000:]
+    return run.stdout

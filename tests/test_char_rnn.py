@@ -4,6 +4,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from builders import run_on_two_cpus
 
 from kerasmusic.data.text import CharEncoding, TextCorpus, text_dataset
 from kerasmusic.errors import (
@@ -261,3 +262,34 @@ def test_save_and_load_round_trip(conditional, encoding, tmp_path, suffix):
         served = archive.serve([ids, labels])
         np.testing.assert_allclose(served, expected, atol=1e-6)
         assert encoding_path(path) == path / "encoding.json"
+
+
+def test_training_under_mirrored_strategy_equals_one_device_training():
+    script = """
+        import numpy as np, tensorflow as tf
+        from kerasmusic.data.text import TextCorpus
+        from kerasmusic.training.char_rnn import train_char_rnn
+        rng = np.random.default_rng(3)
+        docs = ["".join(rng.choice(list("abcde fg"), 400)) for _ in range(3)]
+        corpus = TextCorpus(docs, labels=["x", "y", "x"])
+        mirrored = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+        runs = {}
+        for mode in ("consecutive", "random"):
+            for name, strategy in [("one", tf.distribute.OneDeviceStrategy("/cpu:0")),
+                                   ("two", mirrored)]:
+                # clipnorm 0.05 clips every step: only the clip of the summed gradient
+                # gives the one-device step.
+                r = train_char_rnn(corpus, mode=mode, seq_len=10, batch_size=6,
+                                   embed_size=4, label_embed_size=2, rnn_units=6,
+                                   epochs=2, clipnorm=0.05, validation_fraction=0.34,
+                                   strategy=strategy, seed=1, verbose=0)
+                runs[mode, name] = r
+            one, two = runs[mode, "one"], runs[mode, "two"]
+            np.testing.assert_allclose(one.history["loss"], two.history["loss"], rtol=1e-5)
+            np.testing.assert_allclose(one.history["val_loss"], two.history["val_loss"],
+                                       rtol=1e-5)
+            for a, b in zip(one.model.get_weights(), two.model.get_weights()):
+                np.testing.assert_allclose(a, b, atol=2e-5)
+            print(mode, "EQUAL", one.history["loss"])
+    """
+    assert "random EQUAL" in run_on_two_cpus(script)

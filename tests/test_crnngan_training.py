@@ -1,11 +1,8 @@
-import os
-import subprocess
-import sys
-import textwrap
 
 import numpy as np
 import pytest
 import tensorflow as tf
+from builders import run_on_two_cpus
 
 import kerasmusic as km
 from kerasmusic.data.tone_pipeline import tone_dataset
@@ -74,11 +71,8 @@ def test_frozen_side_does_not_change_and_the_other_does():
 
 
 def test_distributed_step_equals_single_device_step():
-    script = textwrap.dedent("""
+    script = """
         import numpy as np, tensorflow as tf
-        cpu = tf.config.list_physical_devices("CPU")[0]
-        two = [tf.config.LogicalDeviceConfiguration()] * 2
-        tf.config.set_logical_device_configuration(cpu, two)
         from kerasmusic.training.crnngan import CRNNGAN, CRNNGANConfig
         cfg = CRNNGANConfig(units=8, feature_matching=False, l2=1e-3)
         rng = np.random.default_rng(0)
@@ -98,11 +92,8 @@ def test_distributed_step_equals_single_device_step():
         for a, b in zip(out["one"][1], out["two"][1]):
             np.testing.assert_allclose(a, b, atol=1e-6)
         print("EQUAL")
-    """)
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env,
-                         timeout=300)
-    assert run.returncode == 0 and "EQUAL" in run.stdout, run.stderr[-3000:]
+    """
+    assert "EQUAL" in run_on_two_cpus(script, timeout=300)
 
 
 def _dataset(batch=4, seq_len=8, steps=3):

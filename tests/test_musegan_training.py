@@ -1,14 +1,11 @@
 import dataclasses
-import os
-import subprocess
-import sys
-import textwrap
 
 import keras
 import miditoolkit
 import numpy as np
 import pytest
 import tensorflow as tf
+from builders import run_on_two_cpus
 
 import kerasmusic as km
 from kerasmusic.data.pianoroll import MultiTrackPianoRoll
@@ -61,11 +58,8 @@ def test_steps_run_and_checkpoint_resume(tmp_path):
 
 
 def test_distributed_step_equals_single_device_step_and_fit_runs_mixed():
-    script = textwrap.dedent("""
+    script = """
         import numpy as np, tensorflow as tf
-        cpu = tf.config.list_physical_devices("CPU")[0]
-        two = [tf.config.LogicalDeviceConfiguration()] * 2
-        tf.config.set_logical_device_configuration(cpu, two)
         from kerasmusic.training.musegan import MuseGAN, MuseGANConfig
         cfg = MuseGANConfig(z_dim=4, n_tracks=2, n_bars=2, n_steps_per_bar=4, n_pitches=12)
         rng = np.random.default_rng(0)
@@ -97,11 +91,8 @@ def test_distributed_step_equals_single_device_step_and_fit_runs_mixed():
         assert gan.generator.compute_dtype == "float16" and int(gan.step.numpy()) == 4
         assert gan.generate(2).dtype == np.float32
         print("MIXED")
-    """)
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                         env=env, timeout=400)
-    assert run.returncode == 0 and "MIXED" in run.stdout, run.stderr[-3000:]
+    """
+    assert "MIXED" in run_on_two_cpus(script)
 
 
 @pytest.mark.slow

@@ -35,7 +35,7 @@ from kerasmusic.data.text import (
 from kerasmusic.errors import KerasMusicError
 from kerasmusic.models.char_rnn import CharRNNCore, build_char_rnn, check_char_encoding
 from kerasmusic.saving import save_model
-from kerasmusic.training.distributed import check_finite
+from kerasmusic.training.distributed import apply_summed_gradients, check_finite
 
 
 @dataclasses.dataclass
@@ -83,38 +83,55 @@ def make_char_rnn_train_step(
     loss: keras.losses.Loss | None = None,
     *,
     checkpoint_every: int | None = None,
+    strategy: tf.distribute.Strategy | None = None,
 ) -> Callable:
-    """A compiled step ``(inputs, targets, state) -> (loss, next state)`` updating ``model``.
+    """A compiled step ``(inputs, targets, state=None) -> (loss, next state)`` updating ``model``.
 
     Args:
-        model: a :func:`build_char_rnn` model.
+        model: a :func:`build_char_rnn` model (built in ``strategy``'s scope).
         optimizer: default the model's compiled optimizer (Adam with global-norm
             clipping), or a new ``Adam`` for an uncompiled model.
-        loss: default sparse categorical cross-entropy from logits.
+        loss: default sparse categorical cross-entropy from logits; its unreduced
+            values are averaged over the global batch.
         checkpoint_every: recompute the LSTM stack in segments of this many steps
             during the backward pass (:meth:`CharRNNCore.recur`).
+        strategy: a ``tf.distribute.Strategy`` (default: the current one). Feed it
+            batches of ``strategy.experimental_distribute_dataset``; each replica
+            carries the state of its own rows.
 
-    The returned state has its gradient stopped: feed it to the next step for
-    truncated BPTT, or pass a zero state for independent windows.
+    ``state=None`` starts from zeros. The returned state (per replica under a
+    strategy) has its gradient stopped: feed it to the next step for truncated BPTT.
+    The loss is the mean over the global batch, and the gradient is summed over
+    replicas before clipping, so a step on N replicas is the one-device step.
     """
+    strategy = strategy or tf.distribute.get_strategy()
     core = CharRNNCore(model)
-    optimizer = optimizer or getattr(model, "optimizer", None) or keras.optimizers.Adam(
-        learning_rate=2e-3, global_clipnorm=5.0)
+    with strategy.scope():
+        optimizer = optimizer or getattr(model, "optimizer", None) or keras.optimizers.Adam(
+            learning_rate=2e-3, global_clipnorm=5.0)
+        if not optimizer.built:  # slots must exist before the first traced step
+            optimizer.build(model.trainable_variables)
     loss = loss or keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-    if not optimizer.built:  # slots must exist before the first traced step
-        optimizer.build(model.trainable_variables)
     variables = model.trainable_variables
 
-    @tf.function(reduce_retracing=True)
-    def step(inputs, targets, state):
+    def replica_step(inputs, targets, state):
         chars, labels = _unpack(inputs)
+        ctx = tf.distribute.get_replica_context()
         with tf.GradientTape() as tape:
             logits, new_state = core(chars, labels, state, training=True,
                                      checkpoint_every=checkpoint_every)
-            value = loss(targets, logits)
+            values = loss.call(targets, logits)
+            count = ctx.all_reduce(tf.distribute.ReduceOp.SUM,
+                                   tf.cast(tf.size(values), values.dtype))
+            value = tf.reduce_sum(values) / count
         grads = tape.gradient(value, variables)
-        optimizer.apply_gradients(zip(grads, variables))
+        apply_summed_gradients(optimizer, grads, variables, strategy)
         return value, tuple(tf.stop_gradient(s) for s in new_state)
+
+    @tf.function(reduce_retracing=True)
+    def step(inputs, targets, state=None):
+        value, new_state = strategy.run(replica_step, args=(inputs, targets, state))
+        return strategy.reduce(tf.distribute.ReduceOp.SUM, value, axis=None), new_state
 
     return step
 
@@ -208,6 +225,7 @@ def train_char_rnn(
     limit: int | None = None,
     cache_dir: str | os.PathLike | None = None,
     out: str | os.PathLike | None = None,
+    strategy: tf.distribute.Strategy | None = None,
     seed: int = 0,
     verbose: int = 1,
 ) -> CharRNNResult:
@@ -224,7 +242,8 @@ def train_char_rnn(
         mode: ``"consecutive"`` (TBPTT, state carried across batches, reset each
             epoch) or ``"random"`` (shuffled windows, state reset every batch).
         seq_len: characters per window: the BPTT truncation length.
-        batch_size: rows per batch.
+        batch_size: rows per batch: the global batch, split over the replicas of
+            ``strategy`` (keep it a multiple of their number).
         embed_size, label_embed_size, rnn_units, n_layers, dropout: the model
             (:func:`build_char_rnn`; None embedding sizes mean one-hot).
         epochs: epochs to train.
@@ -238,6 +257,8 @@ def train_char_rnn(
         cache_dir: cache for the bundled lyrics.
         out: folder for ``char_rnn.keras`` (best validation weights, with its
             encoding beside and inside) and ``history.json``.
+        strategy: a ``tf.distribute.Strategy`` to train under (default: the current
+            one); a new model is built in its scope, a given one must have been.
         seed: fixes the weights, the split and the shuffling.
         verbose: 1 prints a line per epoch, 0 nothing.
     """
@@ -253,14 +274,17 @@ def train_char_rnn(
         val_ids, val_labels = encoding.stream(val)
         val_ds = validation_dataset(val_ids, seq_len, batch_size, mode=mode,
                                     label_ids=val_labels)
+    strategy = strategy or tf.distribute.get_strategy()
     if model is None:
-        model = build_char_rnn(encoding.vocab_size, n_labels=encoding.n_labels,
-                               embed_size=embed_size, label_embed_size=label_embed_size,
-                               rnn_units=rnn_units, n_layers=n_layers, dropout=dropout,
-                               learning_rate=learning_rate, clipnorm=clipnorm)
+        with strategy.scope():
+            model = build_char_rnn(encoding.vocab_size, n_labels=encoding.n_labels,
+                                   embed_size=embed_size, label_embed_size=label_embed_size,
+                                   rnn_units=rnn_units, n_layers=n_layers, dropout=dropout,
+                                   learning_rate=learning_rate, clipnorm=clipnorm)
     check_char_encoding(model, encoding)
-    core = CharRNNCore(model)
-    train_step = make_char_rnn_train_step(model, checkpoint_every=checkpoint_every)
+    train_step = make_char_rnn_train_step(model, checkpoint_every=checkpoint_every,
+                                          strategy=strategy)
+    train_batches = strategy.experimental_distribute_dataset(train_ds)
     eval_step = _eval_step(model)
     carry = mode == "consecutive"
     out = Path(out) if out is not None else None
@@ -282,10 +306,9 @@ def train_char_rnn(
     for epoch in range(1, epochs + 1):
         t0 = time.monotonic()
         state, total, batches, out_of_time = None, 0.0, 0, False
-        for inputs, targets in train_ds:
-            if state is None or not carry:  # reset at each epoch start (and every batch)
-                state = core.zero_state(tf.shape(targets)[0])
-            value, state = train_step(inputs, targets, state)
+        for inputs, targets in train_batches:
+            # None: zeros at each epoch start (and at every batch for random windows).
+            value, state = train_step(inputs, targets, state if carry else None)
             check_finite({"loss": float(value)}, f"batch {batches + 1} of epoch {epoch}",
                          last_good=str(saved) if saved else None)
             total += float(value)

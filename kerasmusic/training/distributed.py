@@ -41,12 +41,26 @@ def apply_summed_gradients(optimizer, grads, variables, strategy: tf.distribute.
 
     Called inside ``strategy.run``. Each replica's loss is scaled by the global batch,
     so the sum is the gradient of the global batch: one step on N replicas equals one
-    step on one device. Clipping after the sum clips the true global gradient.
+    step on one device. Clipping after the sum (``clip_norm``, and the optimizer's own
+    ``clipnorm`` / ``global_clipnorm`` / ``clipvalue``) clips the true global gradient.
     """
+    pairs = [(g, v) for g, v in zip(grads, variables) if g is not None]
+    # Embedding gradients come as IndexedSlices: sum them dense, like the optimizer would.
+    grads = [tf.convert_to_tensor(g) for g, _ in pairs]
+    variables = [v for _, v in pairs]
     ctx = tf.distribute.get_replica_context()
-    grads = ctx.all_reduce(tf.distribute.ReduceOp.SUM, list(grads))
+    grads = ctx.all_reduce(tf.distribute.ReduceOp.SUM, grads)
     if clip_norm:
         grads, _ = tf.clip_by_global_norm(grads, clip_norm)
+    # A Keras optimizer clips each replica's share before summing them, which is not
+    # the clip of the sum: clip the sum here with the optimizer's own setting, so the
+    # optimizer's clip of each (smaller) share changes nothing.
+    if getattr(optimizer, "clipnorm", None):
+        grads = [tf.clip_by_norm(g, optimizer.clipnorm) for g in grads]
+    elif getattr(optimizer, "global_clipnorm", None):
+        grads, _ = tf.clip_by_global_norm(grads, optimizer.global_clipnorm)
+    elif getattr(optimizer, "clipvalue", None):
+        grads = [tf.clip_by_value(g, -optimizer.clipvalue, optimizer.clipvalue) for g in grads]
     # The optimizer sums over replicas once more: hand each replica its share.
     n = strategy.num_replicas_in_sync
     optimizer.apply_gradients(zip([g / n for g in grads], variables))
