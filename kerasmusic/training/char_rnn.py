@@ -120,10 +120,10 @@ def make_char_rnn_train_step(
         with tf.GradientTape() as tape:
             logits, new_state = core(chars, labels, state, training=True,
                                      checkpoint_every=checkpoint_every)
-            values = loss.call(targets, logits)
-            count = ctx.all_reduce(tf.distribute.ReduceOp.SUM,
-                                   tf.cast(tf.size(values), values.dtype))
-            value = tf.reduce_sum(values) / count
+            values = tf.reshape(loss.call(targets, logits), [-1])  # per character
+            # Characters in the global batch (a last random-window batch may be short).
+            count = ctx.all_reduce(tf.distribute.ReduceOp.SUM, tf.size(values))
+            value = tf.nn.compute_average_loss(values, global_batch_size=count)
         grads = tape.gradient(value, variables)
         apply_summed_gradients(optimizer, grads, variables, strategy)
         return value, tuple(tf.stop_gradient(s) for s in new_state)
