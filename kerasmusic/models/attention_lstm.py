@@ -68,8 +68,11 @@ def create_network(
         context = WeightedSum(name="context")([x, alpha])
     else:
         context = layers.LSTM(rnn_units, name="lstm_2")(x)
-    notes_out = layers.Dense(n_notes, activation="softmax", name="pitch")(context)
-    durations_out = layers.Dense(n_durations, activation="softmax", name="duration")(context)
+    # float32 heads: softmax and loss stay float32 under a mixed_float16 policy.
+    notes_out = layers.Dense(n_notes, activation="softmax", name="pitch",
+                             dtype="float32")(context)
+    durations_out = layers.Dense(n_durations, activation="softmax", name="duration",
+                                 dtype="float32")(context)
     model = keras.Model([notes_in, durations_in], [notes_out, durations_out],
                         name="attention_lstm" if use_attention else "stacked_lstm")
     model.compile(

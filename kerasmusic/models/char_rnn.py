@@ -107,7 +107,8 @@ def build_char_rnn(
                                     stateful=stateful, name=f"lstm_{i}")(x)
     if dropout:
         x = keras.layers.Dropout(dropout, name="output_dropout")(x)
-    logits = keras.layers.Dense(vocab_size, name="logits")(x)
+    # float32 logits under a mixed_float16 policy (a no-op otherwise).
+    logits = keras.layers.Dense(vocab_size, name="logits", dtype="float32")(x)
     model = keras.Model(inputs if n_labels else chars, logits, name=name)
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate=learning_rate, global_clipnorm=clipnorm),

@@ -117,9 +117,12 @@ def build_event_lstm(
                           recurrent_regularizer=penalty(), name="lstm")(x)
     if dropout:
         x = keras.layers.Dropout(dropout, name="dropout")(x)
-    x = keras.layers.Dense(sum(sizes), kernel_regularizer=penalty(), name="dense")(x)
-    parts = SplitLast(sizes, name="split")(x)
-    outputs = [keras.layers.Softmax(name=head)(part) for head, part in zip(HEADS, parts)]
+    # float32 heads under a mixed_float16 policy (a no-op otherwise).
+    x = keras.layers.Dense(sum(sizes), kernel_regularizer=penalty(), name="dense",
+                           dtype="float32")(x)
+    parts = SplitLast(sizes, name="split", dtype="float32")(x)
+    outputs = [keras.layers.Softmax(name=head, dtype="float32")(part)
+               for head, part in zip(HEADS, parts)]
     model = keras.Model(events, outputs, name="event_lstm")
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate=learning_rate),

@@ -73,7 +73,9 @@ def build_pianoroll_rnn(
             x = keras.layers.Dropout(dropout, name=f"dropout_{i + 1}")(x)
     if skip:
         x = keras.layers.Concatenate(name=SKIP_LAYER)([frames, x])
-    keys = keras.layers.Dense(n_pitches, activation="sigmoid", name=OUTPUT_LAYER)(x)
+    # float32 head under a mixed_float16 policy (a no-op otherwise).
+    keys = keras.layers.Dense(n_pitches, activation="sigmoid", name=OUTPUT_LAYER,
+                              dtype="float32")(x)
     model = keras.Model(frames, keys, name="pianoroll_rnn")
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate, clipnorm=clipnorm),
                   loss=keras.losses.BinaryCrossentropy())

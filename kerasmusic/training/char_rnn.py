@@ -124,7 +124,9 @@ def make_char_rnn_train_step(
             # Characters in the global batch (a last random-window batch may be short).
             count = ctx.all_reduce(tf.distribute.ReduceOp.SUM, tf.size(values))
             value = tf.nn.compute_average_loss(values, global_batch_size=count)
-        grads = tape.gradient(value, variables)
+            # The loss scaling of a LossScaleOptimizer (mixed precision); else the loss.
+            scaled = optimizer.scale_loss(value)
+        grads = tape.gradient(scaled, variables)
         apply_summed_gradients(optimizer, grads, variables, strategy)
         return value, tuple(tf.stop_gradient(s) for s in new_state)
 

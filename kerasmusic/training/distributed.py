@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
+import keras
 import tensorflow as tf
 
 from kerasmusic.errors import NonFiniteLossError
@@ -50,17 +51,22 @@ def apply_summed_gradients(optimizer, grads, variables, strategy: tf.distribute.
     variables = [v for _, v in pairs]
     ctx = tf.distribute.get_replica_context()
     grads = ctx.all_reduce(tf.distribute.ReduceOp.SUM, grads)
+    # Under loss scaling the gradients are scaled too: so are the clip thresholds.
+    scale, clipper = 1.0, optimizer
+    if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+        scale, clipper = optimizer.dynamic_scale, optimizer.inner_optimizer
     if clip_norm:
-        grads, _ = tf.clip_by_global_norm(grads, clip_norm)
+        grads, _ = tf.clip_by_global_norm(grads, clip_norm * scale)
     # A Keras optimizer clips each replica's share before summing them, which is not
     # the clip of the sum: clip the sum here with the optimizer's own setting, so the
     # optimizer's clip of each (smaller) share changes nothing.
-    if getattr(optimizer, "clipnorm", None):
-        grads = [tf.clip_by_norm(g, optimizer.clipnorm) for g in grads]
-    elif getattr(optimizer, "global_clipnorm", None):
-        grads, _ = tf.clip_by_global_norm(grads, optimizer.global_clipnorm)
-    elif getattr(optimizer, "clipvalue", None):
-        grads = [tf.clip_by_value(g, -optimizer.clipvalue, optimizer.clipvalue) for g in grads]
+    if getattr(clipper, "clipnorm", None):
+        grads = [tf.clip_by_norm(g, clipper.clipnorm * scale) for g in grads]
+    elif getattr(clipper, "global_clipnorm", None):
+        grads, _ = tf.clip_by_global_norm(grads, clipper.global_clipnorm * scale)
+    elif getattr(clipper, "clipvalue", None):
+        limit = clipper.clipvalue * scale
+        grads = [tf.clip_by_value(g, -limit, limit) for g in grads]
     # The optimizer sums over replicas once more: hand each replica its share.
     n = strategy.num_replicas_in_sync
     optimizer.apply_gradients(zip([g / n for g in grads], variables))
