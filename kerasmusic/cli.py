@@ -1,4 +1,4 @@
-"""The ``kerasmusic`` command line: demo, train, generate, evaluate."""
+"""The ``kerasmusic`` command line: demo, train, generate, evaluate, shard."""
 
 from __future__ import annotations
 
@@ -21,6 +21,31 @@ def _add_sampling_args(p: argparse.ArgumentParser) -> None:
                    help="sampling draws: inverse CDF or Gumbel-max (same distribution)")
     p.add_argument("--n-pieces", type=int, default=1, help="pieces to generate in one batch")
     p.add_argument("--seed", type=int, default=0)
+
+
+def _add_roll_encoding_args(p: argparse.ArgumentParser) -> None:
+    """The MultiTrackPianoRoll options (:func:`_roll_encoding`)."""
+    p.add_argument("--tracks", default="0,1,2,3",
+                   help="comma-separated track selectors: numbers, 'drums', "
+                        "'program:A-B', 'name:TEXT' (default: the first 4 tracks)")
+    p.add_argument("--programs", default=None,
+                   help="comma-separated General MIDI programs of the output tracks")
+    p.add_argument("--missing", choices=["skip", "silent"], default="skip",
+                   help="a piece without a selected track: skip it, or use silence")
+    p.add_argument("--n-bars", type=int, default=2)
+    p.add_argument("--steps-per-bar", type=int, default=16)
+    p.add_argument("--n-pitches", type=int, default=84)
+    p.add_argument("--lowest-pitch", type=int, default=24)
+
+
+def _roll_encoding(args):
+    """The MultiTrackPianoRoll of :func:`_add_roll_encoding_args`' options."""
+    import kerasmusic as km
+
+    return km.MultiTrackPianoRoll(
+        tracks=_selectors(args.tracks), n_bars=args.n_bars, n_steps_per_bar=args.steps_per_bar,
+        n_pitches=args.n_pitches, lowest_pitch=args.lowest_pitch,
+        programs=_programs(args.programs), missing=args.missing)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -89,19 +114,11 @@ def _parser() -> argparse.ArgumentParser:
     source = musegan.add_mutually_exclusive_group(required=True)
     source.add_argument("--corpus", help="a bundled corpus name, e.g. 'chorales'")
     source.add_argument("--midi-dir", help="a folder of multi-track MIDI (or score) files")
+    source.add_argument("--shards", help="a folder written by 'kerasmusic shard' (streamed; "
+                                         "the encoding options come from its manifest)")
     musegan.add_argument("--out", required=True, help="output folder")
-    musegan.add_argument("--tracks", default="0,1,2,3",
-                         help="comma-separated track selectors: numbers, 'drums', "
-                              "'program:A-B', 'name:TEXT' (default: the first 4 tracks)")
-    musegan.add_argument("--programs", default=None,
-                         help="comma-separated General MIDI programs of the output tracks")
-    musegan.add_argument("--missing", choices=["skip", "silent"], default="skip",
-                         help="a piece without a selected track: skip it, or use silence")
+    _add_roll_encoding_args(musegan)
     musegan.add_argument("--limit", type=int, default=None)
-    musegan.add_argument("--n-bars", type=int, default=2)
-    musegan.add_argument("--steps-per-bar", type=int, default=16)
-    musegan.add_argument("--n-pitches", type=int, default=84)
-    musegan.add_argument("--lowest-pitch", type=int, default=24)
     musegan.add_argument("--z-dim", type=int, default=32)
     musegan.add_argument("--mode", choices=["hybrid", "jamming", "composer"], default="hybrid",
                          help="generator: per-track generators with shared and own noise "
@@ -197,6 +214,15 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("--png", action="store_true", help="also write a piano-roll PNG")
     gen.add_argument("--musicxml", action="store_true", help="also write MusicXML")
     _add_sampling_args(gen)
+
+    shard = sub.add_parser("shard", help="preprocess a MIDI folder into TFRecord shards of "
+                                         "piano-roll phrases (for 'train musegan --shards')")
+    shard.add_argument("midi_dir", help="folder searched recursively for .mid / .midi files")
+    shard.add_argument("out", help="shard folder (shards and manifest.json)")
+    _add_roll_encoding_args(shard)
+    shard.add_argument("--examples-per-shard", type=int, default=20_000)
+    shard.add_argument("--workers", type=int, default=None,
+                       help="parser processes (default: one per CPU core)")
 
     evaluate = sub.add_parser("evaluate", help="print music statistics of MIDI folders")
     evaluate.add_argument("sources", nargs="+",
@@ -457,20 +483,23 @@ def run_train_musegan(args) -> int:
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    encoding = km.MultiTrackPianoRoll(
-        tracks=_selectors(args.tracks), n_bars=args.n_bars, n_steps_per_bar=args.steps_per_bar,
-        n_pitches=args.n_pitches, lowest_pitch=args.lowest_pitch,
-        programs=_programs(args.programs), missing=args.missing)
-    corpus = km.load_corpus(args.corpus or args.midi_dir, limit=args.limit)
-    print(f"{len(corpus.pieces)} pieces loaded, {len(corpus.errors)} unreadable", flush=True)
+    if args.shards:
+        source, encoding = args.shards, None
+    else:
+        encoding = _roll_encoding(args)
+        corpus = km.load_corpus(args.corpus or args.midi_dir, limit=args.limit)
+        print(f"{len(corpus.pieces)} pieces loaded, {len(corpus.errors)} unreadable",
+              flush=True)
+        source = corpus.pieces
     config = km.MuseGANConfig(z_dim=args.z_dim, critic_steps=args.critic_steps, mode=args.mode,
                               learning_rate=args.learning_rate,
                               mixed_precision=args.mixed_precision)
     result = km.train_musegan(
-        corpus.pieces, encoding, epochs=args.epochs, batch_size=args.batch_size,
+        source, encoding, epochs=args.epochs, batch_size=args.batch_size,
         steps_per_epoch=args.steps_per_epoch, config=config,
         checkpoint_dir=out / "checkpoints", sample_dir=out / "samples",
         sample_every=args.sample_every, log_dir=out / "logs", seed=args.seed)
+    encoding = result.encoding
     km.save_model(result.gan.generator, out / "generator.keras", encoding)
     km.plot_losses(result.history, out / "losses.png", title="MuseGAN (WGAN-GP)",
                    keys=["critic_loss", "generator_loss", "wasserstein"])
@@ -483,6 +512,20 @@ def run_train_musegan(args) -> int:
     km.plot_roll_grid(phrases, out / "samples.png", track_names=encoding.track_names,
                       lowest_pitch=encoding.lowest_pitch, title="MuseGAN samples")
     print("wrote:\n" + "\n".join(f"  {p}" for p in written))
+    return 0
+
+
+def run_shard(args) -> int:
+    """``kerasmusic shard``: a MIDI folder -> TFRecord shards of piano-roll phrases."""
+    import kerasmusic as km
+
+    report = km.write_pianoroll_shards(args.midi_dir, args.out, _roll_encoding(args),
+                                       examples_per_shard=args.examples_per_shard,
+                                       workers=args.workers)
+    print(f"{report.n_examples} phrases in {len(report.shards)} shard(s) in {report.out_dir}; "
+          f"{report.files_read} files read ({report.files_without_phrases} without a "
+          f"phrase), {len(report.errors)} unreadable")
+    print(f"train on them: kerasmusic train musegan --shards {report.out_dir} --out RUN_DIR")
     return 0
 
 
@@ -556,6 +599,8 @@ def main(argv: list[str] | None = None) -> int:
             return runners[args.model](args)
         if args.command == "evaluate":
             return run_evaluate(args)
+        if args.command == "shard":
+            return run_shard(args)
         return run_generate(args)
     except KerasMusicError as exc:
         print(f"kerasmusic: error: {exc}", file=sys.stderr)

@@ -125,6 +125,24 @@ def test_train_musegan_then_evaluate_multitrack(tmp_path, band_dir, cache_dir, c
     assert eb == 0.0 and dp == 1.0  # no empty bar; every drum onset on the 8th grid
 
 
+def test_shard_a_midi_folder_then_train_musegan_on_the_shards(tmp_path, band_dir, capsys):
+    shards, out = tmp_path / "shards", tmp_path / "run"
+    (band_dir / "broken.mid").write_bytes(b"MThd garbage")
+    assert main(["shard", str(band_dir), str(shards), "--tracks", "name:flute,drums",
+                 "--n-pitches", "36", "--lowest-pitch", "36", "--steps-per-bar", "8",
+                 "--examples-per-shard", "3", "--workers", "1"]) == 0
+    printed = capsys.readouterr()
+    assert "28 phrases in 10 shard(s)" in printed.out and "1 unreadable" in printed.out
+    assert "broken.mid" in printed.err
+    assert main(["train", "musegan", "--shards", str(shards), "--out", str(out),
+                 "--z-dim", "4", "--batch-size", "4", "--epochs", "1", "--critic-steps", "2",
+                 "--samples", "1"]) == 0
+    assert "28 phrases of shape (2, 8, 36, 2)" in capsys.readouterr().out
+    encoding = km.load_encoding(out / "generator.keras")
+    assert encoding.shape == (2, 8, 36, 2) and encoding.drums == [False, True]
+    assert (out / "sample_0.mid").exists()
+
+
 def test_evaluate_skips_muse_metrics_for_single_tracks(midi_dir, cache_dir, capsys):
     assert main(["evaluate", str(midi_dir)]) == 0
     assert "single-track pieces: no MuseGAN metrics" in capsys.readouterr().out

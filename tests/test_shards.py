@@ -230,6 +230,23 @@ def test_musegan_fits_one_epoch_on_the_shards(shard_dir):
     assert all(np.isfinite(v[0]) for v in history.values())
 
 
+def test_train_musegan_streams_the_shards_with_their_encoding(shard_dir):
+    import kerasmusic as km
+
+    out, report = shard_dir
+    config = MuseGANConfig(z_dim=4, critic_steps=2)
+    result = km.train_musegan(str(out), epochs=1, batch_size=4, config=config, verbose=False)
+    assert result.encoding.get_config() == ENCODING.get_config() and result.phrases is None
+    assert int(result.gan.critic_step_count.numpy()) == report.n_examples // 4
+    assert result.gan.generate(1).shape == (1, *SHAPE)
+    other = MultiTrackPianoRoll(tracks=[0, 1], n_bars=2, n_steps_per_bar=4, n_pitches=12,
+                                lowest_pitch=48)
+    with pytest.raises(ShardError, match="another encoding"):
+        km.train_musegan(out, other, epochs=1, batch_size=4, config=config, verbose=False)
+    with pytest.raises(ShardError, match="fewer than one batch"):
+        km.train_musegan(out, epochs=1, batch_size=10_000, config=config, verbose=False)
+
+
 def test_a_dead_worker_costs_at_most_the_file_it_was_reading(midi_dir, monkeypatch):
     files = _good_files(midi_dir) * 3
     started = []

@@ -26,6 +26,7 @@ import tensorflow as tf
 from kerasmusic.data.midi import write_midi
 from kerasmusic.data.notes import Piece
 from kerasmusic.data.pianoroll import MultiTrackPianoRoll
+from kerasmusic.data.shards import ShardError, pianoroll_shard_dataset, read_shard_manifest
 from kerasmusic.errors import KerasMusicError
 from kerasmusic.models.musegan import GENERATOR_MODES, build_critic, build_generator_network
 from kerasmusic.training.distributed import (
@@ -382,50 +383,68 @@ class MuseGANResult:
         encoding: the piano-roll encoding (decode samples with it).
         history: per-epoch ``critic_loss``, ``generator_loss``, ``gradient_penalty``,
             ``wasserstein``.
-        phrases: the training phrases (for metrics of the real data).
+        phrases: the training phrases (for metrics of the real data); None when
+            trained from shards (they are not held in memory).
     """
 
     gan: MuseGAN
     encoding: MultiTrackPianoRoll
     history: dict
-    phrases: np.ndarray
+    phrases: np.ndarray | None
 
 
-def train_musegan(pieces: Sequence[Piece], encoding: MultiTrackPianoRoll | None = None, *,
+def train_musegan(pieces: Sequence[Piece] | str | os.PathLike,
+                  encoding: MultiTrackPianoRoll | None = None, *,
                   epochs: int = 10, batch_size: int = 64, steps_per_epoch: int | None = None,
                   config: MuseGANConfig | None = None,
                   strategy: tf.distribute.Strategy | None = None, checkpoint_dir=None,
-                  sample_dir=None, sample_every: int = 1, log_dir=None, seed: int = 0,
+                  sample_dir=None, sample_every: int = 1, log_dir=None,
+                  shuffle_buffer: int = 10_000, seed: int = 0,
                   verbose: bool = True) -> MuseGANResult:
     """Encode ``pieces`` as piano-roll phrases and train MuseGAN on them as a WGAN-GP.
 
     Args:
-        pieces: the corpus (e.g. ``load_corpus("chorales").pieces``).
+        pieces: the corpus (e.g. ``load_corpus("chorales").pieces``), or a folder of
+            TFRecord shards written by :func:`~kerasmusic.data.shards.write_pianoroll_shards`
+            (streamed, never held in memory; the encoding comes from its manifest).
         encoding: which tracks and what grid (default: 4 tracks, 2 bars of 16 steps,
-            84 pitches: the chorales' SATB voices).
+            84 pitches: the chorales' SATB voices; for shards, the shards' encoding).
         epochs: passes over the phrases (or over ``steps_per_epoch`` critic batches).
         batch_size: global batch of real phrases per critic step.
-        steps_per_epoch: cap the critic steps of an epoch.
+        steps_per_epoch: cap the critic steps of an epoch (with shards: exactly this
+            many, the shards read again as needed; set it for several workers).
         config: model and optimiser settings; its shape fields are taken from ``encoding``.
         strategy: a ``tf.distribute`` strategy (default: the current one).
         checkpoint_dir: resume from / save checkpoints there.
         sample_dir: write sample MIDI files and a roll PNG there every ``sample_every``
             epochs.
         log_dir: write TensorBoard scalars there.
+        shuffle_buffer: records in the shuffle buffer when reading shards.
         seed: weights, noise and shuffling.
         verbose: one line per epoch.
+
+    Raises:
+        ShardError: a shard folder without a valid manifest, or ``encoding`` differs
+            from the one the shards were written with.
     """
-    encoding = encoding or MultiTrackPianoRoll()
+    if isinstance(pieces, (str, os.PathLike)):
+        encoding, dataset, n_phrases = _shard_source(pieces, encoding, batch_size,
+                                                     shuffle_buffer, seed)
+        phrases = None
+    else:
+        encoding = encoding or MultiTrackPianoRoll()
+        phrases = encode_phrases(pieces, encoding)
+        dataset = musegan_dataset(phrases, batch_size=batch_size, seed=seed)
+        n_phrases = len(phrases)
     bars, steps, pitches, tracks = encoding.shape
     config = dataclasses.replace(config or MuseGANConfig(), n_bars=bars, n_steps_per_bar=steps,
                                  n_pitches=pitches, n_tracks=tracks)
-    phrases = encode_phrases(pieces, encoding)
-    dataset = musegan_dataset(phrases, batch_size=batch_size, seed=seed)
     if steps_per_epoch:
-        dataset = dataset.take(steps_per_epoch)
+        # Shards: repeat, so every worker of a multi-worker run gets the same count.
+        dataset = (dataset.repeat() if phrases is None else dataset).take(steps_per_epoch)
     if verbose:
-        n_batches = len(phrases) // batch_size
-        print(f"{len(phrases)} phrases of shape {encoding.shape}; "
+        n_batches = n_phrases // batch_size
+        print(f"{n_phrases} phrases of shape {encoding.shape}; "
               f"{min(n_batches, steps_per_epoch or n_batches)} critic steps per epoch",
               flush=True)
     gan = MuseGAN(config, strategy=strategy, seed=seed)
@@ -437,6 +456,21 @@ def train_musegan(pieces: Sequence[Piece], encoding: MultiTrackPianoRoll | None 
     history = gan.fit(dataset, epochs=epochs, checkpoint_dir=checkpoint_dir,
                       callbacks=callbacks, verbose=verbose)
     return MuseGANResult(gan, encoding, history, phrases)
+
+
+def _shard_source(path, encoding, batch_size: int, shuffle_buffer: int, seed: int):
+    """(encoding, dataset, number of phrases) of a shard folder."""
+    manifest = read_shard_manifest(path)
+    stored = MultiTrackPianoRoll.from_config(manifest["encoding"])
+    if encoding is not None and encoding.get_config() != stored.get_config():
+        raise ShardError(f"{path}: the shards were written with another encoding "
+                         f"({stored.get_config()}); leave encoding out to use theirs")
+    if manifest["examples"] < batch_size:
+        raise ShardError(f"{path}: {manifest['examples']} phrases are fewer than one batch "
+                         f"of {batch_size}")
+    dataset = pianoroll_shard_dataset(path, batch_size, shuffle_buffer=shuffle_buffer,
+                                      seed=seed)
+    return stored, dataset, int(manifest["examples"])
 
 
 class TensorBoardScalars:
