@@ -1,4 +1,4 @@
-"""Two worker processes on localhost train one GAN with MultiWorkerMirroredStrategy."""
+"""Two localhost worker processes train MuseGAN and a char-RNN with MultiWorkerMirroredStrategy."""
 
 import json
 import os
@@ -25,9 +25,18 @@ WORKER = textwrap.dedent("""
     data = tf.data.Dataset.from_tensor_slices(rolls).batch(4)  # global batch 4
     gan = MuseGAN(cfg, strategy=strategy, seed=0)
     history = gan.fit(data, epochs=1, verbose=False)
-    weights = gan.generator.trainable_weights + gan.critic.weights
-    np.save(sys.argv[2], np.concatenate([w.numpy().ravel() for w in weights]))
+    weights = [w.numpy() for w in gan.generator.trainable_weights + gan.critic.weights]
     print("STEPS", int(gan.step.numpy()), history["critic_loss"][0], flush=True)
+    # The char-RNN's truncated BPTT: each replica carries the state of its own rows.
+    from kerasmusic.data.text import TextCorpus
+    from kerasmusic.training.char_rnn import train_char_rnn
+    text = ["".join(rng.choice(list("abcde fg"), 300)) for _ in range(2)]
+    chars = train_char_rnn(TextCorpus(text), mode="consecutive", seq_len=10, batch_size=4,
+                           embed_size=4, rnn_units=6, epochs=2, validation_fraction=0.5,
+                           strategy=strategy, seed=0, verbose=0)
+    weights += chars.model.get_weights()
+    np.save(sys.argv[2], np.concatenate([w.ravel() for w in weights]))
+    print("CHARS", chars.history["loss"], flush=True)
 """)
 
 
@@ -59,7 +68,7 @@ def test_two_workers_end_with_identical_weights(tmp_path):
         assert proc.returncode == 0, err[-3000:]
         outputs.append(out)
     # 4 critic steps of the global batch 4 (2 per worker), 2 generator steps each.
-    assert all("STEPS 2" in out for out in outputs)
+    assert all("STEPS 2" in out and "CHARS" in out for out in outputs)
     w0, w1, one = (np.load(tmp_path / f"{n}.npy") for n in ("w0", "w1", "single"))
     np.testing.assert_array_equal(w0, w1)
     # ... and the same as one process training on the whole global batch.
