@@ -3,9 +3,11 @@
 On whatever devices TensorFlow sees, this script
 
 1. traces a training step of every LSTM model (attention LSTM, char-RNN loop,
-   piano-roll RNN, event LSTM) and reports whether its graph holds TensorFlow's fused
-   cuDNN op (``CudnnRNNV3``): Keras picks the cuDNN kernel on a GPU when a layer's
-   settings allow it, and falls back silently otherwise;
+   piano-roll RNN, event LSTM, the C-RNN-GAN's bidirectional discriminator) and reports
+   whether its graph holds TensorFlow's fused cuDNN op (``CudnnRNNV3``): Keras picks the
+   cuDNN kernel on a GPU when a layer's settings allow it, and falls back silently
+   otherwise. (The C-RNN-GAN generator feeds each output back as the next input, one
+   cell step at a time, which no fused kernel can do);
 2. times training steps of the attention LSTM (``create_network(387, 18)``, windows
    of 32, Keras ``fit``) and of MuseGAN (seed shapes; one step = 5 critic steps + 1
    generator step), each in float32 and in mixed_float16, after a warm-up;
@@ -38,6 +40,7 @@ from musegan_steps import steps_per_second as musegan_steps_per_second  # noqa: 
 
 from kerasmusic.models.attention_lstm import create_network  # noqa: E402
 from kerasmusic.models.char_rnn import build_char_rnn  # noqa: E402
+from kerasmusic.models.crnngan_recurrent import build_recurrent_discriminator  # noqa: E402
 from kerasmusic.models.event_lstm import build_event_lstm  # noqa: E402
 from kerasmusic.models.pianoroll_rnn import build_pianoroll_rnn  # noqa: E402
 from kerasmusic.training.char_rnn import make_char_rnn_train_step  # noqa: E402
@@ -81,6 +84,9 @@ def cudnn_report(units: int) -> dict[str, bool]:
     model = build_event_lstm(units=units, dropout=0.0)
     report["event LSTM"] = fit_model_ops(
         model, tf.stack([ids(88, (4, 16)), ids(32, (4, 16)), ids(12, (4, 16))], axis=-1))
+    model = build_recurrent_discriminator(units=units)
+    report["C-RNN-GAN discriminator"] = fit_model_ops(
+        model, tf.constant(rng.normal(size=(4, 16, 4)), tf.float32))
     model = build_char_rnn(40, rnn_units=units)
     step = make_char_rnn_train_step(model)
     report["char-RNN loop"] = graph_ops(step.get_concrete_function(
