@@ -136,9 +136,9 @@ def musegan_steps(mixed: bool, batch: int, steps: int, quick: bool,
     batches = gan.distribute(tf.data.Dataset.from_tensors(real).repeat(n_batches))
     speed = musegan_steps_per_second(gan, batches, steps)
     critic_batch, noise = next(iter(batches))
-    wasserstein, penalty = (float(v) for v in gan.critic_step(critic_batch)[:2])
-    losses = {"wasserstein": wasserstein, "gradient penalty": penalty,
-              "generator": float(gan.generator_step(noise))}
+    critic, wasserstein, penalty = gan.critic_step(critic_batch)
+    losses = {"critic": critic, "wasserstein": wasserstein, "gradient penalty": penalty,
+              "generator": gan.generator_step(noise)}
     return speed, losses
 
 

@@ -247,6 +247,23 @@ def test_train_musegan_streams_the_shards_with_their_encoding(shard_dir):
         km.train_musegan(out, epochs=1, batch_size=10_000, config=config, verbose=False)
 
 
+class _TwoWorkers:
+    """Stands in for a two-worker MultiWorkerMirroredStrategy (only its cluster is read)."""
+
+    class cluster_resolver:  # noqa: N801
+        @staticmethod
+        def cluster_spec():
+            return tf.train.ClusterSpec({"worker": ["localhost:1", "localhost:2"]})
+
+
+def test_several_workers_on_shards_need_a_fixed_epoch_length(shard_dir):
+    import kerasmusic as km
+
+    out, _ = shard_dir
+    with pytest.raises(ShardError, match="2 workers from shards needs steps_per_epoch"):
+        km.train_musegan(out, batch_size=4, strategy=_TwoWorkers(), verbose=False)
+
+
 def test_a_dead_worker_costs_at_most_the_file_it_was_reading(midi_dir, monkeypatch):
     files = _good_files(midi_dir) * 3
     started = []

@@ -91,8 +91,8 @@ def make_char_rnn_train_step(
         model: a :func:`build_char_rnn` model (built in ``strategy``'s scope).
         optimizer: default the model's compiled optimizer (Adam with global-norm
             clipping), or a new ``Adam`` for an uncompiled model.
-        loss: default sparse categorical cross-entropy from logits; its unreduced
-            values are averaged over the global batch.
+        loss: a ``keras.losses.Loss`` (default sparse categorical cross-entropy from
+            logits); its per-character values are averaged over the global batch.
         checkpoint_every: recompute the LSTM stack in segments of this many steps
             during the backward pass (:meth:`CharRNNCore.recur`).
         strategy: a ``tf.distribute.Strategy`` (default: the current one). Feed it
@@ -112,6 +112,12 @@ def make_char_rnn_train_step(
         if not optimizer.built:  # slots must exist before the first traced step
             optimizer.build(model.trainable_variables)
     loss = loss or keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    # Unreduced: a Keras loss reducing inside a replica also divides by the replicas.
+    try:
+        per_char = type(loss).from_config({**loss.get_config(), "reduction": None})
+    except (AttributeError, TypeError, ValueError) as exc:
+        raise KerasMusicError(f"loss must be a keras.losses.Loss that can be rebuilt from "
+                              f"its config with reduction=None: {exc}") from exc
     variables = model.trainable_variables
 
     def replica_step(inputs, targets, state):
@@ -120,10 +126,13 @@ def make_char_rnn_train_step(
         with tf.GradientTape() as tape:
             logits, new_state = core(chars, labels, state, training=True,
                                      checkpoint_every=checkpoint_every)
-            values = tf.reshape(loss.call(targets, logits), [-1])  # per character
-            # Characters in the global batch (a last random-window batch may be short).
-            count = ctx.all_reduce(tf.distribute.ReduceOp.SUM, tf.size(values))
-            value = tf.nn.compute_average_loss(values, global_batch_size=count)
+            # Summed per character (masks applied), divided by the global batch's
+            # characters (a last random-window batch may be short): the global mean.
+            # Counts are all-reduced as float32: GPU collectives refuse int32.
+            values = tf.cast(per_char(targets, logits), tf.float32)
+            total = ctx.all_reduce(tf.distribute.ReduceOp.SUM,
+                                   tf.cast(tf.size(values), tf.float32))
+            value = tf.reduce_sum(values) / total
             # The loss scaling of a LossScaleOptimizer (mixed precision); else the loss.
             scaled = optimizer.scale_loss(value)
         grads = tape.gradient(scaled, variables)

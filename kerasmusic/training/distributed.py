@@ -52,9 +52,12 @@ def apply_summed_gradients(optimizer, grads, variables, strategy: tf.distribute.
     ctx = tf.distribute.get_replica_context()
     grads = ctx.all_reduce(tf.distribute.ReduceOp.SUM, grads)
     # Under loss scaling the gradients are scaled too: so are the clip thresholds.
-    scale, clipper = 1.0, optimizer
-    if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+    scaled = isinstance(optimizer, keras.optimizers.LossScaleOptimizer)
+    if scaled:
         scale, clipper = optimizer.dynamic_scale, optimizer.inner_optimizer
+    else:
+        scale, clipper = getattr(optimizer, "loss_scale_factor", None) or 1.0, optimizer
+    raw = grads
     if clip_norm:
         grads, _ = tf.clip_by_global_norm(grads, clip_norm * scale)
     # A Keras optimizer clips each replica's share before summing them, which is not
@@ -67,6 +70,11 @@ def apply_summed_gradients(optimizer, grads, variables, strategy: tf.distribute.
     elif getattr(clipper, "clipvalue", None):
         limit = clipper.clipvalue * scale
         grads = [tf.clip_by_value(g, -limit, limit) for g in grads]
+    if scaled:
+        # The LossScaleOptimizer must still see an overflow (clip_by_value hides inf),
+        # to skip the step and lower its scale.
+        finite = tf.reduce_all([tf.reduce_all(tf.math.is_finite(g)) for g in raw])
+        grads = [tf.where(finite, g, r) for g, r in zip(grads, raw)]
     # The optimizer sums over replicas once more: hand each replica its share.
     n = strategy.num_replicas_in_sync
     optimizer.apply_gradients(zip([g / n for g in grads], variables))

@@ -429,7 +429,8 @@ def train_musegan(pieces: Sequence[Piece] | str | os.PathLike,
     """
     if isinstance(pieces, (str, os.PathLike)):
         encoding, dataset, n_phrases = _shard_source(pieces, encoding, batch_size,
-                                                     shuffle_buffer, seed)
+                                                     shuffle_buffer, seed, steps_per_epoch,
+                                                     strategy or tf.distribute.get_strategy())
         phrases = None
     else:
         encoding = encoding or MultiTrackPianoRoll()
@@ -444,9 +445,10 @@ def train_musegan(pieces: Sequence[Piece] | str | os.PathLike,
         dataset = (dataset.repeat() if phrases is None else dataset).take(steps_per_epoch)
     if verbose:
         n_batches = n_phrases // batch_size
-        print(f"{n_phrases} phrases of shape {encoding.shape}; "
-              f"{min(n_batches, steps_per_epoch or n_batches)} critic steps per epoch",
-              flush=True)
+        if steps_per_epoch:
+            n_batches = steps_per_epoch if phrases is None else min(n_batches, steps_per_epoch)
+        print(f"{n_phrases} phrases of shape {encoding.shape}; {n_batches} critic steps "
+              "per epoch", flush=True)
     gan = MuseGAN(config, strategy=strategy, seed=seed)
     callbacks = []
     if log_dir is not None:
@@ -458,9 +460,21 @@ def train_musegan(pieces: Sequence[Piece] | str | os.PathLike,
     return MuseGANResult(gan, encoding, history, phrases)
 
 
-def _shard_source(path, encoding, batch_size: int, shuffle_buffer: int, seed: int):
+def _shard_source(path, encoding, batch_size: int, shuffle_buffer: int, seed: int,
+                  steps_per_epoch: int | None, strategy: tf.distribute.Strategy):
     """(encoding, dataset, number of phrases) of a shard folder."""
     manifest = read_shard_manifest(path)
+    resolver = strategy.cluster_resolver
+    workers = resolver.cluster_spec().num_tasks("worker") if resolver is not None else 1
+    if workers > 1:
+        # Each worker reads its own shard files, so their batch counts differ: an epoch
+        # must be a fixed number of steps, and every worker needs files.
+        if not steps_per_epoch:
+            raise ShardError(f"{path}: training on {workers} workers from shards needs "
+                             "steps_per_epoch (workers read different files)")
+        if len(manifest["shards"]) < workers:
+            raise ShardError(f"{path}: {len(manifest['shards'])} shard files for {workers} "
+                             "workers; write more shards (a smaller examples_per_shard)")
     stored = MultiTrackPianoRoll.from_config(manifest["encoding"])
     if encoding is not None and encoding.get_config() != stored.get_config():
         raise ShardError(f"{path}: the shards were written with another encoding "

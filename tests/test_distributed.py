@@ -1,6 +1,40 @@
-"""The Keras-fit trainers under MirroredStrategy train as they do on one device."""
+"""Distributed training: the Keras-fit trainers under MirroredStrategy, gradient summing."""
 
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
 from builders import run_on_two_cpus
+
+from kerasmusic.training.distributed import apply_summed_gradients
+
+
+def _apply(optimizer, grads, variables):
+    strategy = tf.distribute.get_strategy()
+    strategy.run(lambda: apply_summed_gradients(optimizer, grads, variables, strategy))
+
+
+@pytest.mark.parametrize("clip", [{"clipnorm": 0.2}, {"global_clipnorm": 0.2},
+                                  {"clipvalue": 0.1}])
+def test_clipping_with_a_loss_scale_factor_matches_keras(clip):
+    grads = [tf.constant([30.0, 40.0]), tf.constant([-50.0])]  # scaled by 100
+    ours, theirs = ([tf.Variable([1.0, 1.0]), tf.Variable([1.0])] for _ in range(2))
+    _apply(keras.optimizers.SGD(1.0, loss_scale_factor=100.0, **clip), grads, ours)
+    keras.optimizers.SGD(1.0, loss_scale_factor=100.0, **clip).apply_gradients(
+        zip(grads, theirs))
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-6)
+    assert not np.allclose(ours[0].numpy(), [1.0 - 0.3, 1.0 - 0.4])  # clipping did act
+
+
+def test_an_overflow_under_loss_scaling_skips_the_step_even_with_clipvalue():
+    optimizer = keras.optimizers.LossScaleOptimizer(keras.optimizers.SGD(0.1, clipvalue=1.0))
+    variables = [tf.Variable([1.0, 1.0, 1.0])]
+    optimizer.build(variables)
+    scale = float(optimizer.dynamic_scale.numpy())
+    _apply(optimizer, [tf.constant([np.inf, 1.0, 0.0])], variables)
+    np.testing.assert_array_equal(variables[0].numpy(), [1.0, 1.0, 1.0])
+    assert float(optimizer.dynamic_scale.numpy()) == scale / 2
 
 
 def test_fit_trainers_under_mirrored_strategy_match_one_device():
