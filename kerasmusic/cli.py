@@ -23,19 +23,21 @@ def _add_sampling_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0)
 
 
+ROLL_OPTIONS = {"tracks": "0,1,2,3", "programs": None, "missing": "skip", "n_bars": 2,
+                "steps_per_bar": 16, "n_pitches": 84, "lowest_pitch": 24}
+
+
 def _add_roll_encoding_args(p: argparse.ArgumentParser) -> None:
-    """The MultiTrackPianoRoll options (:func:`_roll_encoding`)."""
-    p.add_argument("--tracks", default="0,1,2,3",
+    """The MultiTrackPianoRoll options (:func:`_roll_encoding`), defaults ROLL_OPTIONS."""
+    p.add_argument("--tracks", default=ROLL_OPTIONS["tracks"],
                    help="comma-separated track selectors: numbers, 'drums', "
                         "'program:A-B', 'name:TEXT' (default: the first 4 tracks)")
-    p.add_argument("--programs", default=None,
+    p.add_argument("--programs", default=ROLL_OPTIONS["programs"],
                    help="comma-separated General MIDI programs of the output tracks")
-    p.add_argument("--missing", choices=["skip", "silent"], default="skip",
+    p.add_argument("--missing", choices=["skip", "silent"], default=ROLL_OPTIONS["missing"],
                    help="a piece without a selected track: skip it, or use silence")
-    p.add_argument("--n-bars", type=int, default=2)
-    p.add_argument("--steps-per-bar", type=int, default=16)
-    p.add_argument("--n-pitches", type=int, default=84)
-    p.add_argument("--lowest-pitch", type=int, default=24)
+    for name in ("n_bars", "steps_per_bar", "n_pitches", "lowest_pitch"):
+        p.add_argument(f"--{name.replace('_', '-')}", type=int, default=ROLL_OPTIONS[name])
 
 
 def _roll_encoding(args):
@@ -485,6 +487,11 @@ def run_train_musegan(args) -> int:
     out.mkdir(parents=True, exist_ok=True)
     if args.shards:
         source, encoding = args.shards, None
+        given = [f"--{name.replace('_', '-')}" for name in ROLL_OPTIONS
+                 if getattr(args, name) != ROLL_OPTIONS[name]] + (["--limit"] if args.limit else [])
+        if given:
+            print(f"kerasmusic: {', '.join(given)} ignored: the shards' own encoding is used",
+                  file=sys.stderr)
     else:
         encoding = _roll_encoding(args)
         corpus = km.load_corpus(args.corpus or args.midi_dir, limit=args.limit)
