@@ -27,6 +27,7 @@ from kerasmusic import errors
 from kerasmusic.data.midi import MIDI_SUFFIXES, read_midi
 from kerasmusic.data.notes import Piece
 from kerasmusic.data.scores import SCORE_SUFFIXES, read_scores
+from kerasmusic.data.worker_process import worker_command
 from kerasmusic.errors import CorpusError, FileReadError
 
 # Bump when a reader changes what it returns, so stale cache entries are ignored.
@@ -295,20 +296,6 @@ class _Progress:
             print(f"{self.label}: {self.done}/{self.total} files", file=sys.stderr, flush=True)
 
 
-_PACKAGE_DIR = Path(__file__).resolve().parents[1]
-# Workers import this very kerasmusic (installed or not) as a bare package: its
-# __init__, which loads TensorFlow, is skipped, so a worker starts in about a second.
-_WORKER_BOOTSTRAP = """
-import sys, types
-package = types.ModuleType("kerasmusic")
-package.__path__ = [sys.argv[1]]
-sys.modules["kerasmusic"] = package
-sys.argv = sys.argv[1:]
-from kerasmusic.data.parse_worker import main
-main()
-"""
-
-
 def _parse_all(paths: list[str], cache: str, workers: int | None):
     """Yield (path, dict or error) for each path, in worker processes when worth it."""
     workers = min(workers or min(2, os.cpu_count() or 1), len(paths))
@@ -317,7 +304,7 @@ def _parse_all(paths: list[str], cache: str, workers: int | None):
             yield path, _parse_and_cache(path, cache)
         return
     answers: queue.Queue = queue.Queue()
-    command = [sys.executable, "-c", _WORKER_BOOTSTRAP, str(_PACKAGE_DIR), cache]
+    command = worker_command("kerasmusic.data.parse_worker:main", cache)
     procs = []
     for w in range(workers):
         share = paths[w::workers]

@@ -39,6 +39,7 @@ import numpy as np
 from kerasmusic import errors
 from kerasmusic.data.midi import MIDI_SUFFIXES, read_midi
 from kerasmusic.data.pianoroll import MultiTrackPianoRoll
+from kerasmusic.data.worker_process import worker_command
 from kerasmusic.errors import FileReadError, KerasMusicError
 
 if TYPE_CHECKING:
@@ -123,21 +124,6 @@ def _worker_main() -> None:
         out.flush()
 
 
-_PACKAGE_DIR = Path(__file__).resolve().parents[1]
-# As in corpus.py: the workers import this kerasmusic as a bare package (its
-# __init__ loads TensorFlow) in a fresh interpreter (a user's script without an
-# ``if __name__ == "__main__"`` guard is never re-imported).
-_WORKER_BOOTSTRAP = """
-import sys, types
-package = types.ModuleType("kerasmusic")
-package.__path__ = [sys.argv[1]]
-sys.modules["kerasmusic"] = package
-sys.argv = sys.argv[1:]
-from kerasmusic.data.shards import _worker_main
-_worker_main()
-"""
-
-
 class _Worker:
     """One worker process; a thread forwards its answers to the shared queue."""
 
@@ -145,7 +131,7 @@ class _Worker:
         self.wid = wid
         self.outstanding: deque[tuple[int, str]] = deque()  # answered in this order
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", _WORKER_BOOTSTRAP, str(_PACKAGE_DIR), config_json],
+            worker_command("kerasmusic.data.shards:_worker_main", config_json),
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, encoding="utf-8")
         threading.Thread(target=self._collect, args=(answers,), daemon=True).start()
 
