@@ -20,17 +20,11 @@ import tensorflow as tf
 
 from kerasmusic.data.text import CharEncoding
 from kerasmusic.errors import KerasMusicError
+from kerasmusic.generation.xla import use_xla
 from kerasmusic.models.char_rnn import CharRNNCore, check_char_encoding
 from kerasmusic.sampling import Sampler, draw_uniforms
 
 _CACHE_ATTR = "_kerasmusic_char_loops"
-
-
-def _use_xla(jit_compile) -> bool:
-    if jit_compile == "auto":
-        # A cuDNN LSTM cannot be XLA-compiled; on CPU XLA is several times faster.
-        return not tf.config.list_logical_devices("GPU")
-    return bool(jit_compile)
 
 
 def _rows(core: CharRNNCore, primes, label_ids) -> tuple[list[np.ndarray], np.ndarray | None]:
@@ -139,7 +133,7 @@ def generate_char_ids(
     rows, labels = _rows(core, primes, label_ids)
     if n_chars < 1:
         raise KerasMusicError(f"n_chars must be at least 1, got {n_chars}")
-    prime, loop = _loops(model, core, int(n_chars), sampler, _use_xla(jit_compile))
+    prime, loop = _loops(model, core, int(n_chars), sampler, use_xla(jit_compile))
     last = [None] * len(rows)
     states = [None] * len(rows)
     for length, idx in _groups(rows).items():

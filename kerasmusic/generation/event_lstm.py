@@ -21,6 +21,7 @@ from kerasmusic.data.corpus import read_file
 from kerasmusic.data.events import HEADS, EventEncoding
 from kerasmusic.data.notes import Piece
 from kerasmusic.errors import EncodingError, KerasMusicError
+from kerasmusic.generation.xla import use_xla
 from kerasmusic.sampling import Sampler, draw_uniforms
 
 _CACHE_ATTR = "_kerasmusic_event_loops"
@@ -70,12 +71,6 @@ def _check_window(window, sizes, seq_len: int | None = None, name: str = "primer
             raise EncodingError(name, f"{head} ids must be in 0..{size - 1}, got "
                                       f"{w[..., i].min()}..{w[..., i].max()}")
     return w.astype(np.int32)
-
-
-def _use_xla(jit_compile) -> bool:
-    if jit_compile == "auto":
-        return not tf.config.list_logical_devices("GPU")
-    return bool(jit_compile)
 
 
 def _compiled_loop(model, n_steps, samplers, sizes, jit):
@@ -132,7 +127,7 @@ def generate_event_ids(
         raise KerasMusicError(f"n_steps must be at least 1, got {n_steps}")
     samplers = (note_sampler, velocity_sampler, time_sampler)
     uniforms = _draws(seed, n_steps, window.shape[0], samplers, sizes)
-    loop = _compiled_loop(model, int(n_steps), samplers, sizes, _use_xla(jit_compile))
+    loop = _compiled_loop(model, int(n_steps), samplers, sizes, use_xla(jit_compile))
     return loop(tf.constant(window), tf.constant(uniforms)).numpy()
 
 

@@ -20,6 +20,7 @@ from kerasmusic.data.corpus import read_file
 from kerasmusic.data.note_tokens import START, NoteDurationEncoding
 from kerasmusic.data.notes import Piece
 from kerasmusic.errors import KerasMusicError
+from kerasmusic.generation.xla import use_xla
 from kerasmusic.models.attention_lstm import check_encoding, has_layer
 from kerasmusic.sampling import Sampler, draw_uniforms
 
@@ -77,13 +78,6 @@ def _step_tokens(probs, pitch_uniform, duration_uniform, done, pitch_sampler, du
     if stop_at_start:
         done = ended
     return pitch, duration, done
-
-
-def _use_xla(jit_compile) -> bool:
-    if jit_compile == "auto":
-        # A cuDNN LSTM cannot be XLA-compiled; on CPU XLA is several times faster.
-        return not tf.config.list_logical_devices("GPU")
-    return bool(jit_compile)
 
 
 def _compiled_loop(model, n_steps, pitch_sampler, duration_sampler, stop_at_start, jit):
@@ -155,7 +149,7 @@ def generate_ids(
     pitch_u, duration_u = _draws(seed, n_steps, pw.shape[0], model, pitch_sampler,
                                  duration_sampler)
     loop = _compiled_loop(model, int(n_steps), pitch_sampler, duration_sampler, stop_at_start,
-                          _use_xla(jit_compile))
+                          use_xla(jit_compile))
     pitches, durations = loop(tf.constant(pw), tf.constant(dw), tf.constant(pitch_u),
                               tf.constant(duration_u))
     return pitches.numpy(), durations.numpy()

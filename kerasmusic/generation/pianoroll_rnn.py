@@ -26,6 +26,7 @@ from kerasmusic.data.corpus import read_file
 from kerasmusic.data.frames import FrameEncoding
 from kerasmusic.data.notes import Piece
 from kerasmusic.errors import EncodingError, KerasMusicError
+from kerasmusic.generation.xla import use_xla
 from kerasmusic.models.pianoroll_rnn import OUTPUT_LAYER, SKIP_LAYER
 from kerasmusic.sampling import draw_uniforms
 
@@ -130,13 +131,6 @@ def _compiled_loop(model, n_steps, temperature, threshold, jit):
     return cache[key]
 
 
-def _use_xla(jit_compile) -> bool:
-    if jit_compile == "auto":
-        # A cuDNN LSTM cannot be XLA-compiled; on CPU XLA is several times faster.
-        return not tf.config.list_logical_devices("GPU")
-    return bool(jit_compile)
-
-
 def _check_primer(primer, width: int) -> np.ndarray:
     primer = np.asarray(primer, np.float32)
     if primer.ndim == 2:
@@ -179,7 +173,7 @@ def generate_frames(
         raise KerasMusicError(f"n_steps must be at least 1, got {n_steps}")
     uniforms = draw_uniforms(seed, (n_steps, primer.shape[0], primer.shape[2]))
     loop = _compiled_loop(model, int(n_steps), float(temperature),
-                          None if threshold is None else float(threshold), _use_xla(jit_compile))
+                          None if threshold is None else float(threshold), use_xla(jit_compile))
     return loop(tf.constant(primer), tf.constant(uniforms)).numpy()
 
 
