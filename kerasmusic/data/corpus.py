@@ -17,13 +17,13 @@ import os
 import queue
 import subprocess
 import sys
-import tempfile
 import threading
 import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from kerasmusic import errors
+from kerasmusic.data.json_config import write_json_atomic
 from kerasmusic.data.midi import MIDI_SUFFIXES, read_midi
 from kerasmusic.data.notes import Piece
 from kerasmusic.data.scores import SCORE_SUFFIXES, read_scores
@@ -100,16 +100,7 @@ def _read_cached(path: str, cache_dir: str) -> list[dict] | None:
 
 
 def _write_cache(path: str, cache_dir: str, data: list[dict]) -> None:
-    target = _cache_file(path, cache_dir)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump({"pieces": data}, f)
-        os.replace(tmp, target)  # atomic: a reader never sees half a file
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    write_json_atomic(_cache_file(path, cache_dir), {"pieces": data})
 
 
 def _parse_and_cache(path: str, cache_dir: str) -> list[dict] | FileReadError:

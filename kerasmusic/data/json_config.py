@@ -1,12 +1,32 @@
-"""JSON get_config / from_config / save / load shared by the library's encodings."""
+"""JSON files: atomic writes, and get_config / from_config / save / load of the encodings."""
 
 from __future__ import annotations
 
 import json
 import os
+import tempfile
+from pathlib import Path
 from typing import Any, ClassVar
 
 from kerasmusic.errors import KerasMusicError
+
+
+def write_json_atomic(target: str | os.PathLike, data: Any, **dump_kwargs: Any) -> None:
+    """Write ``data`` as JSON to ``target`` through a temporary file and a rename.
+
+    A reader (or a crash) never sees half a file: ``target`` is the old file or the
+    new one. The folder is created. ``dump_kwargs`` go to ``json.dump``.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(data, f, **dump_kwargs)
+        os.replace(tmp, target)
+    except BaseException:
+        os.unlink(tmp)
+        raise
 
 
 class JsonConfigMixin:

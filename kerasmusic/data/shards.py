@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from kerasmusic import errors
+from kerasmusic.data.json_config import write_json_atomic
 from kerasmusic.data.midi import MIDI_SUFFIXES, read_midi
 from kerasmusic.data.pianoroll import MultiTrackPianoRoll
 from kerasmusic.data.worker_process import worker_command
@@ -354,10 +355,7 @@ def write_pianoroll_shards(
         "bad_files": [{"path": e.path, "error": type(e).__name__, "reason": e.reason}
                       for e in read_errors],
     }
-    tmp = out / (MANIFEST_NAME + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(manifest, f, indent=1)
-    os.replace(tmp, out / MANIFEST_NAME)
+    write_json_atomic(out / MANIFEST_NAME, manifest, indent=1)
     return ShardReport(str(out), str(out / MANIFEST_NAME), [str(out / n) for n in names],
                        counts, len(files) - len(read_errors), files_without_phrases,
                        read_errors)

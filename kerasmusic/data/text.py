@@ -26,7 +26,6 @@ import json
 import os
 import random
 import sys
-import tempfile
 import unicodedata
 import warnings
 from collections.abc import Mapping, Sequence
@@ -36,6 +35,7 @@ import numpy as np
 import tensorflow as tf
 
 from kerasmusic.data.corpus import SkippedFileWarning, corpus_files, default_cache_dir
+from kerasmusic.data.json_config import write_json_atomic
 from kerasmusic.data.vocabulary import Vocabulary
 from kerasmusic.errors import (
     CorpusError,
@@ -268,18 +268,6 @@ def _lyrics_of(path: str) -> str:
     return ""
 
 
-def _write_json_atomic(target: Path, data) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(data, f, ensure_ascii=False)
-        os.replace(tmp, target)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-
-
 def lyrics_cache_path(cache_dir: str | os.PathLike | None = None) -> Path:
     """The JSON file caching the chorale lyrics."""
     return Path(cache_dir or default_cache_dir()) / "lyrics" / "chorales.json"
@@ -324,7 +312,8 @@ def chorale_lyrics(
                   flush=True)
     if todo:
         try:
-            _write_json_atomic(cache_file, {"version": LYRICS_VERSION, "lyrics": lyrics})
+            write_json_atomic(cache_file, {"version": LYRICS_VERSION, "lyrics": lyrics},
+                              ensure_ascii=False)
         except OSError as exc:
             warnings.warn(f"kerasmusic: cannot write the lyrics cache {cache_file}: {exc}",
                           stacklevel=2)

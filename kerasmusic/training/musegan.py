@@ -23,6 +23,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from kerasmusic.data.json_config import write_json_atomic
 from kerasmusic.data.midi import write_midi
 from kerasmusic.data.notes import Piece
 from kerasmusic.data.pianoroll import MultiTrackPianoRoll
@@ -298,7 +299,8 @@ class MuseGAN:
             self.epoch.assign_add(1)
             if manager:
                 manager.save(checkpoint_number=int(self.epoch.numpy()))
-                _write_history(checkpoint_dir, history)
+                write_json_atomic(os.path.join(os.fspath(checkpoint_dir), "history.json"),
+                                  history)
             for callback in callbacks:
                 callback(int(self.epoch.numpy()), self, logs)
             if verbose:
@@ -325,14 +327,6 @@ def _read_history(directory, empty: dict, epochs: int) -> dict:
     except (OSError, ValueError):
         return empty
     return {k: [float(v) for v in saved.get(k, [])][:epochs] for k in empty}
-
-
-def _write_history(directory, history: dict) -> None:
-    """Write ``history.json`` beside the checkpoints (atomically: temp file, then rename)."""
-    path = os.path.join(os.fspath(directory), "history.json")
-    with open(path + ".tmp", "w", encoding="utf-8") as f:
-        json.dump(history, f)
-    os.replace(path + ".tmp", path)
 
 
 def encode_phrases(pieces: Sequence[Piece], encoding: MultiTrackPianoRoll) -> np.ndarray:
