@@ -48,9 +48,9 @@ class JsonConfigMixin:
         return cls(**{k: v for k, v in config.items() if k != "type"})
 
     def save(self, path: str | os.PathLike) -> None:
-        """Write the encoding as JSON."""
+        """Write the encoding as UTF-8 JSON (non-ASCII text, e.g. Chinese, stays readable)."""
         with open(path, "w", encoding="utf-8") as f:
-            json.dump(self.get_config(), f, indent=1)
+            json.dump(self.get_config(), f, ensure_ascii=False, indent=1)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Any:

@@ -24,7 +24,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import random
 import sys
 import unicodedata
 import warnings
@@ -35,7 +34,8 @@ import numpy as np
 import tensorflow as tf
 
 from kerasmusic.data.corpus import SkippedFileWarning, corpus_files, default_cache_dir
-from kerasmusic.data.json_config import write_json_atomic
+from kerasmusic.data.json_config import JsonConfigMixin, write_json_atomic
+from kerasmusic.data.pipeline import split_pieces
 from kerasmusic.data.vocabulary import Vocabulary
 from kerasmusic.errors import (
     CorpusError,
@@ -362,8 +362,8 @@ def as_text_corpus(
     return load_texts(source, labels)
 
 
-class CharEncoding:
-    """Characters (and labels) <-> ids, saved as JSON.
+class CharEncoding(JsonConfigMixin):
+    """Characters (and labels) <-> ids, saved as JSON (UTF-8: e.g. Chinese stays readable).
 
     Args:
         chars: the character vocabulary (a :class:`Vocabulary` or the characters).
@@ -376,6 +376,9 @@ class CharEncoding:
     enc.decode(enc.encode("分开"))   # '分开'
     ```
     """
+
+    CONFIG_TYPE = "chars"
+    CONFIG_NAME = "a character encoding"
 
     def __init__(self, chars: Vocabulary | Sequence[str], labels: Vocabulary | Sequence[str]
                  | None = None, separator: str = SEPARATOR):
@@ -485,26 +488,8 @@ class CharEncoding:
 
     def get_config(self) -> dict:
         """JSON-ready description; :meth:`from_config` is its inverse."""
-        return {"type": "chars", "chars": self.chars.tokens, "separator": self.separator,
+        return {"type": self.CONFIG_TYPE, "chars": self.chars.tokens, "separator": self.separator,
                 "labels": None if self.labels is None else self.labels.tokens}
-
-    @classmethod
-    def from_config(cls, config: dict) -> CharEncoding:
-        """Inverse of :meth:`get_config`."""
-        if config.get("type") != "chars":
-            raise KerasMusicError(f"not a character encoding: type {config.get('type')!r}")
-        return cls(config["chars"], config.get("labels"), config.get("separator", SEPARATOR))
-
-    def save(self, path: str | os.PathLike) -> None:
-        """Write the encoding as UTF-8 JSON (characters stay readable, e.g. Chinese)."""
-        with open(path, "w", encoding="utf-8") as f:
-            json.dump(self.get_config(), f, ensure_ascii=False, indent=1)
-
-    @classmethod
-    def load(cls, path: str | os.PathLike) -> CharEncoding:
-        """Read an encoding written by :meth:`save`."""
-        with open(path, encoding="utf-8") as f:
-            return cls.from_config(json.load(f))
 
 
 def split_corpus(
@@ -534,10 +519,8 @@ def split_corpus(
         labels = corpus.labels
         return (TextCorpus([doc[:cut]], labels, [corpus.sources[0]]),
                 TextCorpus([doc[cut:]], labels, [f"{corpus.sources[0]} (held out)"]))
-    order = list(range(len(corpus)))
-    random.Random(seed).shuffle(order)
-    n_val = min(max(round(len(corpus) * validation_fraction), 1), len(corpus) - 1)
-    return corpus.subset(sorted(order[n_val:])), corpus.subset(sorted(order[:n_val]))
+    train, val = split_pieces(range(len(corpus)), validation_fraction, seed)
+    return corpus.subset(train), corpus.subset(val)
 
 
 def random_windows(
