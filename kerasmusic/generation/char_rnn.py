@@ -20,7 +20,7 @@ import tensorflow as tf
 
 from kerasmusic.data.text import CharEncoding
 from kerasmusic.errors import KerasMusicError
-from kerasmusic.generation.xla import use_xla
+from kerasmusic.generation.compiled import loop_cache, use_xla
 from kerasmusic.models.char_rnn import CharRNNCore, check_char_encoding
 from kerasmusic.sampling import Sampler, draw_uniforms
 
@@ -57,12 +57,7 @@ def _rows(core: CharRNNCore, primes, label_ids) -> tuple[list[np.ndarray], np.nd
 
 
 def _loops(model: keras.Model, core: CharRNNCore, n_chars: int, sampler: Sampler, jit: bool):
-    cache = getattr(model, _CACHE_ATTR, None)
-    if cache is None:
-        # Kept on the model itself (outside Keras' attribute tracking, so never saved):
-        # the compiled loops live exactly as long as the model.
-        cache = {}
-        object.__setattr__(model, _CACHE_ATTR, cache)
+    cache = loop_cache(model, _CACHE_ATTR)
     if "prime" not in cache:
         def prime(ids, labels):
             logits, state = core(ids, labels)
@@ -85,10 +80,7 @@ def _loops(model: keras.Model, core: CharRNNCore, n_chars: int, sampler: Sampler
 
 def _forward(model: keras.Model, core: CharRNNCore):
     """``model`` on whole sequences, traced once for every length (no retracing per prefix)."""
-    cache = getattr(model, _CACHE_ATTR, None)
-    if cache is None:
-        cache = {}
-        object.__setattr__(model, _CACHE_ATTR, cache)
+    cache = loop_cache(model, _CACHE_ATTR)
     if "forward" not in cache:
         spec = tf.TensorSpec([None, None], tf.int32)
         signature = [spec] if core.n_labels == 0 else [[spec, spec]]

@@ -21,7 +21,7 @@ from kerasmusic.data.corpus import read_file
 from kerasmusic.data.events import HEADS, EventEncoding
 from kerasmusic.data.notes import Piece
 from kerasmusic.errors import EncodingError, KerasMusicError
-from kerasmusic.generation.xla import use_xla
+from kerasmusic.generation.compiled import loop_cache, use_xla
 from kerasmusic.sampling import Sampler, draw_uniforms
 
 _CACHE_ATTR = "_kerasmusic_event_loops"
@@ -75,10 +75,7 @@ def _check_window(window, sizes, seq_len: int | None = None, name: str = "primer
 
 def _compiled_loop(model, n_steps, samplers, sizes, jit):
     key = (n_steps, tuple(samplers), jit)
-    cache = getattr(model, _CACHE_ATTR, None)
-    if cache is None:
-        cache = {}  # on the model, outside Keras' tracking: lives and dies with it
-        object.__setattr__(model, _CACHE_ATTR, cache)
+    cache = loop_cache(model, _CACHE_ATTR)
     if key in cache:
         return cache[key]
 

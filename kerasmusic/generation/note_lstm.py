@@ -20,7 +20,7 @@ from kerasmusic.data.corpus import read_file
 from kerasmusic.data.note_tokens import START, NoteDurationEncoding
 from kerasmusic.data.notes import Piece
 from kerasmusic.errors import KerasMusicError
-from kerasmusic.generation.xla import use_xla
+from kerasmusic.generation.compiled import loop_cache, use_xla
 from kerasmusic.models.attention_lstm import check_encoding, has_layer
 from kerasmusic.sampling import Sampler, draw_uniforms
 
@@ -82,12 +82,7 @@ def _step_tokens(probs, pitch_uniform, duration_uniform, done, pitch_sampler, du
 
 def _compiled_loop(model, n_steps, pitch_sampler, duration_sampler, stop_at_start, jit):
     key = (n_steps, pitch_sampler, duration_sampler, stop_at_start, jit)
-    cache = getattr(model, _CACHE_ATTR, None)
-    if cache is None:
-        # Kept on the model itself (outside Keras' attribute tracking, so never saved):
-        # the compiled loops live exactly as long as the model.
-        cache = {}
-        object.__setattr__(model, _CACHE_ATTR, cache)
+    cache = loop_cache(model, _CACHE_ATTR)
     if key in cache:
         return cache[key]
 

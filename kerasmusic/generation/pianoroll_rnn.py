@@ -26,7 +26,7 @@ from kerasmusic.data.corpus import read_file
 from kerasmusic.data.frames import FrameEncoding
 from kerasmusic.data.notes import Piece
 from kerasmusic.errors import EncodingError, KerasMusicError
-from kerasmusic.generation.xla import use_xla
+from kerasmusic.generation.compiled import loop_cache, use_xla
 from kerasmusic.models.pianoroll_rnn import OUTPUT_LAYER, SKIP_LAYER
 from kerasmusic.sampling import draw_uniforms
 
@@ -96,10 +96,7 @@ def _frame_width(model: keras.Model) -> int:
 
 def _compiled_loop(model, n_steps, temperature, threshold, jit):
     key = (n_steps, temperature, threshold, jit)
-    cache = getattr(model, _CACHE_ATTR, None)
-    if cache is None:
-        cache = {}  # on the model, outside Keras' tracking: lives and dies with it
-        object.__setattr__(model, _CACHE_ATTR, cache)
+    cache = loop_cache(model, _CACHE_ATTR)
     if key in cache:
         return cache[key]
     recurrent, skip, dense = _stack(model)
