@@ -101,6 +101,8 @@ class EventEncoding(JsonConfigMixin):
         self.time_values = values
         self.tracks = None if tracks is None else [int(t) for t in tracks]
         self.chord_tolerance = Fraction(chord_tolerance)
+        # Computed once: time_class runs for every message of every piece.
+        self._time_edges = [(a + b) / 2 for a, b in zip(values, values[1:])]
         if not 0 <= self.chord_tolerance <= values[0]:
             raise KerasMusicError(f"chord_tolerance must be in [0, {values[0]}], got "
                                   f"{chord_tolerance}")
@@ -128,15 +130,14 @@ class EventEncoding(JsonConfigMixin):
     @property
     def time_edges(self) -> list[Fraction]:
         """Lower edge of classes 2, 3, ...: the midpoints between neighbouring values."""
-        v = self.time_values
-        return [(a + b) / 2 for a, b in zip(v, v[1:])]
+        return list(self._time_edges)
 
     def time_class(self, time: Fraction | float | int) -> int:
         """The class of a time since the previous event (quarter notes); see the module."""
         time = Fraction(time)
         if time <= 0 or time < self.chord_tolerance:
             return 0
-        return 1 + bisect.bisect_right(self.time_edges, time)
+        return 1 + bisect.bisect_right(self._time_edges, time)
 
     def time_value(self, time_class: int) -> Fraction:
         """The time (quarter notes) a class decodes to."""

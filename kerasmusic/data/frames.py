@@ -222,6 +222,11 @@ def _split_frames(w):
     return w[:, :-1], w[:, 1:]
 
 
+def _frames_dataset(arrays, seq_len, hop, batch_size, shuffle, seed) -> tf.data.Dataset:
+    windows = np.concatenate([frame_windows(a, seq_len, hop) for a in arrays])
+    return _windows_dataset(windows, batch_size, shuffle, seed, _split_frames)
+
+
 def frame_dataset(
     pieces: Sequence[Piece],
     encoding: FrameEncoding,
@@ -238,8 +243,7 @@ def frame_dataset(
         EncodingError: a piece has no note in the key range (names the piece).
     """
     _, arrays = encode_pieces(pieces, encoding.encode)
-    windows = np.concatenate([frame_windows(a, seq_len, hop) for a in arrays])
-    return _windows_dataset(windows, batch_size, shuffle, seed, _split_frames)
+    return _frames_dataset(arrays, seq_len, hop, batch_size, shuffle, seed)
 
 
 def make_frame_datasets(
@@ -264,7 +268,7 @@ def make_frame_datasets(
     train, val = split_pieces(list(range(len(pieces))), validation_fraction, seed)
 
     def dataset(indices, shuffle):
-        windows = np.concatenate([frame_windows(arrays[i], seq_len, hop) for i in indices])
-        return _windows_dataset(windows, batch_size, shuffle, seed, _split_frames)
+        return _frames_dataset([arrays[i] for i in indices], seq_len, hop, batch_size,
+                               shuffle, seed)
 
     return dataset(train, True), (dataset(val, False) if val else None)
