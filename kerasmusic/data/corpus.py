@@ -119,6 +119,20 @@ def _parse_and_cache(path: str, cache_dir: str) -> list[dict] | FileReadError:
     return data
 
 
+def _folder_files(folder: str | os.PathLike, suffixes: Sequence[str], what: str) -> list[str]:
+    """The files under ``folder`` (recursively) with one of ``suffixes``, sorted.
+
+    Raises:
+        CorpusError: there is none (the message names the folder and ``what``).
+    """
+    files = sorted(str(p) for p in Path(folder).rglob("*")
+                   if p.is_file() and p.suffix.lower() in suffixes)
+    if not files:
+        raise CorpusError(f"{os.fspath(folder)}: no {what} ({', '.join(suffixes)}) in this "
+                          "folder")
+    return files
+
+
 def corpus_files(source: str | os.PathLike | Sequence[str | os.PathLike]) -> list[str]:
     """The files a :func:`load_corpus` source stands for, in load order, each once.
 
@@ -129,13 +143,7 @@ def corpus_files(source: str | os.PathLike | Sequence[str | os.PathLike]) -> lis
         return list(dict.fromkeys(os.fspath(p) for p in source))
     source_str = os.fspath(source)
     if os.path.isdir(source_str):
-        suffixes = MIDI_SUFFIXES + SCORE_SUFFIXES
-        files = sorted(str(p) for p in Path(source_str).rglob("*")
-                       if p.is_file() and p.suffix.lower() in suffixes)
-        if not files:
-            raise CorpusError(f"{source_str}: no MIDI or score files "
-                              f"({', '.join(suffixes)}) in this folder")
-        return files
+        return _folder_files(source_str, MIDI_SUFFIXES + SCORE_SUFFIXES, "MIDI or score files")
     if source_str.lower() in CHORALE_NAMES:
         return _chorale_files()
     files = _composer_files(source_str)

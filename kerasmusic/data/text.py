@@ -33,12 +33,16 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from kerasmusic.data.corpus import SkippedFileWarning, corpus_files, default_cache_dir
+from kerasmusic.data.corpus import (
+    SkippedFileWarning,
+    _folder_files,
+    corpus_files,
+    default_cache_dir,
+)
 from kerasmusic.data.json_config import JsonConfigMixin, write_json_atomic
 from kerasmusic.data.pipeline import split_pieces
 from kerasmusic.data.vocabulary import Vocabulary
 from kerasmusic.errors import (
-    CorpusError,
     EmptyTextError,
     KerasMusicError,
     TextReadError,
@@ -169,11 +173,7 @@ def _text_files(source, suffixes: Sequence[str]) -> list[str]:
     for item in source:
         item = os.fspath(item)
         if os.path.isdir(item):
-            found = sorted(str(p) for p in Path(item).rglob("*")
-                           if p.is_file() and p.suffix.lower() in suffixes)
-            if not found:
-                raise CorpusError(f"{item}: no text files ({', '.join(suffixes)}) in this folder")
-            files.extend(found)
+            files.extend(_folder_files(item, suffixes, "text files"))
         else:
             files.append(item)
     return list(dict.fromkeys(files))
