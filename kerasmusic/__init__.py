@@ -19,7 +19,8 @@ _os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 # Takes effect only if TensorFlow was not imported first; an explicit setting wins.
 _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
 
-from kerasmusic import metrics, roll_metrics  # noqa: E402
+from kerasmusic import metrics, quality, roll_metrics  # noqa: E402
+from kerasmusic.data.augment import DEFAULT_SHIFTS, pitch_range_of, transposed_copies  # noqa: E402
 from kerasmusic.data.corpus import Corpus, load_corpus, read_file, read_file_pieces  # noqa: E402
 from kerasmusic.data.events import (  # noqa: E402
     DEFAULT_TIME_VALUES,
@@ -38,6 +39,7 @@ from kerasmusic.data.midi import read_midi, write_midi  # noqa: E402
 from kerasmusic.data.note_tokens import (  # noqa: E402
     REST,
     START,
+    UNK,
     NoteDurationEncoding,
     pitch_name,
     pitch_number,
@@ -49,6 +51,7 @@ from kerasmusic.data.pipeline import (  # noqa: E402
     note_duration_dataset,
     sliding_windows,
     split_pieces,
+    split_unique,
 )
 from kerasmusic.data.scaled_tokens import ScaledTokenEncoding  # noqa: E402
 from kerasmusic.data.scores import read_score, read_scores, write_musicxml  # noqa: E402
@@ -147,8 +150,21 @@ from kerasmusic.models.musegan import (  # noqa: E402
 )
 from kerasmusic.models.pianoroll_rnn import build_pianoroll_rnn  # noqa: E402
 from kerasmusic.plotting import plot_losses, plot_piano_roll, plot_roll_grid  # noqa: E402
+from kerasmusic.quality import (  # noqa: E402
+    QualityReport,
+    StreamQuality,
+    evaluate_quality,
+    ngram_nll,
+    note_lstm_quality,
+)
 from kerasmusic.sampling import Sampler, draw_uniforms, sample  # noqa: E402
-from kerasmusic.saving import encoding_path, load_encoding, load_model, save_model  # noqa: E402
+from kerasmusic.saving import (  # noqa: E402
+    encoding_path,
+    load_encoding,
+    load_model,
+    quality_path,
+    save_model,
+)
 from kerasmusic.training.char_rnn import (  # noqa: E402
     CharRNNResult,
     bigram_perplexity,
@@ -190,30 +206,31 @@ __all__ = [
     "build_recurrent_discriminator", "build_recurrent_generator", "build_stateful_char_rnn",
     "build_temporal_network", "CharEncoding", "CharRNNCore", "CharRNNResult", "check_encoding",
     "chorale_lyrics", "consecutive_batches", "Corpus", "CorpusError", "create_network", "CRNNGAN",
-    "CRNNGANConfig", "CRNNGANResult", "DEFAULT_TIME_VALUES", "draw_uniforms", "EmptyMidiError",
-    "EmptyTextError", "encode_phrases", "encoding_path", "EncodingError", "evaluate_perplexity",
-    "event_dataset", "event_windows", "EventEncoding", "EventLSTMResult", "feature_matching_loss",
-    "FileReadError", "frame_dataset", "frame_windows", "FrameEncoding", "freeze_decision",
-    "generate", "generate_char_ids", "generate_char_ids_reference", "generate_event_ids",
-    "generate_event_ids_reference", "generate_events", "generate_frames",
-    "generate_frames_reference", "generate_ids", "generate_ids_reference", "generate_pianoroll",
-    "generate_text", "GENERATOR_MODES", "gradient_penalty", "KerasMusicError", "key_shift",
-    "load_corpus", "load_encoding", "load_model", "load_text_csv", "load_texts",
-    "make_event_datasets", "make_frame_datasets", "make_note_duration_datasets",
-    "make_text_datasets", "metrics", "MidiReadError", "ModelFileError", "MultiOneHot",
-    "MultiTrackPianoRoll", "MuseGAN", "musegan_dataset", "MuseGANConfig", "MuseGANResult",
-    "NonFiniteLossError", "NoPitchedNotesError", "normalize_key", "Note", "note_duration_dataset",
-    "NoteDurationEncoding", "pianoroll_shard_dataset", "PianoRollRNNResult", "Piece", "pitch_name",
-    "pitch_number", "plot_losses", "plot_piano_roll", "plot_roll_grid", "random_windows",
-    "read_file", "read_file_pieces", "read_label_file", "read_midi", "read_score", "read_scores",
-    "read_shard_manifest", "REST", "roll_metrics", "sample", "Sampler", "SampleWriter",
-    "save_model", "ScaledTokenEncoding", "ScoreReadError", "ShardError", "ShardReport",
-    "sliding_windows", "split_corpus", "split_pieces", "SplitLast", "START", "TakeIndex",
-    "teacher_forced_generator", "TemporalSoftmax", "TensorBoardScalars", "text_dataset",
-    "TextCorpus", "TextReadError", "TokenOneHot", "tone_dataset", "ToneEncoding", "Track",
-    "train_char_rnn", "train_crnngan", "train_event_lstm", "train_musegan", "train_note_lstm",
-    "train_pianoroll_rnn", "TrainResult", "transpose", "UnknownCharactersError",
-    "UnknownLabelError", "UnknownTokenError", "Vocabulary", "VocabularyError",
-    "VocabularyMismatchError", "WeightedSum", "write_midi", "write_musicxml",
-    "write_pianoroll_shards",
+    "CRNNGANConfig", "CRNNGANResult", "DEFAULT_SHIFTS", "DEFAULT_TIME_VALUES", "draw_uniforms",
+    "EmptyMidiError", "EmptyTextError", "encode_phrases", "encoding_path", "EncodingError",
+    "evaluate_perplexity", "evaluate_quality", "event_dataset", "event_windows", "EventEncoding",
+    "EventLSTMResult", "feature_matching_loss", "FileReadError", "frame_dataset", "frame_windows",
+    "FrameEncoding", "freeze_decision", "generate", "generate_char_ids",
+    "generate_char_ids_reference", "generate_event_ids", "generate_event_ids_reference",
+    "generate_events", "generate_frames", "generate_frames_reference", "generate_ids",
+    "generate_ids_reference", "generate_pianoroll", "generate_text", "GENERATOR_MODES",
+    "gradient_penalty", "KerasMusicError", "key_shift", "load_corpus", "load_encoding",
+    "load_model", "load_text_csv", "load_texts", "make_event_datasets", "make_frame_datasets",
+    "make_note_duration_datasets", "make_text_datasets", "metrics", "MidiReadError",
+    "ModelFileError", "MultiOneHot", "MultiTrackPianoRoll", "MuseGAN", "musegan_dataset",
+    "MuseGANConfig", "MuseGANResult", "ngram_nll", "NonFiniteLossError", "NoPitchedNotesError",
+    "normalize_key", "Note", "note_duration_dataset", "note_lstm_quality", "NoteDurationEncoding",
+    "pianoroll_shard_dataset", "PianoRollRNNResult", "Piece", "pitch_name", "pitch_number",
+    "pitch_range_of", "plot_losses", "plot_piano_roll", "plot_roll_grid", "quality", "quality_path",
+    "QualityReport", "random_windows", "read_file", "read_file_pieces", "read_label_file",
+    "read_midi", "read_score", "read_scores", "read_shard_manifest", "REST", "roll_metrics",
+    "sample", "Sampler", "SampleWriter", "save_model", "ScaledTokenEncoding", "ScoreReadError",
+    "ShardError", "ShardReport", "sliding_windows", "split_corpus", "split_pieces", "split_unique",
+    "SplitLast", "START", "StreamQuality", "TakeIndex", "teacher_forced_generator",
+    "TemporalSoftmax", "TensorBoardScalars", "text_dataset", "TextCorpus", "TextReadError",
+    "TokenOneHot", "tone_dataset", "ToneEncoding", "Track", "train_char_rnn", "train_crnngan",
+    "train_event_lstm", "train_musegan", "train_note_lstm", "train_pianoroll_rnn", "TrainResult",
+    "transpose", "transposed_copies", "UNK", "UnknownCharactersError", "UnknownLabelError",
+    "UnknownTokenError", "Vocabulary", "VocabularyError", "VocabularyMismatchError", "WeightedSum",
+    "write_midi", "write_musicxml", "write_pianoroll_shards",
 ]

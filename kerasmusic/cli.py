@@ -86,6 +86,10 @@ def _parser() -> argparse.ArgumentParser:
     lstm.add_argument("--batch-size", type=int, default=64)
     lstm.add_argument("--learning-rate", type=float, default=0.001)
     lstm.add_argument("--max-seconds", type=float, default=None)
+    lstm.add_argument("--dropout", type=float, default=0.3,
+                      help="dropout of the LSTM inputs and the context (default: 0.3)")
+    lstm.add_argument("--no-transpose", action="store_true",
+                      help="train on the pieces as written, without transposed copies")
     lstm.add_argument("--seed", type=int, default=0)
 
     crnngan = train_sub.add_parser("crnngan", help="the recurrent C-RNN-GAN (Mogren 2016)")
@@ -226,9 +230,24 @@ def _parser() -> argparse.ArgumentParser:
     shard.add_argument("--workers", type=int, default=None,
                        help="parser processes (default: one per CPU core)")
 
-    evaluate = sub.add_parser("evaluate", help="print music statistics of MIDI folders")
-    evaluate.add_argument("sources", nargs="+",
+    evaluate = sub.add_parser(
+        "evaluate", help="print music statistics of MIDI folders, or a model's held-out "
+                         "quality (--model M --corpus C)")
+    evaluate.add_argument("sources", nargs="*",
                           help="folders of MIDI / score files, or corpus names; one row each")
+    evaluate.add_argument("--model", default=None,
+                          help="a saved model: print its held-out NLL next to the unigram "
+                               "and bigram count models (needs --corpus)")
+    evaluate.add_argument("--corpus", default=None,
+                          help="with --model: the corpus name or folder it was trained on; "
+                               "split as in training")
+    evaluate.add_argument("--validation-fraction", type=float, default=0.1,
+                          help="with --model: the training run's held-out share (default 0.1)")
+    evaluate.add_argument("--seed", type=int, default=0,
+                          help="with --model: the training run's seed, which fixed the split")
+    evaluate.add_argument("--normalize-key", action="store_true",
+                          help="with --model: move every piece to C major / A minor first, as "
+                               "the demo does")
     evaluate.add_argument("--limit", type=int, default=None, help="at most N files per source")
     evaluate.add_argument("--tracks", default=None,
                           help="track selectors for the MuseGAN metrics of multi-track "
@@ -302,22 +321,25 @@ def run_demo(args) -> int:
           flush=True)
     pieces = [km.normalize_key(p) for p in corpus.pieces]
     result = km.train_note_lstm(
-        pieces, tracks=[0], seq_len=32, embed_size=32, rnn_units=64, epochs=args.epochs,
-        batch_size=64, learning_rate=0.002, max_seconds=args.max_seconds, seed=args.seed,
-        verbose=_fit_verbosity(),
+        pieces, tracks=[0], seq_len=8, embed_size=32, rnn_units=64, epochs=args.epochs,
+        batch_size=64, learning_rate=0.003, dropout=0.2, max_seconds=args.max_seconds,
+        seed=args.seed, verbose=_fit_verbosity(), transpose=None,
     )
     val = result.history.get("val_loss", [])
     if val:
         print(f"validation loss: {result.initial_val_loss:.3f} untrained, {val[0]:.3f} after "
-              f"epoch 1 -> {val[-1]:.3f} after epoch {len(val)}", flush=True)
+              f"epoch 1, best {min(val):.3f} (epoch {val.index(min(val)) + 1} of {len(val)}, "
+              "its weights kept)", flush=True)
     model_path = out / "model.keras"
     km.save_model(result.model, model_path, result.encoding)
+    _report_quality(result.quality, model_path)
     km.plot_losses(result.history, out / "loss.png", title="demo: attention LSTM")
     generated = km.generate(result.model, result.encoding, n_events=96, temperature=0.6,
                             seed=args.seed, tempo=90)
     written = _write_outputs(generated, out / "demo.mid", png=True, musicxml=False)
     print(f"done in {time.monotonic() - started:.0f} s. Wrote:")
-    for path in [model_path, km.encoding_path(model_path), out / "loss.png", *written]:
+    for path in [model_path, km.encoding_path(model_path), km.quality_path(model_path),
+                 out / "loss.png", *written]:
         print(f"  {path}")
     return 0
 
@@ -333,11 +355,25 @@ def run_train_lstm(args) -> int:
         embed_size=args.embed_size, rnn_units=args.rnn_units,
         use_attention=not args.no_attention, epochs=args.epochs, batch_size=args.batch_size,
         learning_rate=args.learning_rate, max_seconds=args.max_seconds, seed=args.seed,
-        verbose=_fit_verbosity(),
+        verbose=_fit_verbosity(), transpose=None if args.no_transpose else km.DEFAULT_SHIFTS,
+        dropout=args.dropout,
     )
     enc_path = km.save_model(result.model, args.out, result.encoding)
     print(f"model saved to {args.out}, encoding to {enc_path}")
+    _report_quality(result.quality, args.out)
     return 0
+
+
+def _report_quality(quality, model_path) -> None:
+    """Print the held-out quality table and write it as JSON beside the model."""
+    import kerasmusic as km
+
+    if quality is None:
+        print("no held-out pieces: no quality report")
+        return
+    print(quality.table())
+    quality.save(km.quality_path(model_path))
+    print(f"quality report saved to {km.quality_path(model_path)}")
 
 
 def run_generate(args) -> int:
@@ -570,6 +606,11 @@ def run_evaluate(args) -> int:
     import kerasmusic as km
     from kerasmusic import metrics
 
+    if args.model is not None or args.corpus is not None:
+        return _evaluate_model(args)
+    if not args.sources:
+        raise KerasMusicError("evaluate needs MIDI folders or corpus names, or --model M "
+                              "--corpus C")
     corpora = {}
     for source in args.sources:
         corpus = km.load_corpus(source, limit=args.limit)
@@ -583,6 +624,22 @@ def run_evaluate(args) -> int:
         print(metrics.format_table(rows))
     elif reason:
         print(f"\n{reason}")
+    return 0
+
+
+def _evaluate_model(args) -> int:
+    """``kerasmusic evaluate --model M --corpus C``: the held-out quality report."""
+    import kerasmusic as km
+
+    if args.model is None or args.corpus is None or args.sources:
+        raise KerasMusicError("evaluate --model needs --corpus (and no positional sources)")
+    model, encoding = km.load_model(args.model), km.load_encoding(args.model)
+    corpus = km.load_corpus(args.corpus)
+    pieces = [km.normalize_key(p) for p in corpus.pieces] if args.normalize_key \
+        else corpus.pieces
+    report = km.evaluate_quality(model, encoding, pieces,
+                                 validation_fraction=args.validation_fraction, seed=args.seed)
+    print(report.table())
     return 0
 
 

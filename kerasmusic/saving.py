@@ -103,6 +103,14 @@ def encoding_path(path: str | os.PathLike) -> Path:
     return path / "encoding.json"
 
 
+def quality_path(path: str | os.PathLike) -> Path:
+    """Where the held-out quality report of the model saved at ``path`` is kept."""
+    path = Path(path)
+    if path.suffix in _KERAS_SUFFIXES:
+        return path.with_name(path.stem + ".quality.json")
+    return path / "quality.json"
+
+
 def save_model(
     model: keras.Model, path: str | os.PathLike, encoding: Encoding | None = None
 ) -> Path:

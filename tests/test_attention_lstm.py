@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 import kerasmusic as km
+from kerasmusic.models.attention_lstm import every_step_model
 
 
 def test_parameter_count_matches_the_seed_model():
@@ -42,3 +43,25 @@ def test_attention_weights_are_a_distribution_over_time():
 def test_bad_sizes_are_clear_errors():
     with pytest.raises(km.KerasMusicError, match="n_notes"):
         km.create_network(0, 5)
+
+
+def test_every_step_model_predicts_what_the_windowed_model_does_at_each_step():
+    model = km.create_network(9, 5, embed_size=4, rnn_units=6, dropout=0.2)
+    steps = every_step_model(model)
+    assert steps.count_params() == model.count_params()
+    rng = np.random.default_rng(0)
+    notes, durations = rng.integers(0, 9, (3, 7)), rng.integers(0, 5, (3, 7))
+    every = [np.asarray(p) for p in steps([notes, durations])]
+    for t in (2, 4, 7):
+        window = [np.asarray(p) for p in model([notes[:, :t], durations[:, :t]])]
+        for head in range(2):
+            np.testing.assert_allclose(every[head][:, t - 1], window[head], rtol=1e-5,
+                                       atol=1e-6)
+    with pytest.raises(km.KerasMusicError, match="attention"):
+        every_step_model(km.create_network(9, 5, 4, 6, use_attention=False))
+
+
+def test_dropout_is_validated_and_keeps_the_parameter_count():
+    assert km.create_network(387, 18, dropout=0.3).count_params() == 1_138_122
+    with pytest.raises(km.KerasMusicError, match="dropout"):
+        km.create_network(9, 5, dropout=1.0)

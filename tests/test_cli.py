@@ -26,7 +26,16 @@ def test_train_then_generate(tmp_path, midi_dir, cache_dir, capsys):
     assert main(["train", "lstm", "--midi-dir", str(midi_dir), "--out", str(model),
                  "--seq-len", "8", "--embed-size", "4", "--rnn-units", "8", "--epochs", "1"]) == 0
     assert model.exists() and km.encoding_path(model).exists()
-    assert "4 pieces loaded, 1 unreadable" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "4 pieces loaded, 1 unreadable" in printed
+    assert "held-out quality: attention LSTM, 1 held-out piece" in printed
+    report = km.QualityReport.load(km.quality_path(model))
+    assert [s.name for s in report.streams] == ["pitch", "duration"]
+    # The same report later, from the saved model and the folder it was trained on.
+    assert main(["evaluate", "--model", str(model), "--corpus", str(midi_dir)]) == 0
+    assert f"pitch     {report['pitch'].model:.3f}" in capsys.readouterr().out
+    assert main(["evaluate", "--model", str(model)]) == 2
+    assert "needs --corpus" in capsys.readouterr().err
 
     out = tmp_path / "gen" / "g.mid"
     assert main(["generate", "--model", str(model), "--out", str(out), "--n-events", "16",

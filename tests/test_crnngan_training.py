@@ -93,7 +93,7 @@ def test_distributed_step_equals_single_device_step():
             np.testing.assert_allclose(a, b, atol=1e-6)
         print("EQUAL")
     """
-    assert "EQUAL" in run_on_two_cpus(script, timeout=300)
+    assert "EQUAL" in run_on_two_cpus(script)
 
 
 def _dataset(batch=4, seq_len=8, steps=3):

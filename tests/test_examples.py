@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from builders import HANG_LIMIT
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -14,7 +15,7 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 def _run_quick(script: str, out: Path) -> str:
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
     run = subprocess.run([sys.executable, str(EXAMPLES / script), "--quick", "--out", str(out)],
-                         env=env, capture_output=True, text=True, timeout=600)
+                         env=env, capture_output=True, text=True, timeout=HANG_LIMIT)
     assert run.returncode == 0, run.stderr[-3000:]
     return run.stdout
 

@@ -9,6 +9,7 @@ import textwrap
 
 import numpy as np
 import pytest
+from builders import HANG_LIMIT
 
 WORKER = textwrap.dedent("""
     import sys
@@ -64,7 +65,7 @@ def test_two_workers_end_with_identical_weights(tmp_path):
     single = _start("single", tmp_path / "single.npy")
     outputs = []
     for proc in workers + [single]:
-        out, err = proc.communicate(timeout=500)
+        out, err = proc.communicate(timeout=HANG_LIMIT)
         assert proc.returncode == 0, err[-3000:]
         outputs.append(out)
     # 4 critic steps of the global batch 4 (2 per worker), 2 generator steps each.

@@ -6,6 +6,7 @@ from builders import make_piece, make_track
 from kerasmusic.data.note_tokens import (
     REST,
     START,
+    UNK,
     NoteDurationEncoding,
     duration_token,
     pitch_name,
@@ -65,12 +66,11 @@ def test_track_selection_reads_only_the_chosen_part():
         NoteDurationEncoding(tracks=[3]).to_tokens(piece)
 
 
-def test_fit_puts_start_first_and_unknown_tokens_raise():
+def test_fit_puts_start_first_and_unknown_tokens_encode_as_unk():
     enc = NoteDurationEncoding(seq_len=3).fit([make_piece([(60, 0, 1), (62, 1, 2)])])
-    assert enc.pitch_vocabulary.tokens[:2] == [START, REST]
-    assert enc.duration_vocabulary.tokens[0] == START
-    with pytest.raises(UnknownTokenError, match="'A4'"):
-        enc.encode(make_piece([(69, 0, 1)]))
+    assert enc.pitch_vocabulary.tokens[:3] == [START, REST, UNK]
+    assert enc.duration_vocabulary.tokens[:2] == [START, UNK]
+    assert enc.encode(make_piece([(69, 0, 1)])) == ([2], [enc.duration_vocabulary.id("1")])
 
 
 def test_training_sequence_pads_with_start_and_ends_with_start():

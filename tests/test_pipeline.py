@@ -5,6 +5,7 @@ from kerasmusic.data.note_tokens import NoteDurationEncoding
 from kerasmusic.data.pipeline import (
     make_note_duration_datasets,
     note_duration_arrays,
+    note_duration_step_arrays,
     sliding_windows,
     split_pieces,
 )
@@ -68,3 +69,21 @@ def test_same_melody_in_two_pieces_is_kept_once():
     assert [p.name for p in unique_pieces([a, b], enc)] == ["a"]
     all_parts = NoteDurationEncoding(seq_len=2).fit([a, b])
     assert len(unique_pieces([a, b], all_parts)) == 2
+
+
+def test_step_chunks_end_in_the_windowed_examples_and_mask_the_padding():
+    enc = NoteDurationEncoding(seq_len=4).fit(_pieces(2))
+    piece = _pieces(1)[0]
+    inputs, targets, weights = note_duration_step_arrays([piece], enc, stride=2)
+    seq = enc.training_sequence(piece)[0]  # 4 pads, 6 notes, the end: 11 ids
+    assert inputs["notes"].shape == targets["pitch"].shape == weights.shape == (4, 4)
+    assert [list(c) for c in inputs["notes"]] == [seq[0:4], seq[2:6], seq[4:8], seq[6:10]]
+    assert [list(c) for c in targets["pitch"]] == [seq[1:5], seq[3:7], seq[5:9], seq[7:11]]
+    # Only real targets count: never "a start token follows the start padding".
+    assert weights.tolist()[:2] == [[0, 0, 0, 1], [0, 1, 1, 1]] and weights[2:].all()
+    windows, window_targets = note_duration_arrays([piece], enc)
+    _, _, last = note_duration_step_arrays([piece], enc, stride=1, last_only=True)
+    chunks, chunk_targets, _ = note_duration_step_arrays([piece], enc, stride=1)
+    np.testing.assert_array_equal(chunks["notes"], windows["notes"])
+    np.testing.assert_array_equal(chunk_targets["pitch"][:, -1], window_targets["pitch"])
+    assert (last[:, -1] == 4).all() and (last[:, :-1] == 0).all()

@@ -9,6 +9,7 @@ import time
 
 import numpy as np
 import pytest
+from builders import HANG_LIMIT
 
 CHILD = textwrap.dedent("""
     import sys
@@ -42,13 +43,13 @@ def test_sigkill_mid_run_resumes_from_the_last_checkpoint(tmp_path):
             break
     time.sleep(np.random.default_rng(0).uniform(0.0, 1.0))
     child.send_signal(signal.SIGKILL)
-    child.wait(timeout=60)
+    child.wait(timeout=HANG_LIMIT)
     assert child.returncode == -signal.SIGKILL
     saved = sorted(int(p.name[5:-6]) for p in ckpt.glob("ckpt-*.index"))
     assert saved and saved[-1] >= 2
 
     resumed = _child(ckpt, 8)
-    out, err = resumed.communicate(timeout=400)
+    out, err = resumed.communicate(timeout=HANG_LIMIT)
     assert resumed.returncode == 0, err[-2000:]
     assert f"resumed from {ckpt}/ckpt-{saved[-1]} at epoch {saved[-1]}" in out
     done = next(line for line in out.splitlines() if line.startswith("DONE")).split()

@@ -6,7 +6,11 @@ A piece becomes two parallel token sequences, one event per distinct onset:
   notes joined by ``"."`` from low to high (``"C3.E3.G3"``), ``"rest"`` for
   silence, and ``"<start>"`` for padding before a piece and for its end;
 - duration tokens: exact quarter lengths as fractions (``"1"``, ``"1/2"``,
-  ``"3/2"``, ``"1/3"``), never floats.
+  ``"3/2"``, ``"1/3"``), never floats;
+- ``"<unk>"`` in both vocabularies: what a token the vocabulary has never seen (a new
+  chord, a new duration) encodes as. :meth:`NoteDurationEncoding.fit` also maps the
+  tokens seen fewer than ``min_count`` times in training to it, so a model learns how
+  likely something unseen is; generation never samples it.
 
 Encoding and decoding both live in :class:`NoteDurationEncoding`, so generation
 code never repeats the rules. Notes that start together form one chord whose
@@ -30,6 +34,7 @@ from kerasmusic.errors import KerasMusicError, VocabularyError
 
 START = "<start>"
 REST = "rest"
+UNK = "<unk>"
 
 _NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 # Flats are accepted with "b" only: "B-1" is B in octave -1 (MIDI 11), not B-flat 1.
@@ -76,6 +81,9 @@ class NoteDurationEncoding:
             only, e.g. the soprano of a chorale.
         grid: onsets and lengths are rounded to multiples of this many quarters
             (default 1/24: exact for 32nd notes and triplets).
+        min_count: :meth:`fit` keeps a token only if the training pieces have it at
+            least this often; rarer ones (and any token never seen) encode as
+            ``"<unk>"``. 1 keeps every token seen.
 
     Build one from data with :meth:`fit`; save it with the model with :meth:`save`.
     """
@@ -87,9 +95,12 @@ class NoteDurationEncoding:
         seq_len: int = 32,
         tracks: Sequence[int] | None = None,
         grid: Fraction | str | None = Fraction(1, 24),
+        min_count: int = 1,
     ):
         if seq_len < 1:
             raise KerasMusicError(f"seq_len must be at least 1, got {seq_len}")
+        if int(min_count) < 1:
+            raise KerasMusicError(f"min_count must be at least 1, got {min_count}")
         if tracks is not None and any(int(t) < 0 for t in tracks):
             raise KerasMusicError(f"track numbers count from 0, got {list(tracks)}")
         self.pitch_vocabulary = pitch_vocabulary
@@ -97,6 +108,7 @@ class NoteDurationEncoding:
         self.seq_len = int(seq_len)
         self.tracks = None if tracks is None else [int(t) for t in tracks]
         self.grid = None if grid is None else Fraction(grid)
+        self.min_count = int(min_count)
 
     # --- piece <-> tokens ---------------------------------------------------
 
@@ -155,11 +167,11 @@ class NoteDurationEncoding:
     ) -> Piece:
         """(pitch token, duration token) events -> a one-track Piece.
 
-        ``"<start>"`` events are skipped; rests advance time.
+        ``"<start>"`` and ``"<unk>"`` events are skipped; rests advance time.
         """
         notes, time = [], Fraction(0)
         for pitch_token, dur_token in events:
-            if pitch_token == START or dur_token == START:
+            if START in (pitch_token, dur_token) or UNK in (pitch_token, dur_token):
                 continue
             duration = Fraction(dur_token)
             if pitch_token != REST:
@@ -171,15 +183,22 @@ class NoteDurationEncoding:
     # --- tokens <-> ids -----------------------------------------------------
 
     def fit(self, pieces: Sequence[Piece]) -> NoteDurationEncoding:
-        """Build both vocabularies from ``pieces`` (``"<start>"`` is id 0 in each)."""
+        """Build both vocabularies from ``pieces``.
+
+        ``"<start>"`` is id 0 in each, ``"<unk>"`` follows the specials (pitch: start,
+        rest, unk; duration: start, unk); tokens seen fewer than ``min_count`` times
+        are left to ``"<unk>"``.
+        """
         token_lists = [self.to_tokens(p) for p in pieces]
         pitch_tokens = [[p for p, _ in events] for events in token_lists]
         dur_tokens = [[d for _, d in events] for events in token_lists]
         self.pitch_vocabulary = Vocabulary.from_sequences(
-            pitch_tokens, specials=[START, REST], name="pitch", sort_key=pitch_sort_key
+            pitch_tokens, specials=[START, REST], name="pitch", sort_key=pitch_sort_key,
+            unknown=UNK, min_count=self.min_count,
         )
         self.duration_vocabulary = Vocabulary.from_sequences(
-            dur_tokens, specials=[START], name="duration", sort_key=Fraction
+            dur_tokens, specials=[START], name="duration", sort_key=Fraction,
+            unknown=UNK, min_count=self.min_count,
         )
         return self
 
@@ -199,7 +218,11 @@ class NoteDurationEncoding:
         return len(self._vocabularies()[1])
 
     def encode_events(self, events: Sequence[tuple[str, str]]) -> tuple[list[int], list[int]]:
-        """Events -> (pitch ids, duration ids); unknown tokens raise UnknownTokenError."""
+        """Events -> (pitch ids, duration ids).
+
+        Unseen tokens become ``"<unk>"``'s id; in an encoding saved before ``"<unk>"``
+        existed they raise UnknownTokenError.
+        """
         pv, dv = self._vocabularies()
         return pv.encode(p for p, _ in events), dv.encode(d for _, d in events)
 
@@ -242,6 +265,7 @@ class NoteDurationEncoding:
             "seq_len": self.seq_len,
             "tracks": self.tracks,
             "grid": None if self.grid is None else str(self.grid),
+            "min_count": self.min_count,
             "pitch_vocabulary": pv.get_config(),
             "duration_vocabulary": dv.get_config(),
         }
@@ -257,6 +281,7 @@ class NoteDurationEncoding:
             seq_len=config["seq_len"],
             tracks=config["tracks"],
             grid=config["grid"],
+            min_count=config.get("min_count", 1),
         )
 
     def save(self, path: str | os.PathLike) -> None:

@@ -59,19 +59,38 @@ def _draws(seed: int, n_steps: int, batch: int, model, pitch_sampler: Sampler,
             rng.random((n_steps, batch, *duration_sampler.draw_shape(n_durations)), np.float32))
 
 
+def _keep_masks(model, pitch_exclude: Sequence[int], duration_exclude: Sequence[int]):
+    """(vocab,) float32 multipliers per head: 0 for the excluded ids and duration id 0.
+
+    A real pitch never gets the start token as its duration (that event would be lost
+    on decoding): the start duration comes only with the start pitch.
+    """
+    masks = []
+    for output, exclude in zip(model.outputs[:2], (pitch_exclude, (0, *duration_exclude))):
+        keep = np.ones(int(output.shape[-1]), np.float32)
+        keep[list(exclude)] = 0.0
+        masks.append(keep)
+    return masks
+
+
+def _masked_logits(probs, keep):
+    """Log-probabilities with the ids whose ``keep`` is 0 at -inf (never chosen)."""
+    logits = tf.math.log(tf.cast(probs, tf.float32) + 1e-12)
+    return tf.where(keep > 0, logits, tf.fill(tf.shape(logits), float("-inf")))
+
+
 def _step_tokens(probs, pitch_uniform, duration_uniform, done, pitch_sampler, duration_sampler,
-                 stop_at_start):
+                 stop_at_start, pitch_keep, duration_keep):
     """Sample both heads for one step; finished rows emit start tokens (id 0).
 
-    The start token ends a piece only through the pitch head: a real pitch never gets
-    the start token as its duration (that event would be lost on decoding), and a
-    start pitch always gets the start duration.
+    The start token ends a piece only through the pitch head, and a start pitch always
+    gets the start duration. Ids whose ``*_keep`` entry is 0 are never chosen.
     """
     pitch_probs, duration_probs = probs
-    pitch = pitch_sampler(pitch_probs, pitch_uniform)
-    duration_probs = tf.concat([tf.zeros_like(duration_probs[:, :1]), duration_probs[:, 1:]],
-                               axis=1)
-    duration = duration_sampler(duration_probs, duration_uniform)
+    pitch = pitch_sampler(_masked_logits(pitch_probs, pitch_keep), pitch_uniform,
+                          from_logits=True)
+    duration = duration_sampler(_masked_logits(duration_probs, duration_keep), duration_uniform,
+                                from_logits=True)
     ended = tf.logical_or(done, tf.equal(pitch, 0))
     pitch = tf.where(done, tf.zeros_like(pitch), pitch)
     duration = tf.where(ended, tf.zeros_like(duration), duration)
@@ -86,7 +105,7 @@ def _compiled_loop(model, n_steps, pitch_sampler, duration_sampler, stop_at_star
     if key in cache:
         return cache[key]
 
-    def loop(pw, dw, pitch_uniforms, duration_uniforms):
+    def loop(pw, dw, pitch_uniforms, duration_uniforms, pitch_keep, duration_keep):
         batch = tf.shape(pw)[0]
         pitches = tf.TensorArray(tf.int32, size=n_steps)
         durations = tf.TensorArray(tf.int32, size=n_steps)
@@ -95,7 +114,7 @@ def _compiled_loop(model, n_steps, pitch_sampler, duration_sampler, stop_at_star
             probs = model([pw, dw], training=False)
             pitch, duration, done = _step_tokens(
                 probs, pitch_uniforms[i], duration_uniforms[i], done, pitch_sampler,
-                duration_sampler, stop_at_start
+                duration_sampler, stop_at_start, pitch_keep, duration_keep
             )
             pitches = pitches.write(i, pitch)
             durations = durations.write(i, duration)
@@ -118,6 +137,8 @@ def generate_ids(
     seed: int = 0,
     stop_at_start: bool = True,
     jit_compile: bool | str = "auto",
+    pitch_exclude: Sequence[int] = (),
+    duration_exclude: Sequence[int] = (),
 ) -> tuple[np.ndarray, np.ndarray]:
     """Generate ``n_steps`` events after the given windows in one compiled loop.
 
@@ -134,6 +155,8 @@ def generate_ids(
             its remaining positions are filled with id 0.
         jit_compile: compile the loop with XLA; "auto" uses XLA when no GPU is
             visible (a cuDNN LSTM cannot be XLA-compiled).
+        pitch_exclude: pitch ids never to choose (e.g. the ``"<unk>"`` token's).
+        duration_exclude: duration ids never to choose.
 
     Returns:
         (pitch ids, duration ids), each int32 of shape (batch, n_steps).
@@ -145,8 +168,9 @@ def generate_ids(
                                  duration_sampler)
     loop = _compiled_loop(model, int(n_steps), pitch_sampler, duration_sampler, stop_at_start,
                           use_xla(jit_compile))
+    keep = _keep_masks(model, pitch_exclude, duration_exclude)
     pitches, durations = loop(tf.constant(pw), tf.constant(dw), tf.constant(pitch_u),
-                              tf.constant(duration_u))
+                              tf.constant(duration_u), *map(tf.constant, keep))
     return pitches.numpy(), durations.numpy()
 
 
@@ -160,6 +184,8 @@ def generate_ids_reference(
     duration_sampler: Sampler = Sampler(0.5),
     seed: int = 0,
     stop_at_start: bool = True,
+    pitch_exclude: Sequence[int] = (),
+    duration_exclude: Sequence[int] = (),
 ) -> tuple[np.ndarray, np.ndarray]:
     """The straightforward loop: ``model.predict`` on the last window for every token.
 
@@ -170,6 +196,7 @@ def generate_ids_reference(
     pw, dw = _check_windows(pitch_window, duration_window, model)
     pitch_u, duration_u = _draws(seed, n_steps, pw.shape[0], model, pitch_sampler,
                                  duration_sampler)
+    keep = _keep_masks(model, pitch_exclude, duration_exclude)
     pitches = np.zeros((pw.shape[0], n_steps), np.int32)
     durations = np.zeros_like(pitches)
     done = tf.zeros([pw.shape[0]], tf.bool)
@@ -177,7 +204,7 @@ def generate_ids_reference(
         probs = model.predict([pw, dw], verbose=0)
         pitch, duration, done = _step_tokens(
             probs, pitch_u[i], duration_u[i], done, pitch_sampler, duration_sampler,
-            stop_at_start
+            stop_at_start, *keep
         )
         pitches[:, i], durations[:, i] = pitch.numpy(), duration.numpy()
         pw = np.concatenate([pw[:, 1:], pitches[:, i:i + 1]], axis=1)
@@ -256,7 +283,8 @@ def generate(
     pitches, durations = generate_ids(
         model, np.tile(pw, (n_pieces, 1)), np.tile(dw, (n_pieces, 1)), n_events,
         pitch_sampler=pitch_sampler, duration_sampler=duration_sampler, seed=seed,
-        stop_at_start=stop_at_start,
+        stop_at_start=stop_at_start, pitch_exclude=_unknown(encoding.pitch_vocabulary),
+        duration_exclude=_unknown(encoding.duration_vocabulary),
     )
     pieces = []
     for i in range(n_pieces):
@@ -266,6 +294,10 @@ def generate(
         pieces.append(encoding.from_tokens((events if include_primer else []) + generated,
                                            tempo=tempo, name=f"generated_{i}"))
     return pieces
+
+
+def _unknown(vocabulary) -> tuple[int, ...]:
+    return () if vocabulary.unknown_id is None else (vocabulary.unknown_id,)
 
 
 def _until_start(events: list[tuple[str, str]]) -> list[tuple[str, str]]:

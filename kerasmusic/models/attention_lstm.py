@@ -7,7 +7,7 @@ import numpy as np
 
 from kerasmusic.data.note_tokens import NoteDurationEncoding
 from kerasmusic.errors import KerasMusicError, VocabularyMismatchError
-from kerasmusic.models.layers import TemporalSoftmax, WeightedSum
+from kerasmusic.models.layers import CausalAttentionPooling, TemporalSoftmax, WeightedSum
 
 ATTENTION_LAYER = "attention_weights"
 
@@ -20,6 +20,7 @@ def create_network(
     use_attention: bool = True,
     *,
     learning_rate: float = 0.001,
+    dropout: float = 0.0,
 ) -> keras.Model:
     """Build and compile the multi-input note/duration LSTM with attention.
 
@@ -37,6 +38,9 @@ def create_network(
         rnn_units: units of each LSTM.
         use_attention: attention pooling (True) or the last LSTM output (False).
         learning_rate: RMSprop learning rate.
+        dropout: dropout rate on each LSTM's inputs and on the pooled context (0: none,
+            the reference model). The LSTMs keep ``recurrent_dropout=0``, so cuDNN
+            still runs them on a GPU; the parameter count does not change.
 
     Returns:
         A compiled functional ``keras.Model`` with inputs ``notes`` and
@@ -54,20 +58,24 @@ def create_network(
                         ("embed_size", embed_size), ("rnn_units", rnn_units)):
         if int(value) < 1:
             raise KerasMusicError(f"create_network: {name} must be a positive integer, got {value}")
+    if not 0 <= dropout < 1:
+        raise KerasMusicError(f"create_network: dropout must be in [0, 1), got {dropout}")
     layers = keras.layers
     notes_in = keras.Input(shape=(None,), dtype="int32", name="notes")
     durations_in = keras.Input(shape=(None,), dtype="int32", name="durations")
     x1 = layers.Embedding(n_notes, embed_size, name="note_embedding")(notes_in)
     x2 = layers.Embedding(n_durations, embed_size, name="duration_embedding")(durations_in)
     x = layers.Concatenate(name="concat")([x1, x2])
-    x = layers.LSTM(rnn_units, return_sequences=True, name="lstm_1")(x)
+    x = layers.LSTM(rnn_units, return_sequences=True, dropout=dropout, name="lstm_1")(x)
     if use_attention:
-        x = layers.LSTM(rnn_units, return_sequences=True, name="lstm_2")(x)
+        x = layers.LSTM(rnn_units, return_sequences=True, dropout=dropout, name="lstm_2")(x)
         scores = layers.Dense(1, activation="tanh", name="attention_score")(x)
         alpha = TemporalSoftmax(name=ATTENTION_LAYER)(scores)
         context = WeightedSum(name="context")([x, alpha])
     else:
-        context = layers.LSTM(rnn_units, name="lstm_2")(x)
+        context = layers.LSTM(rnn_units, dropout=dropout, name="lstm_2")(x)
+    if dropout:
+        context = layers.Dropout(dropout, name="context_dropout")(context)
     # float32 heads: softmax and loss stay float32 under a mixed_float16 policy.
     notes_out = layers.Dense(n_notes, activation="softmax", name="pitch",
                              dtype="float32")(context)
@@ -83,6 +91,34 @@ def create_network(
         },
     )
     return model
+
+
+def every_step_model(model: keras.Model) -> keras.Model:
+    """A model sharing ``model``'s layers that predicts the next event after every step.
+
+    For inputs of shape (batch, time) it outputs ``pitch`` and ``duration``
+    probabilities of shape (batch, time, vocab): step ``t``'s row is what ``model``
+    predicts for the window that ends at ``t`` (:class:`CausalAttentionPooling`).
+    Training it gives ``model`` a target per step instead of one per window, with
+    the same weights: :func:`~kerasmusic.train_note_lstm` does this. The new model
+    is not compiled.
+
+    Raises:
+        KerasMusicError: ``model`` is not an attention model from :func:`create_network`.
+    """
+    if not has_layer(model, ATTENTION_LAYER):
+        raise KerasMusicError(f"model {model.name!r} has no attention layer: every-step "
+                              "training needs the attention model (use_attention=True)")
+    get = model.get_layer
+    notes_in = keras.Input(shape=(None,), dtype="int32", name="notes")
+    durations_in = keras.Input(shape=(None,), dtype="int32", name="durations")
+    x = get("concat")([get("note_embedding")(notes_in), get("duration_embedding")(durations_in)])
+    x = get("lstm_2")(get("lstm_1")(x))
+    context = CausalAttentionPooling(name="causal_context")([x, get("attention_score")(x)])
+    if has_layer(model, "context_dropout"):
+        context = get("context_dropout")(context)
+    return keras.Model([notes_in, durations_in], [get("pitch")(context), get("duration")(context)],
+                       name=f"{model.name}_every_step")
 
 
 def attention_model(model: keras.Model) -> keras.Model:

@@ -56,6 +56,30 @@ class StopOnNonFinite(keras.callbacks.Callback):
                      last_good=self.last_good)
 
 
+def regularised_callbacks(has_validation: bool, patience: int | None,
+                          lr_patience: int | None) -> list[keras.callbacks.Callback]:
+    """Early stopping that restores the best-validation weights, and a plateau schedule.
+
+    Without validation data there is nothing to watch and the list is empty.
+
+    Args:
+        has_validation: whether ``fit`` gets validation data.
+        patience: epochs without a better ``val_loss`` before stopping (None: never
+            stop early; the best weights are still restored at the end).
+        lr_patience: epochs without a better ``val_loss`` before the learning rate
+            is halved (None: constant rate).
+    """
+    if not has_validation:
+        return []
+    out: list[keras.callbacks.Callback] = [keras.callbacks.EarlyStopping(
+        monitor="val_loss", patience=10**9 if patience is None else int(patience),
+        restore_best_weights=True)]
+    if lr_patience is not None:
+        out.append(keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5,
+                                                     patience=int(lr_patience), verbose=0))
+    return out
+
+
 def fit_with_baseline(model: keras.Model, train_ds, val_ds, *, epochs: int,
                       max_seconds: float | None, callbacks=(),
                       verbose="auto") -> tuple[dict, float | None]:

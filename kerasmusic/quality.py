@@ -1,0 +1,351 @@
+"""Held-out quality of a model next to the count models an expert would compare it with.
+
+A model of music is worth something only if it predicts held-out music better than
+counting does. For every stream a model predicts (pitch and duration tokens, ...)
+this module measures the model's negative log-likelihood on the held-out targets,
+in nats per token, and the NLL of two add-k count models fitted on the training
+tokens and scored on exactly the same targets:
+
+- unigram: ``p(x) = (c(x) + k) / (N + k V)``;
+- bigram: ``p(x | y) = (c(y, x) + k) / (c(y) + k V)``, ``y`` the previous token (the
+  start token before a piece's first).
+
+``V`` is the model's vocabulary size, so all three spread their mass over the same
+tokens. The baselines get their best case: ``k`` is chosen on the held-out targets
+from :data:`SMOOTHING_GRID`, and where the model was trained on transposed copies
+the count models are fitted both with and without them and the lower NLL is kept.
+(The model's early stopping also looks at the held-out loss, so both sides pick one
+number on it.)
+
+:func:`note_lstm_quality` measures the attention LSTM; :class:`QualityReport` prints
+the table and saves it as JSON.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+from collections.abc import Sequence
+
+import numpy as np
+
+from kerasmusic.errors import KerasMusicError
+
+#: Add-k values tried for the count models (the best on the held-out data is kept).
+SMOOTHING_GRID: tuple[float, ...] = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0)
+
+
+def _pairs(sequences: Sequence[Sequence[int]], start_id: int) -> tuple[np.ndarray, np.ndarray]:
+    """(context, target) ids of every target; each sequence's first context is ``start_id``."""
+    contexts, targets = [], []
+    for seq in sequences:
+        seq = np.asarray(seq, dtype=np.int64)
+        if len(seq) == 0:
+            continue
+        targets.append(seq)
+        contexts.append(np.concatenate([[start_id], seq[:-1]]))
+    if not targets:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    return np.concatenate(contexts), np.concatenate(targets)
+
+
+def ngram_nll(
+    train: Sequence[Sequence[int]],
+    heldout: Sequence[Sequence[int]],
+    vocab_size: int,
+    *,
+    order: int = 2,
+    k: float | None = None,
+    start_id: int = 0,
+) -> tuple[float, float]:
+    """Mean NLL (nats per target) of an add-k unigram (``order=1``) or bigram model.
+
+    Args:
+        train: token id sequences to count, each the targets of one piece (the piece
+            end included, if the model predicts it).
+        heldout: the sequences to score, in the same form.
+        vocab_size: number of possible ids (ids are ``0..vocab_size-1``).
+        order: 1 (unigram) or 2 (bigram: the previous id is the context).
+        k: the add-k constant; None picks the best of :data:`SMOOTHING_GRID` on
+            ``heldout``.
+        start_id: the context of each sequence's first target.
+
+    Returns:
+        (mean NLL in nats, the k used).
+    """
+    if order not in (1, 2):
+        raise KerasMusicError(f"order must be 1 or 2, got {order}")
+    if vocab_size < 1:
+        raise KerasMusicError(f"vocab_size must be positive, got {vocab_size}")
+    train_ctx, train_tgt = _pairs(train, start_id)
+    ctx, tgt = _pairs(heldout, start_id)
+    if len(tgt) == 0:
+        raise KerasMusicError("no held-out targets to score")
+    for ids in (train_tgt, tgt, train_ctx, ctx):
+        if len(ids) and (ids.min() < 0 or ids.max() >= vocab_size):
+            raise KerasMusicError(f"token ids must be in [0, {vocab_size})")
+    if order == 1:
+        counts = np.bincount(train_tgt, minlength=vocab_size).astype(np.float64)
+        joint, context_total = counts[tgt], np.full(len(tgt), float(len(train_tgt)))
+    else:
+        # Pair counts looked up by code, so a large vocabulary needs no V x V table.
+        codes, seen = np.unique(train_ctx * vocab_size + train_tgt, return_counts=True)
+        codes, seen = np.append(codes, -1), np.append(seen, 0)  # a miss finds count 0
+        query = ctx * vocab_size + tgt
+        where = np.minimum(np.searchsorted(codes[:-1], query), len(codes) - 1)
+        joint = np.where(codes[where] == query, seen[where], 0).astype(float)
+        context_total = np.bincount(train_ctx, minlength=vocab_size).astype(float)[ctx]
+
+    def nll(kk: float) -> float:
+        return float(-np.mean(np.log((joint + kk) / (context_total + kk * vocab_size))))
+
+    if k is not None:
+        return nll(float(k)), float(k)
+    return min((nll(kk), kk) for kk in SMOOTHING_GRID)
+
+
+@dataclasses.dataclass
+class StreamQuality:
+    """One predicted stream's held-out figures.
+
+    Attributes:
+        name: the stream ("pitch", "duration", ...).
+        model: the model's mean NLL per target.
+        unigram: the add-k unigram's NLL on the same targets.
+        bigram: the add-k bigram's NLL on the same targets.
+        n_targets: how many held-out targets were scored.
+        unit: what the NLLs are per ("nats/token").
+        unknown_fraction: share of held-out targets that are the unknown token.
+        bigram_k: the add-k constant of the bigram.
+        bigram_fit: what the bigram was counted on ("train" or "train+transposed").
+    """
+
+    name: str
+    model: float
+    unigram: float
+    bigram: float
+    n_targets: int
+    unit: str = "nats/token"
+    unknown_fraction: float = 0.0
+    bigram_k: float = 0.0
+    bigram_fit: str = "train"
+
+    @property
+    def ratio(self) -> float:
+        """Model NLL / bigram NLL: below 1 means the model beats the bigram."""
+        return self.model / self.bigram if self.bigram else math.inf
+
+
+@dataclasses.dataclass
+class QualityReport:
+    """Held-out quality of one model: a row per stream against the count baselines.
+
+    Attributes:
+        model: what was measured (e.g. "attention LSTM").
+        data: the held-out data in words (e.g. "34 held-out pieces").
+        streams: one :class:`StreamQuality` per predicted stream.
+        notes: remarks printed under the table.
+    """
+
+    model: str
+    data: str
+    streams: list[StreamQuality]
+    notes: list[str] = dataclasses.field(default_factory=list)
+
+    def __getitem__(self, name: str) -> StreamQuality:
+        for stream in self.streams:
+            if stream.name == name:
+                return stream
+        raise KeyError(name)
+
+    @property
+    def beats_bigram(self) -> bool:
+        """True when the model's NLL is below the bigram's on every stream."""
+        return all(s.model < s.bigram for s in self.streams)
+
+    def table(self) -> str:
+        """The report as an aligned text table, ready to print."""
+        head = f"held-out quality: {self.model}, {self.data}"
+        rows = [("stream", "model", "unigram", "bigram", "model/bigram", "targets", "unknown")]
+        for s in self.streams:
+            rows.append((s.name, f"{s.model:.3f}", f"{s.unigram:.3f}", f"{s.bigram:.3f}",
+                         f"{s.ratio:.3f}", str(s.n_targets), f"{100 * s.unknown_fraction:.1f}%"))
+        widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+        lines = [head] + ["  " + "  ".join(c.rjust(w) if i else c.ljust(w)
+                                           for i, (c, w) in enumerate(zip(r, widths)))
+                          for r in rows]
+        units = sorted({s.unit for s in self.streams})
+        lines.append(f"  NLL in {', '.join(units)}; lower is better. "
+                     + ("The model beats the bigram on every stream."
+                        if self.beats_bigram else "The model does NOT beat the bigram "
+                        "on every stream."))
+        lines += [f"  {note}" for note in self.notes]
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict:
+        """JSON-ready dict (each stream with its ratio)."""
+        return {"model": self.model, "data": self.data, "notes": list(self.notes),
+                "beats_bigram": self.beats_bigram,
+                "streams": [dataclasses.asdict(s) | {"ratio": s.ratio} for s in self.streams]}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> QualityReport:
+        """Inverse of :meth:`to_dict`."""
+        fields = {f.name for f in dataclasses.fields(StreamQuality)}
+        streams = [StreamQuality(**{k: v for k, v in s.items() if k in fields})
+                   for s in data["streams"]]
+        return cls(data["model"], data["data"], streams, list(data.get("notes", [])))
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the report as JSON."""
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(self.to_dict(), f, indent=1)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> QualityReport:
+        """Read a report written by :meth:`save`."""
+        with open(path, encoding="utf-8") as f:
+            return cls.from_dict(json.load(f))
+
+
+def stream_quality(
+    name: str,
+    model_nll: float,
+    heldout: Sequence[Sequence[int]],
+    train_sets: dict[str, Sequence[Sequence[int]]],
+    vocab_size: int,
+    *,
+    unknown_id: int | None = None,
+    unit: str = "nats/token",
+    start_id: int = 0,
+) -> StreamQuality:
+    """Put a model's NLL on ``heldout`` next to count models fitted on each of ``train_sets``.
+
+    Args:
+        name: the stream's name.
+        model_nll: the model's mean NLL per target on ``heldout``.
+        heldout: held-out target id sequences (one per piece).
+        train_sets: training target sequences to count, by a label such as "train"
+            or "train+transposed"; the count models keep the set that scores best.
+        vocab_size: the model's vocabulary size for this stream.
+        unknown_id: the unknown token's id, to report its share of the targets.
+        unit: unit of the NLLs.
+        start_id: context of each sequence's first target.
+    """
+    uni = min(ngram_nll(t, heldout, vocab_size, order=1, start_id=start_id)[0]
+              for t in train_sets.values())
+    (bigram, k), fit = min((ngram_nll(t, heldout, vocab_size, order=2, start_id=start_id), label)
+                           for label, t in train_sets.items())
+    targets = np.concatenate([np.asarray(s) for s in heldout if len(s)])
+    unknown = 0.0 if unknown_id is None else float(np.mean(targets == unknown_id))
+    return StreamQuality(name, float(model_nll), uni, bigram, int(len(targets)), unit, unknown,
+                         k, fit)
+
+
+def note_lstm_quality(
+    model,
+    encoding,
+    train_pieces: Sequence,
+    heldout_pieces: Sequence,
+    *,
+    augmented_train: Sequence | None = None,
+    batch_size: int = 256,
+    name: str = "attention LSTM",
+) -> QualityReport:
+    """Held-out pitch and duration NLL of an attention LSTM against count baselines.
+
+    Args:
+        model: a model from :func:`~kerasmusic.create_network`.
+        encoding: its :class:`~kerasmusic.NoteDurationEncoding`.
+        train_pieces: the training pieces as written (the count models' data).
+        heldout_pieces: the pieces to score (never seen in training).
+        augmented_train: the training pieces with their transposed copies, if the
+            model was trained on them (the count models are fitted on both).
+        batch_size: windows per prediction batch.
+        name: the model's name in the report.
+
+    The targets are every event of each held-out piece and its closing start token,
+    each predicted from the ``seq_len`` events before it (start tokens before the
+    piece's first), as in training.
+    """
+    from kerasmusic.data.pipeline import note_duration_arrays
+
+    if not heldout_pieces:
+        raise KerasMusicError("no held-out pieces to measure quality on")
+    inputs, targets = note_duration_arrays(heldout_pieces, encoding)
+    probs = model.predict(inputs, batch_size=batch_size, verbose=0)
+    seq_len = encoding.seq_len
+
+    def targets_of(pieces) -> tuple[list, list]:
+        seqs = [encoding.training_sequence(p) for p in pieces]
+        return [s[0][seq_len:] for s in seqs], [s[1][seq_len:] for s in seqs]
+
+    held = targets_of(heldout_pieces)
+    train_sets = [("train", targets_of(train_pieces))]
+    if augmented_train is not None and len(augmented_train) > len(train_pieces):
+        train_sets.append(("train+transposed", targets_of(augmented_train)))
+    streams = []
+    for i, (stream, vocab) in enumerate((("pitch", encoding.pitch_vocabulary),
+                                         ("duration", encoding.duration_vocabulary))):
+        p = np.asarray(probs[i], np.float64)
+        target = targets[stream]
+        nll = float(-np.mean(np.log(np.maximum(p[np.arange(len(target)), target], 1e-30))))
+        streams.append(stream_quality(stream, nll, held[i],
+                                      {label: sets[i] for label, sets in train_sets},
+                                      len(vocab), unknown_id=vocab.unknown_id))
+    notes = [f"count models fitted on {len(train_pieces)} training pieces"
+             + (" (and on their transposed copies; the better fit kept)"
+                if len(train_sets) > 1 else "")
+             + "; add-k chosen on the held-out targets"]
+    n = len(heldout_pieces)
+    return QualityReport(name, f"{n} held-out piece{'s' if n != 1 else ''}", streams, notes)
+
+
+def evaluate_quality(
+    model,
+    encoding,
+    pieces: Sequence,
+    *,
+    validation_fraction: float = 0.1,
+    seed: int = 0,
+    transpose: Sequence[int] | None = None,
+) -> QualityReport:
+    """The held-out quality report of a trained model on a corpus.
+
+    ``pieces`` are split exactly as the trainer splits them (same
+    ``validation_fraction`` and ``seed``), so for the corpus a model was trained on
+    the report scores the pieces it never trained on; for another corpus, its
+    held-out part. The count models are fitted on the training part (and on its
+    transposed copies by ``transpose``, the better fit kept).
+
+    Args:
+        model: a trained model.
+        encoding: its encoding, e.g. from :func:`~kerasmusic.load_encoding`.
+        pieces: the corpus, e.g. ``load_corpus("chorales").pieces``.
+        validation_fraction: share of pieces held out, as in training.
+        seed: the training seed (it fixes the split).
+        transpose: semitone shifts for the count models' second fit (default: the
+            trainers' :data:`~kerasmusic.data.augment.DEFAULT_SHIFTS`; ``()`` for none).
+
+    Raises:
+        KerasMusicError: no piece fits the encoding, or the encoding's model family
+            has no quality report.
+    """
+    from kerasmusic.data.augment import DEFAULT_SHIFTS, transposed_copies
+    from kerasmusic.data.note_tokens import NoteDurationEncoding
+    from kerasmusic.data.pipeline import split_unique
+    from kerasmusic.models.attention_lstm import check_encoding
+
+    if not isinstance(encoding, NoteDurationEncoding):
+        raise KerasMusicError(f"no held-out quality report for {type(encoding).__name__} "
+                              "models yet (note/duration models only)")
+    check_encoding(model, encoding)
+    usable = [p for p in pieces if encoding.has_tracks(p)]
+    if not usable:
+        raise KerasMusicError(f"no piece has the encoding's track(s) {encoding.tracks}")
+    train, val = split_unique(usable, encoding, validation_fraction, seed)
+    shifts = DEFAULT_SHIFTS if transpose is None else transpose
+    return note_lstm_quality(model, encoding, train, val,
+                             augmented_train=transposed_copies(train, shifts, seed=seed))
