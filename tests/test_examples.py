@@ -20,6 +20,7 @@ def _run_quick(script: str, out: Path) -> str:
     return run.stdout
 
 
+@pytest.mark.slow  # the demo test covers the same path in-process
 def test_attention_lstm_example_quick(tmp_path, cache_dir):
     out = tmp_path / "out"
     assert "wrote 3 MIDI files" in _run_quick("attention_lstm.py", out)

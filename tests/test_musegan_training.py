@@ -57,6 +57,7 @@ def test_steps_run_and_checkpoint_resume(tmp_path):
     assert samples.shape == (3, 2, 4, 12, 2) and np.abs(samples).max() <= 1
 
 
+@pytest.mark.slow
 def test_distributed_step_equals_single_device_step_and_fit_runs_mixed():
     script = """
         import numpy as np, tensorflow as tf
