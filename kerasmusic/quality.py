@@ -31,6 +31,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from kerasmusic.data.json_config import write_json_atomic
 from kerasmusic.errors import KerasMusicError
 
 #: Add-k values tried for the count models (the best on the held-out data is kept).
@@ -199,9 +200,8 @@ class QualityReport:
         return cls(data["model"], data["data"], streams, list(data.get("notes", [])))
 
     def save(self, path: str | os.PathLike) -> None:
-        """Write the report as JSON."""
-        with open(path, "w", encoding="utf-8") as f:
-            json.dump(self.to_dict(), f, indent=1)
+        """Write the report as JSON (atomically: a reader never sees half a file)."""
+        write_json_atomic(path, self.to_dict(), indent=1)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> QualityReport:

@@ -22,7 +22,7 @@ from kerasmusic.data.notes import Piece
 from kerasmusic.errors import KerasMusicError
 from kerasmusic.generation.compiled import loop_cache, use_xla
 from kerasmusic.models.attention_lstm import check_encoding, has_layer
-from kerasmusic.sampling import Sampler, draw_uniforms
+from kerasmusic.sampling import _TINY, Sampler, draw_uniforms
 
 _CACHE_ATTR = "_kerasmusic_generation_loops"
 
@@ -60,7 +60,7 @@ def _draws(seed: int, n_steps: int, batch: int, model, pitch_sampler: Sampler,
 
 
 def _keep_masks(model, pitch_exclude: Sequence[int], duration_exclude: Sequence[int]):
-    """(vocab,) float32 multipliers per head: 0 for the excluded ids and duration id 0.
+    """(vocab,) float32 keep flags per head: 0 for the excluded ids and duration id 0.
 
     A real pitch never gets the start token as its duration (that event would be lost
     on decoding): the start duration comes only with the start pitch.
@@ -75,7 +75,7 @@ def _keep_masks(model, pitch_exclude: Sequence[int], duration_exclude: Sequence[
 
 def _masked_logits(probs, keep):
     """Log-probabilities with the ids whose ``keep`` is 0 at -inf (never chosen)."""
-    logits = tf.math.log(tf.cast(probs, tf.float32) + 1e-12)
+    logits = tf.math.log(tf.cast(probs, tf.float32) + _TINY)
     return tf.where(keep > 0, logits, tf.fill(tf.shape(logits), float("-inf")))
 
 
