@@ -74,7 +74,7 @@ def test_distributed_step_equals_single_device_step():
     script = """
         import numpy as np, tensorflow as tf
         from kerasmusic.training.crnngan import CRNNGAN, CRNNGANConfig
-        cfg = CRNNGANConfig(units=8, feature_matching=False, l2=1e-3)
+        cfg = CRNNGANConfig(units=8, n_layers=1, feature_matching=False, l2=1e-3)
         rng = np.random.default_rng(0)
         real = rng.normal(size=(4, 6, 4)).astype("float32")
         noise = rng.random((4, 6, 4)).astype("float32")

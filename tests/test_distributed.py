@@ -49,13 +49,14 @@ def test_fit_trainers_under_mirrored_strategy_match_one_device():
         trainers = {
             "note_lstm": lambda s: km.train_note_lstm(
                 pieces, seq_len=8, embed_size=4, rnn_units=8, epochs=2, batch_size=8,
-                validation_fraction=0.34, seed=1, strategy=s, verbose=0, dropout=0.0),
+                validation_fraction=0.34, seed=1, strategy=s, verbose=0, dropout=0.0,
+                transpose=None),
             "pianoroll_rnn": lambda s: km.train_pianoroll_rnn(
                 pieces, seq_len=16, hop=8, units=8, n_layers=1, epochs=2, batch_size=8,
-                validation_fraction=0.34, seed=1, strategy=s, verbose=0),
+                validation_fraction=0.34, seed=1, strategy=s, verbose=0, transpose=None),
             "event_lstm": lambda s: km.train_event_lstm(
                 pieces, units=8, dropout=0.0, epochs=2, batch_size=8,
-                validation_fraction=0.34, seed=1, strategy=s, verbose=0),
+                validation_fraction=0.34, seed=1, strategy=s, verbose=0, transpose=None),
         }
         mirrored = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
         for name, train in trainers.items():

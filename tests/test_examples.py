@@ -67,17 +67,21 @@ def test_pianoroll_rnn_example_quick(tmp_path, cache_dir):
     stdout = _run_quick("pianoroll_rnn.py", out)
     untrained, trained = _validation_loss(stdout)
     assert trained < untrained
+    assert "held-out quality: piano-roll RNN" in stdout and "nats/frame" in stdout
     assert "wrote 3 MIDI files" in stdout and len(list(out.glob("*.mid"))) == 3
 
 
+@pytest.mark.slow  # test_cli trains and samples the event LSTM; test_event_lstm the loss on tunes
 def test_event_lstm_example_quick(tmp_path, cache_dir):
     out = tmp_path / "out"
     stdout = _run_quick("event_lstm.py", out)
     untrained, trained = _validation_loss(stdout)
     assert trained < untrained
+    assert "held-out quality: event LSTM" in stdout
     assert "wrote 3 MIDI files" in stdout and len(list(out.glob("*.mid"))) == 3
 
 
+@pytest.mark.slow  # test_char_rnn beats the bigram on the lyrics in-process; test_cli trains
 def test_char_rnn_example_quick(tmp_path, cache_dir):
     out = tmp_path / "out"
     stdout = _run_quick("char_rnn.py", out)
