@@ -63,8 +63,9 @@ print(f"{len(corpus.pieces)} pieces; the first has {len(events)} events, time cl
 """
 ## Train
 
-Pieces are split 9:1 by piece. The loss is the sum of the three heads'
-cross-entropies plus the L1 penalty; Keras prints each head's loss and accuracy.
+Pieces are split 9:1 by piece and the training pieces get transposed copies. The loss
+is the sum of the three heads' cross-entropies plus the L1 penalty; Keras prints each
+head's loss and accuracy; the best validation epoch is kept.
 """
 
 result = train_event_lstm(corpus.pieces, encoding=encoding, units=UNITS, dropout=0.5,
@@ -74,6 +75,7 @@ print(f"validation loss: {result.initial_val_loss:.3f} untrained -> "
       f"{history['val_loss'][-1]:.3f}; validation accuracy note "
       f"{history['val_note_acc'][-1]:.2f}, velocity {history['val_velocity_acc'][-1]:.2f}, "
       f"time {history['val_time_acc'][-1]:.2f}")
+print(result.quality.table())  # each head next to its unigram / bigram count models
 km.plot_losses(history, OUT / "loss.png",
                keys=["loss", "val_loss", "note_loss", "val_note_loss"])
 km.save_model(result.model, OUT / "event_lstm.keras", result.encoding)

@@ -25,15 +25,19 @@ from kerasmusic.data.corpus import Corpus, load_corpus, read_file, read_file_pie
 from kerasmusic.data.events import (  # noqa: E402
     DEFAULT_TIME_VALUES,
     EventEncoding,
+    event_arrays_datasets,
     event_dataset,
     event_windows,
     make_event_datasets,
 )
 from kerasmusic.data.frames import (  # noqa: E402
+    EncodedSplit,
     FrameEncoding,
     frame_dataset,
     frame_windows,
     make_frame_datasets,
+    rolls_dataset,
+    split_encoded_pieces,
 )
 from kerasmusic.data.midi import read_midi, write_midi  # noqa: E402
 from kerasmusic.data.note_tokens import (  # noqa: E402
@@ -150,12 +154,18 @@ from kerasmusic.models.musegan import (  # noqa: E402
 )
 from kerasmusic.models.pianoroll_rnn import build_pianoroll_rnn  # noqa: E402
 from kerasmusic.plotting import plot_losses, plot_piano_roll, plot_roll_grid  # noqa: E402
+from kerasmusic.presets import Preset, get_preset, load_preset, presets  # noqa: E402
 from kerasmusic.quality import (  # noqa: E402
     QualityReport,
     StreamQuality,
+    char_rnn_quality,
     evaluate_quality,
+    event_lstm_quality,
+    frame_count_nll,
     ngram_nll,
     note_lstm_quality,
+    pair_ngram_nll,
+    pianoroll_quality,
 )
 from kerasmusic.sampling import Sampler, draw_uniforms, sample  # noqa: E402
 from kerasmusic.saving import (  # noqa: E402
@@ -200,33 +210,36 @@ from kerasmusic.training.pianoroll_rnn import (  # noqa: E402
 __version__ = "0.1.0"
 
 __all__ = [
-    "as_text_corpus", "attention_model", "attention_weights", "bernoulli_keys", "bigram_perplexity",
-    "build_bar_generator", "build_char_rnn", "build_critic", "build_discriminator",
-    "build_event_lstm", "build_generator", "build_generator_network", "build_pianoroll_rnn",
-    "build_recurrent_discriminator", "build_recurrent_generator", "build_stateful_char_rnn",
-    "build_temporal_network", "CharEncoding", "CharRNNCore", "CharRNNResult", "check_encoding",
-    "chorale_lyrics", "consecutive_batches", "Corpus", "CorpusError", "create_network", "CRNNGAN",
-    "CRNNGANConfig", "CRNNGANResult", "DEFAULT_SHIFTS", "DEFAULT_TIME_VALUES", "draw_uniforms",
-    "EmptyMidiError", "EmptyTextError", "encode_phrases", "encoding_path", "EncodingError",
-    "evaluate_perplexity", "evaluate_quality", "event_dataset", "event_windows", "EventEncoding",
-    "EventLSTMResult", "feature_matching_loss", "FileReadError", "frame_dataset", "frame_windows",
-    "FrameEncoding", "freeze_decision", "generate", "generate_char_ids",
-    "generate_char_ids_reference", "generate_event_ids", "generate_event_ids_reference",
-    "generate_events", "generate_frames", "generate_frames_reference", "generate_ids",
-    "generate_ids_reference", "generate_pianoroll", "generate_text", "GENERATOR_MODES",
-    "gradient_penalty", "KerasMusicError", "key_shift", "load_corpus", "load_encoding",
-    "load_model", "load_text_csv", "load_texts", "make_event_datasets", "make_frame_datasets",
-    "make_note_duration_datasets", "make_text_datasets", "metrics", "MidiReadError",
-    "ModelFileError", "MultiOneHot", "MultiTrackPianoRoll", "MuseGAN", "musegan_dataset",
-    "MuseGANConfig", "MuseGANResult", "ngram_nll", "NonFiniteLossError", "NoPitchedNotesError",
-    "normalize_key", "Note", "note_duration_dataset", "note_lstm_quality", "NoteDurationEncoding",
-    "pianoroll_shard_dataset", "PianoRollRNNResult", "Piece", "pitch_name", "pitch_number",
-    "pitch_range_of", "plot_losses", "plot_piano_roll", "plot_roll_grid", "quality", "quality_path",
-    "QualityReport", "random_windows", "read_file", "read_file_pieces", "read_label_file",
-    "read_midi", "read_score", "read_scores", "read_shard_manifest", "REST", "roll_metrics",
-    "sample", "Sampler", "SampleWriter", "save_model", "ScaledTokenEncoding", "ScoreReadError",
-    "ShardError", "ShardReport", "sliding_windows", "split_corpus", "split_pieces", "split_unique",
-    "SplitLast", "START", "StreamQuality", "TakeIndex", "teacher_forced_generator",
+    "as_text_corpus", "attention_model", "attention_weights", "bernoulli_keys",
+    "bigram_perplexity", "build_bar_generator", "build_char_rnn", "build_critic",
+    "build_discriminator", "build_event_lstm", "build_generator", "build_generator_network",
+    "build_pianoroll_rnn", "build_recurrent_discriminator", "build_recurrent_generator",
+    "build_stateful_char_rnn", "build_temporal_network", "char_rnn_quality", "CharEncoding",
+    "CharRNNCore", "CharRNNResult", "check_encoding", "chorale_lyrics", "consecutive_batches",
+    "Corpus", "CorpusError", "create_network", "CRNNGAN", "CRNNGANConfig", "CRNNGANResult",
+    "DEFAULT_SHIFTS", "DEFAULT_TIME_VALUES", "draw_uniforms", "EmptyMidiError", "EmptyTextError",
+    "encode_phrases", "EncodedSplit", "encoding_path", "EncodingError", "evaluate_perplexity",
+    "evaluate_quality", "event_arrays_datasets", "event_dataset", "event_lstm_quality",
+    "event_windows", "EventEncoding", "EventLSTMResult", "feature_matching_loss", "FileReadError",
+    "frame_count_nll", "frame_dataset", "frame_windows", "FrameEncoding", "freeze_decision",
+    "generate", "generate_char_ids", "generate_char_ids_reference", "generate_event_ids",
+    "generate_event_ids_reference", "generate_events", "generate_frames",
+    "generate_frames_reference", "generate_ids", "generate_ids_reference", "generate_pianoroll",
+    "generate_text", "GENERATOR_MODES", "get_preset", "gradient_penalty", "KerasMusicError",
+    "key_shift", "load_corpus", "load_encoding", "load_model", "load_preset", "load_text_csv",
+    "load_texts", "make_event_datasets", "make_frame_datasets", "make_note_duration_datasets",
+    "make_text_datasets", "metrics", "MidiReadError", "ModelFileError", "MultiOneHot",
+    "MultiTrackPianoRoll", "MuseGAN", "musegan_dataset", "MuseGANConfig", "MuseGANResult",
+    "ngram_nll", "NonFiniteLossError", "NoPitchedNotesError", "normalize_key", "Note",
+    "note_duration_dataset", "note_lstm_quality", "NoteDurationEncoding", "pair_ngram_nll",
+    "pianoroll_quality", "pianoroll_shard_dataset", "PianoRollRNNResult", "Piece", "pitch_name",
+    "pitch_number", "pitch_range_of", "plot_losses", "plot_piano_roll", "plot_roll_grid", "Preset",
+    "presets", "quality", "quality_path", "QualityReport", "random_windows", "read_file",
+    "read_file_pieces", "read_label_file", "read_midi", "read_score", "read_scores",
+    "read_shard_manifest", "REST", "roll_metrics", "rolls_dataset", "sample", "Sampler",
+    "SampleWriter", "save_model", "ScaledTokenEncoding", "ScoreReadError", "ShardError",
+    "ShardReport", "sliding_windows", "split_corpus", "split_encoded_pieces", "split_pieces",
+    "split_unique", "SplitLast", "START", "StreamQuality", "TakeIndex", "teacher_forced_generator",
     "TemporalSoftmax", "TensorBoardScalars", "text_dataset", "TextCorpus", "TextReadError",
     "TokenOneHot", "tone_dataset", "ToneEncoding", "Track", "train_char_rnn", "train_crnngan",
     "train_event_lstm", "train_musegan", "train_note_lstm", "train_pianoroll_rnn", "TrainResult",

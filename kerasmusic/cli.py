@@ -195,11 +195,18 @@ def _parser() -> argparse.ArgumentParser:
                             "or random windows")
     chars.add_argument("--seq-len", type=int, default=64)
     chars.add_argument("--batch-size", type=int, default=32)
-    chars.add_argument("--units", type=int, default=128)
+    chars.add_argument("--units", type=int, default=256)
     chars.add_argument("--layers", type=int, default=1)
-    chars.add_argument("--epochs", type=int, default=10)
-    chars.add_argument("--learning-rate", type=float, default=2e-3)
-    chars.add_argument("--max-seconds", type=float, default=None)
+    chars.add_argument("--dropout", type=float, default=0.0,
+                       help="dropout on the LSTM inputs and outputs")
+    chars.add_argument("--epochs", type=int, default=60)
+    chars.add_argument("--patience", type=int, default=8,
+                       help="stop after this many epochs without a better validation "
+                            "perplexity (the best epoch's weights are kept)")
+    chars.add_argument("--learning-rate", type=float, default=3e-3)
+    chars.add_argument("--max-seconds", type=float, default=240,
+                       help="training time budget in seconds (default 240: the whole run "
+                            "stays under 5 minutes on 2 cores)")
     chars.add_argument("--limit", type=int, default=None,
                        help="bundled lyrics: use the first N chorales")
     chars.add_argument("--seed", type=int, default=0)
@@ -210,7 +217,10 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("--prime", default="", help="char-RNN: the text to continue")
     gen.add_argument("--n-chars", type=int, default=200, help="char-RNN: characters to add")
     gen.add_argument("--label", default=None, help="char-RNN: the label of a conditional model")
-    gen.add_argument("--model", required=True, help="a .keras or .h5 file saved by kerasmusic")
+    gen.add_argument("--model", default=None, help="a .keras or .h5 file saved by kerasmusic")
+    gen.add_argument("--preset", default=None,
+                     help="a model shipped with kerasmusic instead of --model (see "
+                          "`kerasmusic presets`)")
     gen.add_argument("--out", default="generated.mid",
                      help="MIDI path; with --n-pieces > 1 a number is added per piece")
     gen.add_argument("--primer", default=None,
@@ -230,6 +240,8 @@ def _parser() -> argparse.ArgumentParser:
     shard.add_argument("--workers", type=int, default=None,
                        help="parser processes (default: one per CPU core)")
 
+    sub.add_parser("presets", help="list the trained models shipped with kerasmusic "
+                                   "(use one with generate --preset NAME)")
     evaluate = sub.add_parser(
         "evaluate", help="print music statistics of MIDI folders, or a model's held-out "
                          "quality (--model M --corpus C)")
@@ -240,11 +252,17 @@ def _parser() -> argparse.ArgumentParser:
                                "and bigram count models (needs --corpus)")
     evaluate.add_argument("--corpus", default=None,
                           help="with --model: the corpus name or folder it was trained on; "
-                               "split as in training")
+                               "split as in training (a char-RNN: 'chorales' for the bundled "
+                               "lyrics, or a text file, folder or .csv)")
     evaluate.add_argument("--validation-fraction", type=float, default=0.1,
                           help="with --model: the training run's held-out share (default 0.1)")
     evaluate.add_argument("--seed", type=int, default=0,
                           help="with --model: the training run's seed, which fixed the split")
+    evaluate.add_argument("--seq-len", type=int, default=64,
+                          help="with --model, a char-RNN: characters per held-out window "
+                               "(the state is carried across windows)")
+    evaluate.add_argument("--batch-size", type=int, default=32,
+                          help="with --model, a char-RNN: held-out rows per batch")
     evaluate.add_argument("--normalize-key", action="store_true",
                           help="with --model: move every piece to C major / A minor first, as "
                                "the demo does")
@@ -376,6 +394,21 @@ def _report_quality(quality, model_path) -> None:
     print(f"quality report saved to {km.quality_path(model_path)}")
 
 
+def run_presets(args) -> int:
+    """``kerasmusic presets``: the shipped models, their data and held-out quality."""
+    import kerasmusic as km
+
+    shipped = km.presets()
+    if not shipped:
+        print("no presets installed")
+    for preset in shipped:
+        stream = preset.quality().streams[0]
+        print(f"{preset.name}  ({preset.family})\n  {preset.description}\n  held-out "
+              f"{stream.name} NLL {stream.model:.3f} {stream.unit}, bigram {stream.bigram:.3f} "
+              f"(ratio {stream.ratio:.3f})\n  kerasmusic generate --preset {preset.name}")
+    return 0
+
+
 def run_generate(args) -> int:
     """``kerasmusic generate``: load a model, sample, write MIDI (and PNG / MusicXML).
 
@@ -384,6 +417,10 @@ def run_generate(args) -> int:
     """
     import kerasmusic as km
 
+    if (args.model is None) == (args.preset is None):
+        raise KerasMusicError("generate needs --model FILE or --preset NAME (one of them)")
+    if args.preset is not None:
+        args.model = km.get_preset(args.preset).path
     model = km.load_model(args.model)
     encoding = km.load_encoding(args.model)
     is_text = isinstance(encoding, km.CharEncoding)
@@ -477,6 +514,7 @@ def _train_keras_model(args, train, **kwargs) -> int:
               f"after epoch {len(val)}", flush=True)
     enc_path = km.save_model(result.model, args.out, result.encoding)
     print(f"model saved to {args.out}, encoding to {enc_path}")
+    _report_quality(result.quality, args.out)
     return 0
 
 
@@ -506,8 +544,9 @@ def run_train_charrnn(args) -> int:
     result = km.train_char_rnn(
         args.text, labels=args.label_file, mode=args.mode, seq_len=args.seq_len,
         batch_size=args.batch_size, rnn_units=args.units, n_layers=args.layers,
-        epochs=args.epochs, learning_rate=args.learning_rate, max_seconds=args.max_seconds,
-        limit=args.limit, out=args.out, seed=args.seed, verbose=_fit_verbosity())
+        dropout=args.dropout, epochs=args.epochs, learning_rate=args.learning_rate,
+        max_seconds=args.max_seconds, patience=args.patience, limit=args.limit, out=args.out,
+        seed=args.seed, verbose=_fit_verbosity())
     print(f"best validation perplexity {result.best_val_perplexity:.3f} (epoch "
           f"{result.best_epoch}); character bigram {result.bigram_perplexity:.3f}; untrained "
           f"{result.initial_val_perplexity:.3f}")
@@ -634,11 +673,15 @@ def _evaluate_model(args) -> int:
     if args.model is None or args.corpus is None or args.sources:
         raise KerasMusicError("evaluate --model needs --corpus (and no positional sources)")
     model, encoding = km.load_model(args.model), km.load_encoding(args.model)
-    corpus = km.load_corpus(args.corpus)
-    pieces = [km.normalize_key(p) for p in corpus.pieces] if args.normalize_key \
-        else corpus.pieces
-    report = km.evaluate_quality(model, encoding, pieces,
-                                 validation_fraction=args.validation_fraction, seed=args.seed)
+    if isinstance(encoding, km.CharEncoding):
+        data = args.corpus
+    else:
+        corpus = km.load_corpus(args.corpus)
+        data = [km.normalize_key(p) for p in corpus.pieces] if args.normalize_key \
+            else corpus.pieces
+    report = km.evaluate_quality(model, encoding, data,
+                                 validation_fraction=args.validation_fraction, seed=args.seed,
+                                 seq_len=args.seq_len, batch_size=args.batch_size)
     print(report.table())
     return 0
 
@@ -663,6 +706,8 @@ def main(argv: list[str] | None = None) -> int:
             return runners[args.model](args)
         if args.command == "evaluate":
             return run_evaluate(args)
+        if args.command == "presets":
+            return run_presets(args)
         if args.command == "shard":
             return run_shard(args)
         return run_generate(args)

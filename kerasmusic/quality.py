@@ -76,12 +76,34 @@ def ngram_nll(
     Returns:
         (mean NLL in nats, the k used).
     """
+    train_ctx, train_tgt = _pairs(train, start_id)
+    ctx, tgt = _pairs(heldout, start_id)
+    return pair_ngram_nll(train_ctx, train_tgt, ctx, tgt, vocab_size, order=order, k=k)
+
+
+def pair_ngram_nll(
+    train_contexts: np.ndarray,
+    train_targets: np.ndarray,
+    contexts: np.ndarray,
+    targets: np.ndarray,
+    vocab_size: int,
+    *,
+    order: int = 2,
+    k: float | None = None,
+) -> tuple[float, float]:
+    """:func:`ngram_nll` on explicit (context, target) id pairs, e.g. of a text stream.
+
+    Returns:
+        (mean NLL in nats over ``targets``, the k used).
+    """
     if order not in (1, 2):
         raise KerasMusicError(f"order must be 1 or 2, got {order}")
     if vocab_size < 1:
         raise KerasMusicError(f"vocab_size must be positive, got {vocab_size}")
-    train_ctx, train_tgt = _pairs(train, start_id)
-    ctx, tgt = _pairs(heldout, start_id)
+    train_ctx, train_tgt, ctx, tgt = (np.asarray(a, np.int64).reshape(-1) for a in
+                                      (train_contexts, train_targets, contexts, targets))
+    if len(train_ctx) != len(train_tgt) or len(ctx) != len(tgt):
+        raise KerasMusicError("contexts and targets must have the same length")
     if len(tgt) == 0:
         raise KerasMusicError("no held-out targets to score")
     for ids in (train_tgt, tgt, train_ctx, ctx):
@@ -210,6 +232,24 @@ class QualityReport:
             return cls.from_dict(json.load(f))
 
 
+def _training_fits(train: Sequence, augmented: Sequence | None) -> dict[str, Sequence]:
+    """The training sets the count models are fitted on: as written, and with copies."""
+    fits = {"train": train}
+    if augmented is not None and len(augmented) > len(train):
+        fits["train+transposed"] = augmented
+    return fits
+
+
+def _fitted_on(fits: dict[str, Sequence]) -> str:
+    n = len(fits["train"])
+    return (f"{n} training pieces" + (" (and on their transposed copies; the better fit "
+                                       "kept)" if len(fits) > 1 else ""))
+
+
+def _held_out(n: int) -> str:
+    return f"{n} held-out piece{'s' if n != 1 else ''}"
+
+
 def stream_quality(
     name: str,
     model_nll: float,
@@ -299,8 +339,7 @@ def note_lstm_quality(
              + (" (and on their transposed copies; the better fit kept)"
                 if len(train_sets) > 1 else "")
              + "; add-k chosen on the held-out targets"]
-    n = len(heldout_pieces)
-    return QualityReport(name, f"{n} held-out piece{'s' if n != 1 else ''}", streams, notes)
+    return QualityReport(name, _held_out(len(heldout_pieces)), streams, notes)
 
 
 def evaluate_quality(
@@ -311,6 +350,8 @@ def evaluate_quality(
     validation_fraction: float = 0.1,
     seed: int = 0,
     transpose: Sequence[int] | None = None,
+    seq_len: int = 64,
+    batch_size: int = 32,
 ) -> QualityReport:
     """The held-out quality report of a trained model on a corpus.
 
@@ -323,11 +364,16 @@ def evaluate_quality(
     Args:
         model: a trained model.
         encoding: its encoding, e.g. from :func:`~kerasmusic.load_encoding`.
-        pieces: the corpus, e.g. ``load_corpus("chorales").pieces``.
-        validation_fraction: share of pieces held out, as in training.
+        pieces: the corpus, e.g. ``load_corpus("chorales").pieces``; for a char-RNN
+            (a :class:`~kerasmusic.CharEncoding`), a text source as
+            :func:`~kerasmusic.data.text.as_text_corpus` takes it (None: the bundled
+            chorale lyrics).
+        validation_fraction: share of pieces (documents) held out, as in training.
         seed: the training seed (it fixes the split).
         transpose: semitone shifts for the count models' second fit (default: the
             trainers' :data:`~kerasmusic.data.augment.DEFAULT_SHIFTS`; ``()`` for none).
+        seq_len, batch_size: a char-RNN's held-out batches (consecutive rows, the
+            state carried from batch to batch, as in training).
 
     Raises:
         KerasMusicError: no piece fits the encoding, or the encoding's model family
@@ -336,11 +382,15 @@ def evaluate_quality(
     from kerasmusic.data.augment import DEFAULT_SHIFTS, transposed_copies
     from kerasmusic.data.note_tokens import NoteDurationEncoding
     from kerasmusic.data.pipeline import split_unique
+    from kerasmusic.data.text import CharEncoding
     from kerasmusic.models.attention_lstm import check_encoding
 
+    if isinstance(encoding, CharEncoding):
+        return _evaluate_char_rnn(model, encoding, pieces, validation_fraction, seed, seq_len,
+                                  batch_size)
     if not isinstance(encoding, NoteDurationEncoding):
         raise KerasMusicError(f"no held-out quality report for {type(encoding).__name__} "
-                              "models yet (note/duration models only)")
+                              "models yet (note/duration and char-RNN models only)")
     check_encoding(model, encoding)
     usable = [p for p in pieces if encoding.has_tracks(p)]
     if not usable:
@@ -349,3 +399,267 @@ def evaluate_quality(
     shifts = DEFAULT_SHIFTS if transpose is None else transpose
     return note_lstm_quality(model, encoding, train, val,
                              augmented_train=transposed_copies(train, shifts, seed=seed))
+
+
+def _text_pairs(dataset) -> tuple[np.ndarray, np.ndarray]:
+    """The (input character, target character) id pairs of a :func:`text_dataset`."""
+    xs, ys = [], []
+    for inputs, targets in dataset.as_numpy_iterator():
+        chars = inputs["chars"] if isinstance(inputs, dict) else inputs
+        xs.append(np.asarray(chars).reshape(-1))
+        ys.append(np.asarray(targets).reshape(-1))
+    if not ys:
+        raise KerasMusicError("no held-out characters to score")
+    return np.concatenate(xs), np.concatenate(ys)
+
+
+def char_rnn_quality(
+    model,
+    encoding,
+    train_ids: Sequence[int],
+    dataset,
+    *,
+    carry_state: bool = True,
+    model_nll: float | None = None,
+    data: str | None = None,
+    name: str = "char-RNN",
+) -> QualityReport:
+    """Held-out NLL per character of a char-RNN next to character count models.
+
+    The count models are fitted on the training stream ``train_ids`` (each character
+    the context of the next) and scored on exactly the characters the model predicts
+    in ``dataset``, each given the character before it. The bigram is the better of
+    the add-k bigram (k chosen on the held-out characters) and the bigram backed off
+    to the unigram (:func:`~kerasmusic.training.char_rnn.bigram_perplexity`).
+    Perplexities (``e`` to the NLL) are printed under the table.
+
+    Args:
+        model: a :func:`~kerasmusic.build_char_rnn` model.
+        encoding: its :class:`~kerasmusic.CharEncoding`.
+        train_ids: the training text as character ids (``encoding.stream(train)[0]``).
+        dataset: held-out batches from :func:`~kerasmusic.data.text.validation_dataset`.
+        carry_state: carry the LSTM state between batches (consecutive batches).
+        model_nll: the model's NLL if already measured on ``dataset`` (else measured).
+        data: the held-out data in words (default: the character count).
+        name: the model's name in the report.
+    """
+    from kerasmusic.training.char_rnn import bigram_perplexity, evaluate_perplexity
+
+    vocab = encoding.vocab_size
+    ids = np.asarray(train_ids, np.int64)
+    ctx, tgt = _text_pairs(dataset)
+    if model_nll is None:
+        model_nll = evaluate_perplexity(model, dataset, carry_state=carry_state)[0]
+    uni = pair_ngram_nll(ids[:-1], ids[1:], ctx, tgt, vocab, order=1)[0]
+    bigram, k = pair_ngram_nll(ids[:-1], ids[1:], ctx, tgt, vocab, order=2)
+    fit = "train"
+    backoff = math.log(bigram_perplexity(ids, vocab, dataset))
+    if backoff < bigram:
+        bigram, k, fit = backoff, 0.0, "train (backed off to the unigram)"
+    stream = StreamQuality("characters", float(model_nll), uni, bigram, int(len(tgt)),
+                           "nats/char", 0.0, k, fit)
+    notes = [f"perplexity (e^NLL): model {math.exp(stream.model):.2f}, unigram "
+             f"{math.exp(uni):.2f}, bigram {math.exp(bigram):.2f} "
+             f"(model/bigram {math.exp(stream.model) / math.exp(bigram):.3f})",
+             f"count models fitted on {len(ids):,} training characters"]
+    return QualityReport(name, data or f"{len(tgt):,} held-out characters", [stream], notes)
+
+
+def _evaluate_char_rnn(model, encoding, source, validation_fraction: float, seed: int,
+                       seq_len: int, batch_size: int) -> QualityReport:
+    """:func:`evaluate_quality` for a char-RNN: the trainer's document split of ``source``."""
+    from kerasmusic.data.text import as_text_corpus, split_corpus, validation_dataset
+    from kerasmusic.models.char_rnn import check_char_encoding
+
+    check_char_encoding(model, encoding)
+    corpus = as_text_corpus(source)
+    train, val = split_corpus(corpus, validation_fraction, seed)
+    if val is None:
+        raise KerasMusicError("validation_fraction=0 holds nothing out to measure on")
+    train_ids, _ = encoding.stream(train)
+    val_ids, val_labels = encoding.stream(val)
+    dataset = validation_dataset(val_ids, seq_len, batch_size, label_ids=val_labels)
+    return char_rnn_quality(model, encoding, train_ids, dataset,
+                            data=f"{len(val)} held-out documents")
+
+
+#: Published frame-level NLLs (nats per quarter-note frame, summed over 88 keys) on
+#: JSB Chorales, Boulanger-Lewandowski et al. 2012 (ICML), their own split.
+JSB_CHORALES_LITERATURE: dict[str, float] = {"RNN": 8.71, "RNN-NADE": 5.19}
+
+
+def _bernoulli_nll(on: np.ndarray, total: np.ndarray, targets: np.ndarray, k: float) -> float:
+    """Mean over frames of the summed per-key NLL of targets under p = (on + k) / (total + 2k)."""
+    p = (on + k) / (total + 2 * k)
+    return float(-np.mean(np.sum(targets * np.log(p) + (1 - targets) * np.log1p(-p), axis=-1)))
+
+
+def frame_count_nll(train_frames: Sequence[np.ndarray], heldout_frames: Sequence[np.ndarray],
+                    *, order: int = 2, k: float | None = None) -> tuple[float, float]:
+    """NLL per frame (nats, summed over keys) of per-key count models of piano rolls.
+
+    Every frame after the first of each held-out roll is a target. ``order=1``: each
+    key is on with its training frequency; ``order=2``: with its frequency given
+    whether that key was on in the previous frame (a two-state Markov chain per key).
+    Add-k on both outcomes; ``k`` None picks the best of :data:`SMOOTHING_GRID` on
+    the held-out frames.
+
+    Returns:
+        (mean NLL per frame, the k used).
+    """
+    if order not in (1, 2):
+        raise KerasMusicError(f"order must be 1 or 2, got {order}")
+
+    def pairs(rolls):
+        rolls = [np.asarray(r, np.float64) for r in rolls if len(r) > 1]
+        if not rolls:
+            raise KerasMusicError("no roll with two or more frames to score")
+        return (np.concatenate([r[:-1] for r in rolls]), np.concatenate([r[1:] for r in rolls]))
+
+    train_ctx, train_tgt = pairs(train_frames)
+    ctx, tgt = pairs(heldout_frames)
+    if order == 1:
+        on, total = train_tgt.sum(0), np.full(tgt.shape[1], float(len(train_tgt)))
+
+        def nll(kk):
+            return _bernoulli_nll(on, total, tgt, kk)
+    else:
+        # Per key: counts after an "on" frame and after an "off" frame.
+        on_after = np.stack([(train_tgt * (1 - train_ctx)).sum(0), (train_tgt * train_ctx).sum(0)])
+        total_after = np.stack([(1 - train_ctx).sum(0), train_ctx.sum(0)])
+        state = ctx.astype(np.int64)
+
+        def nll(kk):
+            keys = np.arange(tgt.shape[1])
+            return _bernoulli_nll(on_after[state, keys], total_after[state, keys], tgt, kk)
+
+    if k is not None:
+        return nll(float(k)), float(k)
+    return min((nll(kk), kk) for kk in SMOOTHING_GRID)
+
+
+def pianoroll_quality(
+    model,
+    encoding,
+    train_frames: Sequence[np.ndarray],
+    heldout_frames: Sequence[np.ndarray],
+    *,
+    augmented_train: Sequence[np.ndarray] | None = None,
+    batch_size: int = 8,
+    name: str = "piano-roll RNN",
+) -> QualityReport:
+    """Held-out NLL per frame (summed over keys) of a piano-roll RNN vs per-key count models.
+
+    Each held-out roll is read whole from its first frame (the model's state starts
+    at zero there), and every later frame is a target: the model's NLL of a frame is
+    the sum over keys of the binary cross-entropy of its sigmoids, the measure of
+    Boulanger-Lewandowski et al. 2012; the table's note gives their JSB Chorales
+    figures for quarter-note frames.
+
+    Args:
+        model: a :func:`~kerasmusic.build_pianoroll_rnn` model.
+        encoding: its :class:`~kerasmusic.FrameEncoding`.
+        train_frames: the training rolls (the count models' data).
+        heldout_frames: the held-out rolls, ``encoding.encode(piece)`` each.
+        augmented_train: the training rolls with their transposed copies, if the
+            model trained on them (the count models are fitted on both; the better
+            fit is kept).
+        batch_size: rolls per prediction batch.
+        name: the model's name in the report.
+    """
+    from fractions import Fraction
+
+    held = [np.asarray(r, np.float32) for r in heldout_frames if len(r) > 1]
+    if not held:
+        raise KerasMusicError("no held-out roll with two or more frames to score")
+    total, count = 0.0, 0
+    for start in range(0, len(held), batch_size):
+        group = held[start:start + batch_size]
+        length = max(len(r) for r in group) - 1
+        # Zero padding at the end: the RNN is causal, so it leaves earlier frames alone.
+        inputs = np.zeros((len(group), length, held[0].shape[1]), np.float32)
+        for i, r in enumerate(group):
+            inputs[i, :len(r) - 1] = r[:-1]
+        probs = np.asarray(model.predict(inputs, verbose=0), np.float64)
+        probs = np.clip(probs, 1e-7, 1 - 1e-7)  # the clip Keras' binary cross-entropy uses
+        for i, r in enumerate(group):
+            y, p = r[1:].astype(np.float64), probs[i, :len(r) - 1]
+            total += float(-np.sum(y * np.log(p) + (1 - y) * np.log1p(-p)))
+            count += len(r) - 1
+    fits = _training_fits(train_frames, augmented_train)
+    uni = min(frame_count_nll(t, held, order=1)[0] for t in fits.values())
+    (bigram, k), fit = min((frame_count_nll(t, held, order=2), label)
+                           for label, t in fits.items())
+    stream = StreamQuality("frames", total / count, uni, bigram, count,
+                           "nats/frame (summed over keys)", 0.0, k, fit)
+    notes = [f"count models: each key on with its training frequency (unigram), or given "
+             f"its own previous frame (bigram); fitted on {_fitted_on(fits)}"]
+    if Fraction(encoding.step) == 1 and encoding.n_pitches == 88:
+        lit = ", ".join(f"{k} {v}" for k, v in JSB_CHORALES_LITERATURE.items())
+        notes.append(f"Boulanger-Lewandowski et al. 2012, JSB Chorales, quarter-note frames "
+                     f"(another split): {lit}")
+    return QualityReport(name, f"{_held_out(len(held))}, whole", [stream], notes)
+
+
+#: The event LSTM's heads, in the column order of an event array.
+EVENT_HEADS: tuple[str, ...] = ("note", "velocity", "time")
+
+
+def event_lstm_quality(
+    model,
+    encoding,
+    train_events: Sequence[np.ndarray],
+    heldout_events: Sequence[np.ndarray],
+    *,
+    augmented_train: Sequence[np.ndarray] | None = None,
+    batch_size: int = 256,
+    name: str = "event LSTM",
+) -> QualityReport:
+    """Held-out NLL of each head of an event LSTM next to per-head count models.
+
+    The targets are the events the model is trained to predict: every event of a
+    held-out piece after its first ``encoding.seq_len``, each from the window of
+    events before it. A head's count models see that head's class alone; the
+    bigram's context is the same head's class in the previous event. They are
+    fitted on every consecutive pair of the training pieces.
+
+    Args:
+        model: a :func:`~kerasmusic.build_event_lstm` model.
+        encoding: its :class:`~kerasmusic.EventEncoding`.
+        train_events, heldout_events: ``encoding.encode(piece)`` arrays (events, 3).
+        augmented_train: the training arrays with their transposed copies, if the
+            model trained on them (the count models are fitted on both; the better
+            fit is kept).
+        batch_size: windows per prediction batch.
+        name: the model's name in the report.
+    """
+    from kerasmusic.data.events import event_windows
+
+    seq_len = encoding.seq_len
+    held = [np.asarray(a, np.int64) for a in heldout_events if len(a) > seq_len]
+    if not held:
+        raise KerasMusicError(f"no held-out piece has more than seq_len={seq_len} events")
+    windows = np.concatenate([event_windows(a, seq_len) for a in held])
+    probs = model.predict(windows[:, :-1], batch_size=batch_size, verbose=0)
+    if isinstance(probs, dict):
+        probs = [probs[h] for h in EVENT_HEADS]
+    fits = {label: [np.asarray(a, np.int64) for a in arrays if len(a) > 1]
+            for label, arrays in _training_fits(train_events, augmented_train).items()}
+    streams = []
+    for column, (head, size) in enumerate(zip(EVENT_HEADS, encoding.sizes)):
+        p = np.asarray(probs[column], np.float64)
+        target, ctx = windows[:, -1, column], windows[:, -2, column]
+        nll = float(-np.mean(np.log(np.maximum(p[np.arange(len(target)), target], 1e-30))))
+        best_uni, best_bigram = math.inf, (math.inf, 0.0, "train")
+        for label, train in fits.items():
+            train_ctx = np.concatenate([a[:-1, column] for a in train])
+            train_tgt = np.concatenate([a[1:, column] for a in train])
+            best_uni = min(best_uni, pair_ngram_nll(train_ctx, train_tgt, ctx, target, size,
+                                                    order=1)[0])
+            bigram, k = pair_ngram_nll(train_ctx, train_tgt, ctx, target, size, order=2)
+            best_bigram = min(best_bigram, (bigram, k, label))
+        streams.append(StreamQuality(head, nll, best_uni, best_bigram[0], int(len(target)),
+                                     "nats/event", 0.0, best_bigram[1], best_bigram[2]))
+    notes = [f"count models per head (the bigram's context: that head's previous class), "
+             f"fitted on {_fitted_on(fits)}; add-k chosen on the held-out targets"]
+    return QualityReport(name, _held_out(len(held)), streams, notes)

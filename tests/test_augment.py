@@ -41,3 +41,25 @@ def test_training_transposes_training_pieces_only():
         for pitch in train_pitches:
             assert km.pitch_name(pitch + shift) in result.encoding.pitch_vocabulary
     assert result.quality is not None and result.quality.data == "2 held-out pieces"
+
+
+@pytest.mark.parametrize("encoding", [km.FrameEncoding(step="1/2", lowest_pitch=55,
+                                                       n_pitches=20),
+                                      km.EventEncoding(seq_len=4, lowest_pitch=55,
+                                                       n_pitches=20)])
+def test_frames_and_events_split_first_then_shift_training_pieces_in_range(encoding):
+    pieces = [make_piece([(60 + (i + j) % 5, j, 1) for j in range(10)], name=f"m{i}")
+              for i in range(8)]
+    plain = km.split_encoded_pieces(pieces, encoding, 0.25, seed=1)
+    split = km.split_encoded_pieces(pieces, encoding, 0.25, seed=1, transpose=(-5, 3, 12))
+    assert encoding.pitch_range == (55, 74)
+    # Validation is the same pieces as written; training gains the fitting copies only.
+    assert [v.tolist() for v in split.validation] == [v.tolist() for v in plain.validation]
+    assert split.augmented[:len(split.train)] == split.train
+    assert len(split.augmented) == 3 * len(split.train)  # -5 and +3 fit, +12 never does
+    encode = encoding.encode
+    originals = {encode(p).tobytes() for p in pieces}
+    for copy in split.augmented[len(split.train):]:
+        assert copy.tobytes() not in originals
+    assert not km.split_encoded_pieces(pieces, encoding, 0.25, seed=1,
+                                       transpose=None).augmented[len(plain.train):]

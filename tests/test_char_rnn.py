@@ -1,4 +1,5 @@
 import json
+import math
 
 import keras
 import numpy as np
@@ -6,6 +7,7 @@ import pytest
 import tensorflow as tf
 from builders import run_on_two_cpus
 
+import kerasmusic as km
 from kerasmusic.data.text import CharEncoding, TextCorpus, text_dataset
 from kerasmusic.errors import (
     KerasMusicError,
@@ -162,7 +164,8 @@ def test_the_training_loop_carries_the_state_and_resets_it_each_epoch():
 def test_char_rnn_beats_a_character_bigram_on_held_out_chorale_lyrics(cache_dir, tmp_path):
     result = train_char_rnn(
         None, limit=40, seq_len=32, batch_size=8, embed_size=16, rnn_units=48, epochs=12,
-        learning_rate=1e-2, validation_fraction=0.2, out=tmp_path / "run", seed=0, verbose=0)
+        learning_rate=1e-2, validation_fraction=0.2, out=tmp_path / "run", seed=0, verbose=0,
+        patience=None)
     ppl = result.history["val_perplexity"]
     assert len(ppl) == 12 and len(result.history["perplexity"]) == 12
     assert result.initial_val_perplexity > 40  # untrained: about the alphabet size
@@ -176,6 +179,22 @@ def test_char_rnn_beats_a_character_bigram_on_held_out_chorale_lyrics(cache_dir,
     for m in (result.model, saved):
         assert evaluate_perplexity(m, _val(result))[1] == pytest.approx(
             result.best_val_perplexity, rel=1e-4)
+    # The quality report: the kept weights' NLL next to the count models, saved beside.
+    chars = result.quality["characters"]
+    assert chars.model == pytest.approx(math.log(result.best_val_perplexity))
+    assert chars.bigram == pytest.approx(math.log(result.bigram_perplexity))
+    assert chars.model < chars.bigram < chars.unigram and result.quality.beats_bigram
+    assert chars.unit == "nats/char"
+    assert f"perplexity (e^NLL): model {result.best_val_perplexity:.2f}," in \
+        result.quality.table()
+    assert km.QualityReport.load(km.quality_path(result.path)).to_dict() == \
+        result.quality.to_dict()
+    again = km.evaluate_quality(saved, load_encoding(result.path),
+                                km.as_text_corpus(None, limit=40),
+                                validation_fraction=0.2, seq_len=32, batch_size=8)
+    assert again["characters"].n_targets == chars.n_targets
+    assert again["characters"].model == pytest.approx(chars.model, rel=1e-4)
+    assert again["characters"].bigram == pytest.approx(chars.bigram)
     text = generate_text(result.model, result.encoding, "Ach Gott", 40, seed=1)[0]
     assert text.startswith("Ach Gott") and len(text) == 48
 
@@ -293,3 +312,15 @@ def test_training_under_mirrored_strategy_equals_one_device_training():
             print(mode, "EQUAL", one.history["loss"])
     """
     assert "random EQUAL" in run_on_two_cpus(script)
+
+
+def test_training_stops_after_patience_epochs_without_a_better_validation():
+    rng = np.random.default_rng(0)
+    corpus = TextCorpus(["".join(rng.choice(list("abcd"), 300)) for _ in range(4)])
+    # Random text: nothing to learn after the character frequencies; a high rate overfits.
+    result = train_char_rnn(corpus, seq_len=10, batch_size=4, embed_size=4, rnn_units=32,
+                            epochs=40, learning_rate=0.05, validation_fraction=0.25,
+                            patience=2, seed=0, verbose=0)
+    ppl = result.history["val_perplexity"]
+    assert len(ppl) == result.best_epoch + 2 < 40
+    assert min(ppl) == ppl[result.best_epoch - 1] < min(ppl[result.best_epoch:])

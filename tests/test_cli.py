@@ -170,6 +170,10 @@ def test_train_then_generate_pianoroll_and_event_models(model, options, tmp_path
                  "--epochs", "2", "--batch-size", "4", *options]) == 0
     printed = capsys.readouterr().out
     assert "validation loss:" in printed and path.exists()
+    report = km.QualityReport.load(km.quality_path(path))
+    streams = {"pianoroll": ["frames"], "events": ["note", "velocity", "time"]}[model]
+    assert [s.name for s in report.streams] == streams
+    assert f"held-out quality: {report.model}" in printed
     out = tmp_path / "gen.mid"
     assert main(["generate", "--model", str(path), "--out", str(out), "--n-events", "16",
                  "--primer", str(midi_dir / "song0.mid"), "--n-pieces", "2"]) == 0
@@ -195,7 +199,12 @@ def test_train_then_generate_charrnn(tmp_path, capsys):
                  "--seq-len", "16", "--batch-size", "4", "--units", "16"]) == 0
     printed = capsys.readouterr().out
     assert "best validation perplexity" in printed and "character bigram" in printed
+    assert "held-out quality: char-RNN" in printed and (out / "char_rnn.quality.json").exists()
     model = next(out.glob("*.keras"))
+    assert main(["evaluate", "--model", str(model), "--corpus", str(text), "--seq-len", "16",
+                 "--batch-size", "4"]) == 0
+    saved = km.QualityReport.load(out / "char_rnn.quality.json")["characters"]
+    assert f"characters  {saved.model:.3f}" in capsys.readouterr().out
     assert main(["generate", "charrnn", "--model", str(model), "--prime", "Why",
                  "--n-chars", "30", "--temperature", "0.5", "--n-pieces", "2"]) == 2
     assert "'W'" in capsys.readouterr().err  # 'W' never occurs in the lowercase text

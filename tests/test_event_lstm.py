@@ -195,7 +195,8 @@ def trained(tmp_path_factory):
     mp.setenv("KERASMUSIC_CACHE", str(tmp_path_factory.mktemp("cache")))
     corpus = km.load_corpus("nottingham-dataset", progress=False)
     result = train_event_lstm(corpus.pieces, units=16, dropout=0.0, epochs=8, batch_size=16,
-                              learning_rate=0.01, seed=0, verbose=0)
+                              learning_rate=0.01, seed=0, verbose=0, transpose=None,
+                              patience=None)
     mp.undo()
     return corpus.pieces, result
 

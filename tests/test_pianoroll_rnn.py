@@ -143,7 +143,8 @@ def trained(tmp_path_factory):
     mp.setenv("KERASMUSIC_CACHE", str(tmp_path_factory.mktemp("cache")))
     corpus = km.load_corpus("nottingham-dataset", progress=False)
     result = train_pianoroll_rnn(corpus.pieces, seq_len=32, hop=16, units=16, n_layers=1,
-                                 epochs=6, batch_size=8, learning_rate=0.01, seed=0, verbose=0)
+                                 epochs=6, batch_size=8, learning_rate=0.01, seed=0, verbose=0,
+                                 transpose=None, patience=None)
     mp.undo()
     return corpus.pieces, result
 

@@ -1,6 +1,7 @@
 """Held-out quality reports: count baselines worked by hand, the model's NLL, unknown tokens."""
 
 import math
+import os
 
 import numpy as np
 import pytest
@@ -23,6 +24,17 @@ def test_bigram_and_unigram_match_a_hand_worked_example():
     assert best == pytest.approx(ngram_nll(train, heldout, 3, order=2, k=best_k)[0])
 
 
+def test_pair_counts_equal_the_sequence_form():
+    # The same pairs as above, given as (context, target) arrays: a text stream's form.
+    train_ctx, train_tgt = [0, 1, 2, 1], [1, 2, 1, 0]
+    for order in (1, 2):
+        pairs = km.pair_ngram_nll(train_ctx, train_tgt, [0, 1, 2], [1, 2, 0], 3, order=order,
+                                  k=1.0)
+        assert pairs == ngram_nll([[1, 2, 1, 0]], [[1, 2, 0]], 3, order=order, k=1.0)
+    with pytest.raises(km.KerasMusicError, match="same length"):
+        km.pair_ngram_nll([0, 1], [1], [0], [1], 3)
+
+
 def test_ngram_refuses_ids_outside_the_vocabulary_and_empty_heldout():
     with pytest.raises(km.KerasMusicError, match=r"\[0, 3\)"):
         ngram_nll([[1, 5]], [[1]], 3)
@@ -37,7 +49,12 @@ def test_report_table_and_json_round_trip(tmp_path):
     assert not report.beats_bigram and report["pitch"].ratio == pytest.approx(1 / 1.6)
     table = report.table()
     assert "pitch" in table and "0.625" in table and "NOT beat" in table
-    report.save(tmp_path / "q.json")
+    old_umask = os.umask(0o022)
+    try:
+        report.save(tmp_path / "q.json")
+    finally:
+        os.umask(old_umask)
+    assert (tmp_path / "q.json").stat().st_mode & 0o777 == 0o644  # readable, as shipped
     back = QualityReport.load(tmp_path / "q.json")
     assert back == report and back.to_dict()["streams"][0]["ratio"] == pytest.approx(0.625)
 
@@ -130,3 +147,52 @@ def test_evaluate_quality_splits_as_training_did():
     for name in ("pitch", "duration"):
         assert again[name].model == pytest.approx(result.quality[name].model, rel=1e-5)
         assert again[name].bigram <= result.quality[name].bigram + 1e-9
+
+
+def test_frame_count_models_match_a_hand_worked_example():
+    # One key. Training targets after each context frame: 1->1, 1->0, 0->1.
+    train, held = [np.array([[1], [1], [0], [1]])], [np.array([[0], [1]])]  # scored: 0->1
+    unigram, _ = km.frame_count_nll(train, held, order=1, k=1.0)
+    assert unigram == pytest.approx(-math.log((2 + 1) / (3 + 2)))
+    bigram, _ = km.frame_count_nll(train, held, order=2, k=1.0)
+    assert bigram == pytest.approx(-math.log((1 + 1) / (1 + 2)))  # after "off": 1 of 1 on
+    # Keys add up: two identical keys double the NLL per frame.
+    both = km.frame_count_nll([np.repeat(train[0], 2, 1)], [np.repeat(held[0], 2, 1)],
+                              order=2, k=1.0)[0]
+    assert both == pytest.approx(2 * bigram)
+
+
+def test_pianoroll_quality_sums_the_keys_over_whole_held_out_rolls():
+    import keras
+
+    enc = km.FrameEncoding(step="1/2", lowest_pitch=60, n_pitches=12)
+    model = km.build_pianoroll_rnn(12, units=4, n_layers=1)
+    rng = np.random.default_rng(0)
+    rolls = [(rng.random((n, 12)) < 0.2).astype(np.float32) for n in (9, 14, 5)]
+    report = km.pianoroll_quality(model, enc, rolls, rolls[1:], batch_size=2)
+    frames = report["frames"]
+    assert frames.n_targets == 13 + 4 and frames.unit.startswith("nats/frame")
+    bce = keras.losses.BinaryCrossentropy(reduction="sum")  # sums frames of per-key means
+    total = sum(float(bce(r[None, 1:], model(r[None, :-1]))) for r in rolls[1:])
+    assert frames.model == pytest.approx(12 * total / 17, rel=1e-4)
+    assert frames.unigram > 0 and frames.bigram > 0
+    assert not any("Boulanger" in n for n in report.notes)  # not quarter-note 88-key frames
+
+
+def test_event_lstm_quality_scores_each_head_on_the_training_targets():
+    import keras
+
+    enc = km.EventEncoding(seq_len=4)
+    model = km.build_event_lstm(*enc.sizes, units=4)
+    pieces = [make_piece([(60 + (i * 7) % 12, i, 1) for i in range(n)], name=f"p{n}")
+              for n in (12, 9)]
+    arrays = [enc.encode(p) for p in pieces]
+    report = km.event_lstm_quality(model, enc, arrays[:1], arrays[1:])
+    assert [s.name for s in report.streams] == ["note", "velocity", "time"]
+    windows = km.event_windows(arrays[1], 4)
+    probs = model.predict(windows[:, :-1], verbose=0)
+    for column, stream in enumerate(report.streams):
+        p = probs[stream.name] if isinstance(probs, dict) else probs[column]
+        expected = keras.losses.SparseCategoricalCrossentropy()(windows[:, -1, column], p)
+        assert stream.n_targets == len(windows)
+        assert stream.model == pytest.approx(float(expected), rel=1e-4)

@@ -53,10 +53,10 @@ from kerasmusic.data.frames import (
     _windows_dataset,
     encode_pieces,
     keyboard_notes,
+    split_encoded_pieces,
 )
 from kerasmusic.data.json_config import JsonConfigMixin
 from kerasmusic.data.notes import Note, Piece, Track
-from kerasmusic.data.pipeline import split_pieces
 from kerasmusic.errors import EncodingError, KerasMusicError, VocabularyMismatchError
 
 N_VELOCITIES = 128
@@ -111,6 +111,11 @@ class EventEncoding(JsonConfigMixin):
     def highest_pitch(self) -> int:
         """MIDI number of the last note class."""
         return self.lowest_pitch + self.n_pitches - 1
+
+    @property
+    def pitch_range(self) -> tuple[int, int]:
+        """(lowest, highest) MIDI pitch held: transposition keeps notes inside it."""
+        return self.lowest_pitch, self.highest_pitch
 
     @property
     def n_velocities(self) -> int:
@@ -315,18 +320,30 @@ def make_event_datasets(
     Raises:
         KerasMusicError: the training pieces give no window.
     """
-    pieces, arrays = encode_pieces(pieces, encoding.encode, on_error=on_error)
-    short = [p.name or "piece" for p, a in zip(pieces, arrays) if len(a) <= encoding.seq_len]
+    split = split_encoded_pieces(pieces, encoding, validation_fraction, seed,
+                                 on_error=on_error)
+    return event_arrays_datasets(split.train, split.validation, encoding, batch_size, seed)
+
+
+def event_arrays_datasets(
+    train: Sequence[np.ndarray], val: Sequence[np.ndarray], encoding: EventEncoding,
+    batch_size: int = 64, seed: int = 0,
+) -> tuple[tf.data.Dataset, tf.data.Dataset | None]:
+    """:func:`make_event_datasets` from event arrays already split (:func:`split_encoded_pieces`).
+
+    The validation dataset (None if no validation piece gives a window) is unshuffled.
+    """
+    arrays = [*train, *val]
+    short = sum(len(a) <= encoding.seq_len for a in arrays)
     if short:
-        warnings.warn(f"kerasmusic: {len(short)} of {len(pieces)} pieces have "
-                      f"seq_len={encoding.seq_len} events or fewer and give no window "
-                      f"(first: {short[0]})", stacklevel=2)
-    train, val = split_pieces(list(range(len(pieces))), validation_fraction, seed)
-    train_windows = _event_windows_of(arrays, train, encoding.seq_len)
+        warnings.warn(f"kerasmusic: {short} of {len(arrays)} pieces have "
+                      f"seq_len={encoding.seq_len} events or fewer and give no window",
+                      stacklevel=3)
+    train_windows = _event_windows_of(train, range(len(train)), encoding.seq_len)
     if not len(train_windows):
         raise KerasMusicError(f"no training piece has more than seq_len={encoding.seq_len} "
                               f"events (longest: {max(len(a) for a in arrays)})")
-    val_windows = _event_windows_of(arrays, val, encoding.seq_len)
+    val_windows = _event_windows_of(val, range(len(val)), encoding.seq_len)
     train_ds = _windows_dataset(train_windows, batch_size, True, seed, _split_events)
     val_ds = (_windows_dataset(val_windows, batch_size, False, seed, _split_events)
               if len(val_windows) else None)

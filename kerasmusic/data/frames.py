@@ -19,6 +19,7 @@ next frame as the target at every step (inputs ``frames[t:t+L]``, targets
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import warnings
 from collections.abc import Sequence
@@ -100,6 +101,11 @@ class FrameEncoding(JsonConfigMixin):
     def highest_pitch(self) -> int:
         """MIDI number of the last column."""
         return self.lowest_pitch + self.n_pitches - 1
+
+    @property
+    def pitch_range(self) -> tuple[int, int]:
+        """(lowest, highest) MIDI pitch held: transposition keeps notes inside it."""
+        return self.lowest_pitch, self.highest_pitch
 
     def encode(self, piece: Piece) -> np.ndarray:
         """The piece as float32 frames (frames, n_pitches) of 0 and 1.
@@ -222,7 +228,10 @@ def _split_frames(w):
     return w[:, :-1], w[:, 1:]
 
 
-def _frames_dataset(arrays, seq_len, hop, batch_size, shuffle, seed) -> tf.data.Dataset:
+def rolls_dataset(arrays: Sequence[np.ndarray], seq_len: int = 64, hop: int | None = None,
+                  batch_size: int = 32, *, shuffle: bool = True, seed: int = 0
+                  ) -> tf.data.Dataset:
+    """:func:`frame_dataset` from rolls already encoded (e.g. by :func:`split_encoded_pieces`)."""
     windows = np.concatenate([frame_windows(a, seq_len, hop) for a in arrays])
     return _windows_dataset(windows, batch_size, shuffle, seed, _split_frames)
 
@@ -243,7 +252,58 @@ def frame_dataset(
         EncodingError: a piece has no note in the key range (names the piece).
     """
     _, arrays = encode_pieces(pieces, encoding.encode)
-    return _frames_dataset(arrays, seq_len, hop, batch_size, shuffle, seed)
+    return rolls_dataset(arrays, seq_len, hop, batch_size, shuffle=shuffle, seed=seed)
+
+
+@dataclasses.dataclass
+class EncodedSplit:
+    """Arrays of a piece-level split (:func:`split_encoded_pieces`).
+
+    Attributes:
+        train: the training pieces' arrays, as written.
+        validation: the held-out pieces' arrays (never transposed).
+        augmented: ``train`` followed by the arrays of the training pieces'
+            transposed copies (``train`` itself without augmentation).
+    """
+
+    train: list[np.ndarray]
+    validation: list[np.ndarray]
+    augmented: list[np.ndarray]
+
+
+def split_encoded_pieces(
+    pieces: Sequence[Piece],
+    encoding,
+    validation_fraction: float = 0.1,
+    seed: int = 0,
+    *,
+    on_error: str = "raise",
+    transpose: Sequence[int] | None = None,
+) -> EncodedSplit:
+    """Encode ``pieces`` (frames, events: any ``encoding.encode``) and split them, seeded.
+
+    Pieces that encode to the same array are kept once before the split, so no
+    piece is on both sides; the validation list is empty when ``validation_fraction``
+    is 0 or there is a single piece. ``on_error`` as in :func:`encode_pieces`.
+    ``transpose`` (semitone shifts, e.g. :data:`~kerasmusic.data.augment.DEFAULT_SHIFTS`)
+    adds transposed copies of the training pieces that stay in the encoding's
+    ``pitch_range`` (:func:`~kerasmusic.data.augment.transposed_copies`) to
+    ``augmented``; validation pieces are never shifted.
+    """
+    from kerasmusic.data.augment import pitch_range_of, transposed_copies
+
+    kept, arrays = encode_pieces(pieces, encoding.encode, on_error=on_error)
+    train, val = split_pieces(list(range(len(arrays))), validation_fraction, seed)
+    train_arrays = [arrays[i] for i in train]
+    augmented = list(train_arrays)
+    if transpose:
+        originals = {id(kept[i]) for i in train}
+        copies = [c for c in transposed_copies([kept[i] for i in train], transpose,
+                                               pitch_range=pitch_range_of(encoding), seed=seed)
+                  if id(c) not in originals]
+        if copies:
+            augmented += encode_pieces(copies, encoding.encode, on_error="skip")[1]
+    return EncodedSplit(train_arrays, [arrays[i] for i in val], augmented)
 
 
 def make_frame_datasets(
@@ -259,16 +319,12 @@ def make_frame_datasets(
 ) -> tuple[tf.data.Dataset, tf.data.Dataset | None]:
     """Split whole pieces into training and validation and make both datasets.
 
-    Pieces that encode to the same frames are kept once before the split, so no
-    piece is on both sides. The validation dataset is None when
+    The split is :func:`split_encoded_pieces`'. The validation dataset is None when
     ``validation_fraction`` is 0 or there is a single piece. ``on_error="skip"``
     leaves out pieces without notes in the key range instead of raising.
     """
-    pieces, arrays = encode_pieces(pieces, encoding.encode, on_error=on_error)
-    train, val = split_pieces(list(range(len(pieces))), validation_fraction, seed)
-
-    def dataset(indices, shuffle):
-        return _frames_dataset([arrays[i] for i in indices], seq_len, hop, batch_size,
-                               shuffle, seed)
-
-    return dataset(train, True), (dataset(val, False) if val else None)
+    split = split_encoded_pieces(pieces, encoding, validation_fraction, seed,
+                                 on_error=on_error)
+    train, val = split.train, split.validation
+    return (rolls_dataset(train, seq_len, hop, batch_size, shuffle=True, seed=seed),
+            rolls_dataset(val, seq_len, hop, batch_size, shuffle=False) if val else None)

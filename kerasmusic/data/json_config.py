@@ -21,6 +21,10 @@ def write_json_atomic(target: str | os.PathLike, data: Any, **dump_kwargs: Any) 
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
     try:
+        # mkstemp makes the file private (0600); give it the mode open() would.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             json.dump(data, f, **dump_kwargs)
         os.replace(tmp, target)

@@ -34,7 +34,8 @@ from kerasmusic.data.text import (
 )
 from kerasmusic.errors import KerasMusicError
 from kerasmusic.models.char_rnn import CharRNNCore, build_char_rnn, check_char_encoding
-from kerasmusic.saving import save_model
+from kerasmusic.quality import QualityReport, _text_pairs, char_rnn_quality
+from kerasmusic.saving import quality_path, save_model
 from kerasmusic.training.distributed import apply_summed_gradients, check_finite
 
 
@@ -48,11 +49,14 @@ class CharRNNResult:
         history: per epoch: ``loss`` and ``perplexity`` (training), ``val_loss`` and
             ``val_perplexity``, ``seconds``.
         best_epoch: 1-based epoch whose weights the model holds (None without validation).
-        bigram_perplexity: a smoothed character-bigram model's perplexity on the same
-            validation characters: the baseline to beat.
+        bigram_perplexity: the character-bigram count model's perplexity on the same
+            validation characters: the baseline to beat (``quality`` has the details).
         initial_val_perplexity: validation perplexity before training (about the
             alphabet size).
         path: where the best model was saved (with ``out=``), else None.
+        quality: the held-out quality report of the kept weights (per-character NLL
+            next to the unigram and bigram; None without validation), also saved as
+            ``char_rnn.quality.json`` with ``out=``.
     """
 
     model: keras.Model
@@ -62,6 +66,7 @@ class CharRNNResult:
     bigram_perplexity: float | None = None
     initial_val_perplexity: float | None = None
     path: Path | None = None
+    quality: QualityReport | None = None
 
     @property
     def best_val_perplexity(self) -> float | None:
@@ -200,12 +205,7 @@ def bigram_perplexity(train_ids, vocab_size: int, dataset: tf.data.Dataset,
     unigram = (np.bincount(ids, minlength=vocab_size) + 1.0) / (len(ids) + vocab_size)
     first = np.bincount(ids[:-1], minlength=vocab_size).astype(np.float64)
     codes, counts = np.unique(ids[:-1] * vocab_size + ids[1:], return_counts=True)
-    xs, ys = [], []
-    for inputs, targets in dataset.as_numpy_iterator():
-        chars, _ = _unpack(inputs)
-        xs.append(np.asarray(chars).reshape(-1))
-        ys.append(np.asarray(targets).reshape(-1))
-    a, b = np.concatenate(xs).astype(np.int64), np.concatenate(ys).astype(np.int64)
+    a, b = _text_pairs(dataset)
     pair = a * vocab_size + b
     pos = np.clip(np.searchsorted(codes, pair), 0, max(len(codes) - 1, 0))
     pair_counts = np.where(codes[pos] == pair, counts[pos], 0) if len(codes) else 0 * pair
@@ -224,15 +224,16 @@ def train_char_rnn(
     batch_size: int = 32,
     embed_size: int | None = 32,
     label_embed_size: int | None = None,
-    rnn_units: int = 128,
+    rnn_units: int = 256,
     n_layers: int = 1,
     dropout: float = 0.0,
-    epochs: int = 10,
-    learning_rate: float = 2e-3,
+    epochs: int = 60,
+    learning_rate: float = 3e-3,
     clipnorm: float | None = 5.0,
     validation_fraction: float = 0.1,
     checkpoint_every: int | None = None,
     max_seconds: float | None = None,
+    patience: int | None = 8,
     limit: int | None = None,
     cache_dir: str | os.PathLike | None = None,
     out: str | os.PathLike | None = None,
@@ -264,6 +265,8 @@ def train_char_rnn(
             only one document); 0 trains on everything and keeps the last weights.
         checkpoint_every: gradient checkpointing segment length (None: off).
         max_seconds: stop after this much training time (the epoch is cut short).
+        patience: stop after this many epochs without a better validation perplexity
+            (None: train every epoch). The best epoch's weights are kept either way.
         limit: chorale files to read for the bundled lyrics.
         cache_dir: cache for the bundled lyrics.
         out: folder for ``char_rnn.keras`` (best validation weights, with its
@@ -302,10 +305,13 @@ def train_char_rnn(
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
 
-    bigram = initial = None
+    bigram = initial = baseline = None
     if val_ds is not None:
-        bigram = bigram_perplexity(train_ids, encoding.vocab_size, val_ds)
-        initial = _evaluate(model, eval_step, val_ds, carry)[1]
+        initial_nll = _evaluate(model, eval_step, val_ds, carry)[0]
+        baseline = char_rnn_quality(model, encoding, train_ids, val_ds, carry_state=carry,
+                                    model_nll=initial_nll,
+                                    data=f"{len(val)} held-out documents")
+        initial, bigram = math.exp(initial_nll), math.exp(baseline["characters"].bigram)
         if verbose:
             print(f"{len(train)} training / {len(val)} validation documents, "
                   f"{encoding.vocab_size} characters; validation perplexity: untrained "
@@ -351,11 +357,24 @@ def train_char_rnn(
             if verbose:
                 print(f"stopping: max_seconds={max_seconds} reached", flush=True)
             break
+        if patience is not None and best_epoch is not None and epoch - best_epoch >= patience:
+            if verbose:
+                print(f"stopping: no better validation perplexity for {patience} epochs",
+                      flush=True)
+            break
+    quality = None
     if best_weights is not None:
         model.set_weights(best_weights)
+        quality = char_rnn_quality(model, encoding, train_ids, val_ds, carry_state=carry,
+                                   model_nll=history["val_loss"][best_epoch - 1],
+                                   data=baseline.data)
+        if verbose:
+            print(quality.table(), flush=True)
+        if saved is not None:
+            quality.save(quality_path(saved))
     elif out is not None:
         saved = _save(model, encoding, out)
-    return CharRNNResult(model, encoding, history, best_epoch, bigram, initial, saved)
+    return CharRNNResult(model, encoding, history, best_epoch, bigram, initial, saved, quality)
 
 
 def _save(model: keras.Model, encoding: CharEncoding, out: Path) -> Path:

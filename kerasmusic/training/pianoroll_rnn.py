@@ -8,10 +8,12 @@ from collections.abc import Sequence
 import keras
 import tensorflow as tf
 
-from kerasmusic.data.frames import FrameEncoding, make_frame_datasets
+from kerasmusic.data.augment import DEFAULT_SHIFTS
+from kerasmusic.data.frames import FrameEncoding, rolls_dataset, split_encoded_pieces
 from kerasmusic.data.notes import Piece
 from kerasmusic.models.pianoroll_rnn import build_pianoroll_rnn
-from kerasmusic.training.callbacks import fit_with_baseline
+from kerasmusic.quality import QualityReport, pianoroll_quality
+from kerasmusic.training.callbacks import fit_with_baseline, regularised_callbacks
 
 
 @dataclasses.dataclass
@@ -24,12 +26,16 @@ class PianoRollRNNResult:
         history: per-epoch metrics, e.g. ``history["loss"]``, ``history["val_loss"]``.
         initial_val_loss: validation loss of the untrained model (None without
             validation data): the baseline the training is measured against.
+        quality: the held-out report (NLL per frame summed over keys, each validation
+            piece read whole, next to per-key count models; None without validation
+            data); print ``quality.table()``.
     """
 
     model: keras.Model
     encoding: FrameEncoding
     history: dict[str, list[float]]
     initial_val_loss: float | None = None
+    quality: QualityReport | None = None
 
 
 def train_pianoroll_rnn(
@@ -47,6 +53,9 @@ def train_pianoroll_rnn(
     learning_rate: float = 0.001,
     validation_fraction: float = 0.1,
     max_seconds: float | None = None,
+    transpose: Sequence[int] | None = DEFAULT_SHIFTS,
+    patience: int | None = 6,
+    lr_patience: int | None = 2,
     seed: int = 0,
     strategy: tf.distribute.Strategy | None = None,
     callbacks: Sequence[keras.callbacks.Callback] = (),
@@ -56,7 +65,10 @@ def train_pianoroll_rnn(
 
     Pieces are split by piece into training and validation; a piece without any
     note in the key range is left out with a warning. Keras prints the training
-    and validation loss every epoch.
+    and validation loss every epoch. With validation data, training stops early
+    when the validation loss has not improved for ``patience`` epochs, the weights
+    of the best validation epoch are kept, and the result carries the held-out
+    quality report.
 
     Args:
         pieces: the corpus, e.g. ``load_corpus("chorales").pieces``.
@@ -73,6 +85,13 @@ def train_pianoroll_rnn(
         learning_rate: Adam learning rate.
         validation_fraction: share of pieces held out.
         max_seconds: stop after this much training time (None: no limit).
+        transpose: semitone shifts for copies of the training pieces (transposition
+            augmentation, kept only where every note stays on the keys); None or
+            ``()`` for none. Validation pieces are never shifted.
+        patience: epochs without a better validation loss before stopping (None:
+            train all epochs; the best weights are still kept).
+        lr_patience: epochs without a better validation loss before the learning
+            rate is halved (None: constant).
         seed: fixes weights, split and shuffling.
         strategy: a ``tf.distribute.Strategy`` to build and train under.
         callbacks: extra Keras callbacks.
@@ -80,12 +99,19 @@ def train_pianoroll_rnn(
     """
     keras.utils.set_random_seed(seed)
     encoding = encoding or FrameEncoding()
-    train_ds, val_ds = make_frame_datasets(pieces, encoding, seq_len, hop, batch_size,
-                                           validation_fraction, seed, on_error="skip")
+    split = split_encoded_pieces(pieces, encoding, validation_fraction, seed,
+                                 on_error="skip", transpose=transpose)
+    train, val = split.train, split.validation
+    train_ds = rolls_dataset(split.augmented, seq_len, hop, batch_size, shuffle=True,
+                             seed=seed)
+    val_ds = rolls_dataset(val, seq_len, hop, batch_size, shuffle=False) if val else None
     with (strategy or tf.distribute.get_strategy()).scope():
         model = build_pianoroll_rnn(encoding.n_pitches, units, n_layers, dropout, skip=skip,
                                     learning_rate=learning_rate)
+    extra = regularised_callbacks(val_ds is not None, patience, lr_patience)
     history, initial = fit_with_baseline(model, train_ds, val_ds, epochs=epochs,
-                                         max_seconds=max_seconds, callbacks=callbacks,
-                                         verbose=verbose)
-    return PianoRollRNNResult(model, encoding, history, initial)
+                                         max_seconds=max_seconds,
+                                         callbacks=[*extra, *callbacks], verbose=verbose)
+    quality = pianoroll_quality(model, encoding, train, val,
+                                augmented_train=split.augmented) if val else None
+    return PianoRollRNNResult(model, encoding, history, initial, quality)
