@@ -78,13 +78,13 @@ def _parser() -> argparse.ArgumentParser:
                       help="'all' (chords across parts) or comma-separated track numbers, "
                            "e.g. 0 for the first part")
     lstm.add_argument("--limit", type=int, default=None, help="use at most N files")
-    lstm.add_argument("--seq-len", type=int, default=32)
-    lstm.add_argument("--embed-size", type=int, default=100)
-    lstm.add_argument("--rnn-units", type=int, default=256)
+    lstm.add_argument("--seq-len", type=int, default=8)
+    lstm.add_argument("--embed-size", type=int, default=32)
+    lstm.add_argument("--rnn-units", type=int, default=128)
     lstm.add_argument("--no-attention", action="store_true")
     lstm.add_argument("--epochs", type=int, default=20)
     lstm.add_argument("--batch-size", type=int, default=64)
-    lstm.add_argument("--learning-rate", type=float, default=0.001)
+    lstm.add_argument("--learning-rate", type=float, default=0.003)
     lstm.add_argument("--max-seconds", type=float, default=None)
     lstm.add_argument("--dropout", type=float, default=0.3,
                       help="dropout of the LSTM inputs and the context (default: 0.3)")
