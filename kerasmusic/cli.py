@@ -510,8 +510,8 @@ def _train_keras_model(args, train, **kwargs) -> int:
                    seed=args.seed, verbose=_fit_verbosity(), **kwargs)
     val = result.history.get("val_loss", [])
     if val:
-        print(f"validation loss: {result.initial_val_loss:.4f} untrained -> {val[-1]:.4f} "
-              f"after epoch {len(val)}", flush=True)
+        print(f"validation loss: {result.initial_val_loss:.4f} untrained, best {min(val):.4f} "
+              f"(epoch {val.index(min(val)) + 1} of {len(val)}, its weights kept)", flush=True)
     enc_path = km.save_model(result.model, args.out, result.encoding)
     print(f"model saved to {args.out}, encoding to {enc_path}")
     _report_quality(result.quality, args.out)
