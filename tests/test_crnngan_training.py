@@ -152,7 +152,9 @@ def test_seed_variant_trains_on_scaled_tokens_and_decodes(tmp_path):
                                   for i in range(30)])])]
     result = km.train_crnngan(pieces, variant="seed", seq_len=8, batch_size=4,
                               steps_per_epoch=2, epochs=2, pretrain_epochs=0,
-                              config=CRNNGANConfig(latent_dim=6), verbose=False)
+                              config=CRNNGANConfig(latent_dim=6, units=8, n_layers=1,
+                                                 freeze_threshold=None),
+                              verbose=False)
     assert result.gan.generator.count_params() == km.build_generator(6, (8, 1)).count_params()
     assert len(result.history["d_loss"]) == 2
     piece = result.encoding.decode(result.gan.generate(1, 8, seed=0)[0])

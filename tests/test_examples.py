@@ -62,6 +62,7 @@ def _validation_loss(stdout: str) -> tuple[float, float]:
     return numbers[0], numbers[1]
 
 
+@pytest.mark.slow  # test_cli trains and samples it; test_pianoroll_rnn the loss on tunes
 def test_pianoroll_rnn_example_quick(tmp_path, cache_dir):
     out = tmp_path / "out"
     stdout = _run_quick("pianoroll_rnn.py", out)
