@@ -158,6 +158,7 @@ from kerasmusic.presets import Preset, get_preset, load_preset, presets  # noqa:
 from kerasmusic.quality import (  # noqa: E402
     QualityReport,
     StreamQuality,
+    backoff_bigram_nll,
     char_rnn_quality,
     evaluate_quality,
     event_lstm_quality,
@@ -210,8 +211,8 @@ from kerasmusic.training.pianoroll_rnn import (  # noqa: E402
 __version__ = "0.1.0"
 
 __all__ = [
-    "as_text_corpus", "attention_model", "attention_weights", "bernoulli_keys",
-    "bigram_perplexity", "build_bar_generator", "build_char_rnn", "build_critic",
+    "as_text_corpus", "attention_model", "attention_weights", "backoff_bigram_nll",
+    "bernoulli_keys", "bigram_perplexity", "build_bar_generator", "build_char_rnn", "build_critic",
     "build_discriminator", "build_event_lstm", "build_generator", "build_generator_network",
     "build_pianoroll_rnn", "build_recurrent_discriminator", "build_recurrent_generator",
     "build_stateful_char_rnn", "build_temporal_network", "char_rnn_quality", "CharEncoding",

@@ -323,9 +323,8 @@ def note_lstm_quality(
         return [s[0][seq_len:] for s in seqs], [s[1][seq_len:] for s in seqs]
 
     held = targets_of(heldout_pieces)
-    train_sets = [("train", targets_of(train_pieces))]
-    if augmented_train is not None and len(augmented_train) > len(train_pieces):
-        train_sets.append(("train+transposed", targets_of(augmented_train)))
+    fits = _training_fits(train_pieces, augmented_train)
+    train_sets = [(label, targets_of(pieces)) for label, pieces in fits.items()]
     streams = []
     for i, (stream, vocab) in enumerate((("pitch", encoding.pitch_vocabulary),
                                          ("duration", encoding.duration_vocabulary))):
@@ -335,10 +334,7 @@ def note_lstm_quality(
         streams.append(stream_quality(stream, nll, held[i],
                                       {label: sets[i] for label, sets in train_sets},
                                       len(vocab), unknown_id=vocab.unknown_id))
-    notes = [f"count models fitted on {len(train_pieces)} training pieces"
-             + (" (and on their transposed copies; the better fit kept)"
-                if len(train_sets) > 1 else "")
-             + "; add-k chosen on the held-out targets"]
+    notes = [f"count models fitted on {_fitted_on(fits)}; add-k chosen on the held-out targets"]
     return QualityReport(name, _held_out(len(heldout_pieces)), streams, notes)
 
 
@@ -410,7 +406,27 @@ def _text_pairs(dataset) -> tuple[np.ndarray, np.ndarray]:
         ys.append(np.asarray(targets).reshape(-1))
     if not ys:
         raise KerasMusicError("no held-out characters to score")
-    return np.concatenate(xs), np.concatenate(ys)
+    return np.concatenate(xs).astype(np.int64), np.concatenate(ys).astype(np.int64)
+
+
+def backoff_bigram_nll(train_ids: Sequence[int], vocab_size: int, contexts: np.ndarray,
+                       targets: np.ndarray, smoothing: float = 5.0) -> float:
+    """Mean NLL of ``targets`` under character bigram counts backed off to the unigram.
+
+    ``p(b | a) = (count(a, b) + smoothing * p(b)) / (count(a) + smoothing)``, counted
+    on the stream ``train_ids`` (each id the context of the next), ``p(b)`` its
+    add-one unigram; ``contexts`` are the ids before each target.
+    """
+    ids = np.asarray(train_ids, np.int64)
+    a, b = np.asarray(contexts, np.int64), np.asarray(targets, np.int64)
+    unigram = (np.bincount(ids, minlength=vocab_size) + 1.0) / (len(ids) + vocab_size)
+    first = np.bincount(ids[:-1], minlength=vocab_size).astype(np.float64)
+    codes, counts = np.unique(ids[:-1] * vocab_size + ids[1:], return_counts=True)
+    pair = a * vocab_size + b
+    pos = np.clip(np.searchsorted(codes, pair), 0, max(len(codes) - 1, 0))
+    pair_counts = np.where(codes[pos] == pair, counts[pos], 0) if len(codes) else 0 * pair
+    p = (pair_counts + smoothing * unigram[b]) / (first[a] + smoothing)
+    return float(-np.mean(np.log(p)))
 
 
 def char_rnn_quality(
@@ -430,7 +446,7 @@ def char_rnn_quality(
     the context of the next) and scored on exactly the characters the model predicts
     in ``dataset``, each given the character before it. The bigram is the better of
     the add-k bigram (k chosen on the held-out characters) and the bigram backed off
-    to the unigram (:func:`~kerasmusic.training.char_rnn.bigram_perplexity`).
+    to the unigram (:func:`backoff_bigram_nll`).
     Perplexities (``e`` to the NLL) are printed under the table.
 
     Args:
@@ -443,7 +459,7 @@ def char_rnn_quality(
         data: the held-out data in words (default: the character count).
         name: the model's name in the report.
     """
-    from kerasmusic.training.char_rnn import bigram_perplexity, evaluate_perplexity
+    from kerasmusic.training.char_rnn import evaluate_perplexity
 
     vocab = encoding.vocab_size
     ids = np.asarray(train_ids, np.int64)
@@ -453,7 +469,7 @@ def char_rnn_quality(
     uni = pair_ngram_nll(ids[:-1], ids[1:], ctx, tgt, vocab, order=1)[0]
     bigram, k = pair_ngram_nll(ids[:-1], ids[1:], ctx, tgt, vocab, order=2)
     fit = "train"
-    backoff = math.log(bigram_perplexity(ids, vocab, dataset))
+    backoff = backoff_bigram_nll(ids, vocab, ctx, tgt)
     if backoff < bigram:
         bigram, k, fit = backoff, 0.0, "train (backed off to the unigram)"
     stream = StreamQuality("characters", float(model_nll), uni, bigram, int(len(tgt)),

@@ -35,6 +35,15 @@ def test_pair_counts_equal_the_sequence_form():
         km.pair_ngram_nll([0, 1], [1], [0], [1], 3)
 
 
+def test_backoff_bigram_matches_a_hand_worked_example():
+    # Stream 0 1 0 1 1 (V=2): pairs 0->1 twice, 1->0 once, 1->1 once; unigram add-one.
+    p_unigram = {0: (2 + 1) / (5 + 2), 1: (3 + 1) / (5 + 2)}
+    p_01 = (2 + 5 * p_unigram[1]) / (2 + 5)
+    p_10 = (1 + 5 * p_unigram[0]) / (2 + 5)
+    nll = km.backoff_bigram_nll([0, 1, 0, 1, 1], 2, [0, 1], [1, 0])
+    assert nll == pytest.approx(-(math.log(p_01) + math.log(p_10)) / 2)
+
+
 def test_ngram_refuses_ids_outside_the_vocabulary_and_empty_heldout():
     with pytest.raises(km.KerasMusicError, match=r"\[0, 3\)"):
         ngram_nll([[1, 5]], [[1]], 3)

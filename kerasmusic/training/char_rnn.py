@@ -21,7 +21,6 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 from kerasmusic.data.text import (
@@ -34,7 +33,12 @@ from kerasmusic.data.text import (
 )
 from kerasmusic.errors import KerasMusicError
 from kerasmusic.models.char_rnn import CharRNNCore, build_char_rnn, check_char_encoding
-from kerasmusic.quality import QualityReport, _text_pairs, char_rnn_quality
+from kerasmusic.quality import (
+    QualityReport,
+    _text_pairs,
+    backoff_bigram_nll,
+    char_rnn_quality,
+)
 from kerasmusic.saving import quality_path, save_model
 from kerasmusic.training.distributed import apply_summed_gradients, check_finite
 
@@ -201,16 +205,8 @@ def bigram_perplexity(train_ids, vocab_size: int, dataset: tf.data.Dataset,
     Scored on exactly the characters :func:`evaluate_perplexity` scores, so the
     two perplexities compare directly.
     """
-    ids = np.asarray(train_ids, np.int64)
-    unigram = (np.bincount(ids, minlength=vocab_size) + 1.0) / (len(ids) + vocab_size)
-    first = np.bincount(ids[:-1], minlength=vocab_size).astype(np.float64)
-    codes, counts = np.unique(ids[:-1] * vocab_size + ids[1:], return_counts=True)
-    a, b = _text_pairs(dataset)
-    pair = a * vocab_size + b
-    pos = np.clip(np.searchsorted(codes, pair), 0, max(len(codes) - 1, 0))
-    pair_counts = np.where(codes[pos] == pair, counts[pos], 0) if len(codes) else 0 * pair
-    p = (pair_counts + smoothing * unigram[b]) / (first[a] + smoothing)
-    return float(np.exp(-np.mean(np.log(p))))
+    return math.exp(backoff_bigram_nll(train_ids, vocab_size, *_text_pairs(dataset),
+                                       smoothing=smoothing))
 
 
 def train_char_rnn(
