@@ -20,7 +20,12 @@ _os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
 
 from kerasmusic import metrics, quality, roll_metrics  # noqa: E402
-from kerasmusic.data.augment import DEFAULT_SHIFTS, pitch_range_of, transposed_copies  # noqa: E402
+from kerasmusic.data.augment import (  # noqa: E402
+    DEFAULT_SHIFTS,
+    pitch_range_of,
+    random_phrase_transpose,
+    transposed_copies,
+)
 from kerasmusic.data.corpus import Corpus, load_corpus, read_file, read_file_pieces  # noqa: E402
 from kerasmusic.data.events import (  # noqa: E402
     DEFAULT_TIME_VALUES,
@@ -123,6 +128,7 @@ from kerasmusic.generation.pianoroll_rnn import (  # noqa: E402
     generate_frames,
     generate_frames_reference,
     generate_pianoroll,
+    sample_keys_jointly,
 )
 from kerasmusic.models.attention_lstm import (  # noqa: E402
     attention_model,
@@ -143,6 +149,7 @@ from kerasmusic.models.crnngan_recurrent import (  # noqa: E402
     teacher_forced_generator,
 )
 from kerasmusic.models.event_lstm import MultiOneHot, SplitLast, build_event_lstm  # noqa: E402
+from kerasmusic.models.joint_keys import MadeKeys, NadeKeys  # noqa: E402
 from kerasmusic.models.layers import TemporalSoftmax, WeightedSum  # noqa: E402
 from kerasmusic.models.musegan import (  # noqa: E402
     GENERATOR_MODES,
@@ -228,19 +235,20 @@ __all__ = [
     "generate_frames_reference", "generate_ids", "generate_ids_reference", "generate_pianoroll",
     "generate_text", "GENERATOR_MODES", "get_preset", "gradient_penalty", "KerasMusicError",
     "key_shift", "load_corpus", "load_encoding", "load_model", "load_preset", "load_text_csv",
-    "load_texts", "make_event_datasets", "make_frame_datasets", "make_note_duration_datasets",
-    "make_text_datasets", "metrics", "MidiReadError", "ModelFileError", "MultiOneHot",
-    "MultiTrackPianoRoll", "MuseGAN", "musegan_dataset", "MuseGANConfig", "MuseGANResult",
-    "ngram_nll", "NonFiniteLossError", "NoPitchedNotesError", "normalize_key", "Note",
-    "note_duration_dataset", "note_lstm_quality", "NoteDurationEncoding", "pair_ngram_nll",
-    "pianoroll_quality", "pianoroll_shard_dataset", "PianoRollRNNResult", "Piece", "pitch_name",
-    "pitch_number", "pitch_range_of", "plot_losses", "plot_piano_roll", "plot_roll_grid", "Preset",
-    "presets", "quality", "quality_path", "QualityReport", "random_windows", "read_file",
-    "read_file_pieces", "read_label_file", "read_midi", "read_score", "read_scores",
-    "read_shard_manifest", "REST", "roll_metrics", "rolls_dataset", "sample", "Sampler",
-    "SampleWriter", "save_model", "ScaledTokenEncoding", "ScoreReadError", "ShardError",
-    "ShardReport", "sliding_windows", "split_corpus", "split_encoded_pieces", "split_pieces",
-    "split_unique", "SplitLast", "START", "StreamQuality", "TakeIndex", "teacher_forced_generator",
+    "load_texts", "MadeKeys", "make_event_datasets", "make_frame_datasets",
+    "make_note_duration_datasets", "make_text_datasets", "metrics", "MidiReadError",
+    "ModelFileError", "MultiOneHot", "MultiTrackPianoRoll", "MuseGAN", "musegan_dataset",
+    "MuseGANConfig", "MuseGANResult", "NadeKeys", "ngram_nll", "NonFiniteLossError",
+    "NoPitchedNotesError", "normalize_key", "Note", "note_duration_dataset", "note_lstm_quality",
+    "NoteDurationEncoding", "pair_ngram_nll", "pianoroll_quality", "pianoroll_shard_dataset",
+    "PianoRollRNNResult", "Piece", "pitch_name", "pitch_number", "pitch_range_of", "plot_losses",
+    "plot_piano_roll", "plot_roll_grid", "Preset", "presets", "quality", "quality_path",
+    "QualityReport", "random_phrase_transpose", "random_windows", "read_file", "read_file_pieces",
+    "read_label_file", "read_midi", "read_score", "read_scores", "read_shard_manifest", "REST",
+    "roll_metrics", "rolls_dataset", "sample", "sample_keys_jointly", "Sampler", "SampleWriter",
+    "save_model", "ScaledTokenEncoding", "ScoreReadError", "ShardError", "ShardReport",
+    "sliding_windows", "split_corpus", "split_encoded_pieces", "split_pieces", "split_unique",
+    "SplitLast", "START", "StreamQuality", "TakeIndex", "teacher_forced_generator",
     "TemporalSoftmax", "TensorBoardScalars", "text_dataset", "TextCorpus", "TextReadError",
     "TokenOneHot", "tone_dataset", "ToneEncoding", "Track", "train_char_rnn", "train_crnngan",
     "train_event_lstm", "train_musegan", "train_note_lstm", "train_pianoroll_rnn", "TrainResult",

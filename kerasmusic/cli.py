@@ -114,6 +114,9 @@ def _parser() -> argparse.ArgumentParser:
     crnngan.add_argument("--freeze-threshold", type=float, default=0.7,
                          help="freezing ratio; 0 turns freezing off")
     crnngan.add_argument("--samples", type=int, default=4, help="MIDI samples to write")
+    crnngan.add_argument("--no-transpose", action="store_true",
+                         help="crop the pieces as written only (default: also their copies "
+                              "shifted by -5..+6 semitones)")
     crnngan.add_argument("--seed", type=int, default=0)
 
     musegan = train_sub.add_parser("musegan", help="MuseGAN (multi-track piano rolls, WGAN-GP)")
@@ -142,6 +145,9 @@ def _parser() -> argparse.ArgumentParser:
     musegan.add_argument("--samples", type=int, default=4, help="final MIDI samples to write")
     musegan.add_argument("--sample-every", type=int, default=1,
                          help="write sample MIDI + PNG every N epochs")
+    musegan.add_argument("--no-transpose", action="store_true",
+                         help="train on the phrases as written (default: each phrase moved by "
+                              "a random shift of -5..+6 semitones that fits the roll)")
     musegan.add_argument("--seed", type=int, default=0)
 
     roll = train_sub.add_parser("pianoroll", help="the polyphonic piano-roll RNN (88 keys)")
@@ -154,9 +160,18 @@ def _parser() -> argparse.ArgumentParser:
     roll.add_argument("--tracks", default="all")
     roll.add_argument("--limit", type=int, default=None)
     roll.add_argument("--step", default="1/4", help="frame length in quarter notes")
+    roll.add_argument("--frame-rule", choices=["cover", "sample"], default="cover",
+                      help="cover: a note fills its rounded span; sample: a frame holds the "
+                           "notes sounding at its start (as the JSB Chorales rolls)")
     roll.add_argument("--seq-len", type=int, default=64)
     roll.add_argument("--units", type=int, default=256)
     roll.add_argument("--layers", type=int, default=2)
+    roll.add_argument("--dropout", type=float, default=0.0)
+    roll.add_argument("--output", choices=["sigmoid", "nade", "made"], default="sigmoid",
+                      help="sigmoid: each key on its own; nade / made: the keys of a frame "
+                           "modelled jointly (RNN-NADE, or the faster masked MADE)")
+    roll.add_argument("--joint-units", type=int, default=None,
+                      help="hidden units of a joint-keys output (default 128 NADE, 512 MADE)")
     roll.add_argument("--no-skip", action="store_true",
                       help="the seed's plain stack, without the input-to-output skip")
     roll.add_argument("--epochs", type=int, default=10)
@@ -484,8 +499,8 @@ def run_train_crnngan(args) -> int:
         tones_per_cell=args.tones_per_cell,
         seq_len=args.seq_len, batch_size=args.batch_size, steps_per_epoch=args.steps_per_epoch,
         epochs=args.epochs, pretrain_epochs=0 if seed_variant else args.pretrain_epochs,
-        config=config,
-        checkpoint_dir=out / "checkpoints", seed=args.seed,
+        config=config, checkpoint_dir=out / "checkpoints",
+        transpose=None if args.no_transpose else km.DEFAULT_SHIFTS, seed=args.seed,
     )
     km.save_model(result.gan.generator, out / "generator.keras", result.encoding)
     losses = {k: v for k, v in result.history.items() if k.endswith("loss") and v}
@@ -522,10 +537,12 @@ def run_train_pianoroll(args) -> int:
     """``kerasmusic train pianoroll``: the 88-key piano-roll RNN."""
     import kerasmusic as km
 
-    encoding = km.FrameEncoding(step=args.step, tracks=_tracks(args.tracks))
+    encoding = km.FrameEncoding(step=args.step, tracks=_tracks(args.tracks),
+                                frame_rule=args.frame_rule)
     return _train_keras_model(args, km.train_pianoroll_rnn, encoding=encoding,
                               seq_len=args.seq_len, units=args.units, n_layers=args.layers,
-                              skip=not args.no_skip)
+                              dropout=args.dropout, skip=not args.no_skip, output=args.output,
+                              joint_units=args.joint_units)
 
 
 def run_train_events(args) -> int:
@@ -580,7 +597,8 @@ def run_train_musegan(args) -> int:
         source, encoding, epochs=args.epochs, batch_size=args.batch_size,
         steps_per_epoch=args.steps_per_epoch, config=config,
         checkpoint_dir=out / "checkpoints", sample_dir=out / "samples",
-        sample_every=args.sample_every, log_dir=out / "logs", seed=args.seed)
+        sample_every=args.sample_every, log_dir=out / "logs",
+        transpose=None if args.no_transpose else km.DEFAULT_SHIFTS, seed=args.seed)
     encoding = result.encoding
     km.save_model(result.gan.generator, out / "generator.keras", encoding)
     km.plot_losses(result.history, out / "losses.png", title="MuseGAN (WGAN-GP)",

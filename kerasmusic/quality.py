@@ -376,23 +376,37 @@ def evaluate_quality(
             has no quality report.
     """
     from kerasmusic.data.augment import DEFAULT_SHIFTS, transposed_copies
+    from kerasmusic.data.events import EventEncoding
+    from kerasmusic.data.frames import FrameEncoding, split_encoded_pieces
     from kerasmusic.data.note_tokens import NoteDurationEncoding
     from kerasmusic.data.pipeline import split_unique
     from kerasmusic.data.text import CharEncoding
     from kerasmusic.models.attention_lstm import check_encoding
 
+    shifts = DEFAULT_SHIFTS if transpose is None else transpose
     if isinstance(encoding, CharEncoding):
         return _evaluate_char_rnn(model, encoding, pieces, validation_fraction, seed, seq_len,
                                   batch_size)
+    if isinstance(encoding, (FrameEncoding, EventEncoding)):
+        encoding.check_model(model)
+        split = split_encoded_pieces(pieces, encoding, validation_fraction, seed,
+                                     on_error="skip", transpose=shifts)
+        if not split.validation:
+            raise KerasMusicError("no held-out piece to score: the corpus has a single "
+                                  "usable piece, or validation_fraction is 0")
+        report = pianoroll_quality if isinstance(encoding, FrameEncoding) else \
+            event_lstm_quality
+        return report(model, encoding, split.train, split.validation,
+                      augmented_train=split.augmented)
     if not isinstance(encoding, NoteDurationEncoding):
         raise KerasMusicError(f"no held-out quality report for {type(encoding).__name__} "
-                              "models yet (note/duration and char-RNN models only)")
+                              "models (note/duration, char-RNN, piano-roll and event models "
+                              "only)")
     check_encoding(model, encoding)
     usable = [p for p in pieces if encoding.has_tracks(p)]
     if not usable:
         raise KerasMusicError(f"no piece has the encoding's track(s) {encoding.tracks}")
     train, val = split_unique(usable, encoding, validation_fraction, seed)
-    shifts = DEFAULT_SHIFTS if transpose is None else transpose
     return note_lstm_quality(model, encoding, train, val,
                              augmented_train=transposed_copies(train, shifts, seed=seed))
 
@@ -568,7 +582,8 @@ def pianoroll_quality(
 
     Each held-out roll is read whole from its first frame (the model's state starts
     at zero there), and every later frame is a target: the model's NLL of a frame is
-    the sum over keys of the binary cross-entropy of its sigmoids, the measure of
+    the sum over keys of the binary cross-entropy of its sigmoids (for a joint-keys
+    NADE model, of each key given the keys below it: the same exact NLL), the measure of
     Boulanger-Lewandowski et al. 2012; the table's note gives their JSB Chorales
     figures for quarter-note frames.
 
@@ -596,7 +611,14 @@ def pianoroll_quality(
         inputs = np.zeros((len(group), length, held[0].shape[1]), np.float32)
         for i, r in enumerate(group):
             inputs[i, :len(r) - 1] = r[:-1]
-        probs = np.asarray(model.predict(inputs, verbose=0), np.float64)
+        if len(model.inputs) == 2:  # joint keys (NADE): the model reads the targets too
+            targets = np.zeros_like(inputs)
+            for i, r in enumerate(group):
+                targets[i, :len(r) - 1] = r[1:]
+            probs = model.predict([inputs, targets], verbose=0)
+        else:
+            probs = model.predict(inputs, verbose=0)
+        probs = np.asarray(probs, np.float64)
         probs = np.clip(probs, 1e-7, 1 - 1e-7)  # the clip Keras' binary cross-entropy uses
         for i, r in enumerate(group):
             y, p = r[1:].astype(np.float64), probs[i, :len(r) - 1]

@@ -63,3 +63,58 @@ def test_frames_and_events_split_first_then_shift_training_pieces_in_range(encod
         assert copy.tobytes() not in originals
     assert not km.split_encoded_pieces(pieces, encoding, 0.25, seed=1,
                                        transpose=None).augmented[len(plain.train):]
+
+
+def test_musegan_phrases_shift_on_the_roll_drums_stay_and_epochs_keep_their_length():
+    import numpy as np
+
+    from kerasmusic.data.augment import random_phrase_transpose
+    from kerasmusic.training.musegan import musegan_dataset
+
+    rng = np.random.default_rng(0)
+    rolls = -np.ones((16, 1, 4, 12, 2), np.float32)
+    for i in range(16):  # pitched notes on rows 3..8 of track 0, a drum hit on row 5
+        rolls[i, 0, rng.integers(4), rng.integers(3, 9), 0] = 1
+        rolls[i, 0, 0, 5, 1] = 1
+    rolls[15, :, :, :, 0] = -1  # a phrase whose pitched track is silent
+    out = random_phrase_transpose(rolls, range(-5, 7), [1, 2], drums=[False, True]).numpy()
+    np.testing.assert_array_equal(out[..., 1], rolls[..., 1])  # the drum track stays
+    seen = set()
+    for before, after in zip(rolls[..., 0], out[..., 0]):
+        assert (after > 0).sum() == (before > 0).sum()  # no note falls off the roll
+        shift = next(s for s in range(-5, 7) if np.array_equal(
+            np.roll(before, s, axis=-1), after))
+        seen.add(shift)
+    assert len(seen) > 3  # phrases get different shifts
+    again = random_phrase_transpose(rolls, range(-5, 7), [1, 2], drums=[False, True]).numpy()
+    np.testing.assert_array_equal(out, again)  # the seed fixes the shifts
+    ds = musegan_dataset(rolls, batch_size=4, seed=3, transpose=km.DEFAULT_SHIFTS)
+    first, second = (np.concatenate(list(ds.as_numpy_iterator())) for _ in range(2))
+    assert len(first) == 16 and not np.array_equal(first, second)  # new shifts each epoch
+    third = np.concatenate(list(musegan_dataset(rolls, batch_size=4, seed=3,
+                                                transpose=km.DEFAULT_SHIFTS).as_numpy_iterator()))
+    np.testing.assert_array_equal(first, third)  # and the same run again gives the same
+
+
+def test_crnngan_crops_come_from_transposed_copies_too_and_epochs_keep_their_length():
+    import numpy as np
+
+    from kerasmusic.data.tone_pipeline import tone_dataset
+    from kerasmusic.data.tones import FEATURES, ToneEncoding
+
+    notes = [km.Note(km.data.notes.to_fraction(i / 2), km.data.notes.to_fraction(1 / 2),
+                     60 + i % 3) for i in range(64)]
+    pieces = [km.Piece([km.Track(notes)], name="p")]
+    enc = ToneEncoding().fit(km.transposed_copies(pieces, km.DEFAULT_SHIFTS))
+    pitch = FEATURES.index("pitch")
+
+    def pitches(ds):
+        values = np.concatenate(list(ds.as_numpy_iterator()))[..., pitch].ravel()
+        return {round(float(v)) for v in values * enc.scales[pitch]}
+
+    plain = tone_dataset(pieces, enc, seq_len=8, batch_size=4, seed=0)
+    shifted = tone_dataset(pieces, enc, seq_len=8, batch_size=4, seed=0,
+                           transpose=km.DEFAULT_SHIFTS)
+    assert len(list(plain)) == len(list(shifted)) == 2  # 64 cells / (8 x 4)
+    assert pitches(plain) == {60, 61, 62}
+    assert len(pitches(shifted) - {60, 61, 62}) > 3 and pitches(shifted) <= set(range(55, 69))

@@ -160,7 +160,8 @@ def test_evaluate_skips_muse_metrics_for_single_tracks(midi_dir, cache_dir, caps
 
 
 @pytest.mark.parametrize("model, options", [
-    ("pianoroll", ["--seq-len", "8", "--units", "8", "--layers", "1"]),
+    ("pianoroll", ["--seq-len", "8", "--units", "8", "--layers", "1", "--output", "nade",
+                   "--joint-units", "4", "--frame-rule", "sample", "--step", "1/2"]),
     ("events", ["--seq-len", "6", "--units", "8"]),
 ])
 def test_train_then_generate_pianoroll_and_event_models(model, options, tmp_path, midi_dir,
@@ -174,6 +175,8 @@ def test_train_then_generate_pianoroll_and_event_models(model, options, tmp_path
     streams = {"pianoroll": ["frames"], "events": ["note", "velocity", "time"]}[model]
     assert [s.name for s in report.streams] == streams
     assert f"held-out quality: {report.model}" in printed
+    assert main(["evaluate", "--model", str(path), "--corpus", str(midi_dir)]) == 0
+    assert f"{report.streams[0].model:.3f}" in capsys.readouterr().out  # the same figure
     out = tmp_path / "gen.mid"
     assert main(["generate", "--model", str(path), "--out", str(out), "--n-events", "16",
                  "--primer", str(midi_dir / "song0.mid"), "--n-pieces", "2"]) == 0

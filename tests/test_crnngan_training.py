@@ -158,7 +158,8 @@ def test_seed_variant_trains_on_scaled_tokens_and_decodes(tmp_path):
     assert result.gan.generator.count_params() == km.build_generator(6, (8, 1)).count_params()
     assert len(result.history["d_loss"]) == 2
     piece = result.encoding.decode(result.gan.generate(1, 8, seed=0)[0])
-    assert all(n.pitch in range(60, 72) for n in piece.notes)  # only tokens it has seen
+    # only tokens it has seen: the pieces (60..71) and their copies shifted -5..+6
+    assert all(n.pitch in range(55, 78) for n in piece.notes)
     with pytest.raises(km.KerasMusicError, match="pretrain"):
         result.gan.mle_step(None)
     with pytest.raises(km.KerasMusicError, match="feature"):

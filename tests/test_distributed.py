@@ -37,7 +37,14 @@ def test_an_overflow_under_loss_scaling_skips_the_step_even_with_clipvalue():
     assert float(optimizer.dynamic_scale.numpy()) == scale / 2
 
 
-def test_fit_trainers_under_mirrored_strategy_match_one_device():
+# The three Keras-fit trainers share one path (build under strategy.scope(), then
+# Model.fit); the note LSTM (every-step model, two heads) runs by default, the other two
+# with --run-slow.
+@pytest.mark.parametrize("names", [
+    ["note_lstm"],
+    pytest.param(["pianoroll_rnn", "event_lstm"], marks=pytest.mark.slow),
+])
+def test_fit_trainers_under_mirrored_strategy_match_one_device(names):
     script = """
         import numpy as np, tensorflow as tf
         import kerasmusic as km
@@ -59,7 +66,8 @@ def test_fit_trainers_under_mirrored_strategy_match_one_device():
                 validation_fraction=0.34, seed=1, strategy=s, verbose=0, transpose=None),
         }
         mirrored = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
-        for name, train in trainers.items():
+        for name in NAMES:
+            train = trainers[name]
             one = train(tf.distribute.OneDeviceStrategy("/cpu:0"))
             two = train(mirrored)
             for key in ("loss", "val_loss"):
@@ -70,4 +78,5 @@ def test_fit_trainers_under_mirrored_strategy_match_one_device():
             assert all(np.isfinite(one.history["loss"]))
             print(name, "EQUAL", one.history["loss"])
     """
-    assert "event_lstm EQUAL" in run_on_two_cpus(script)
+    printed = run_on_two_cpus(script.replace("NAMES", repr(names)))
+    assert all(f"{name} EQUAL" in printed for name in names)

@@ -10,6 +10,7 @@ from builders import make_piece, make_track
 import kerasmusic as km
 from kerasmusic.data.events import (
     EventEncoding,
+    event_arrays_datasets,
     event_dataset,
     event_windows,
     make_event_datasets,
@@ -164,6 +165,16 @@ def test_nine_to_one_split_by_piece():
     with pytest.raises(km.KerasMusicError, match="more than seq_len=50"), \
             pytest.warns(UserWarning, match="2 of 2 pieces have seq_len=50 events or fewer"):
         make_event_datasets(pieces[:2], EventEncoding(seq_len=50))
+    # Transposed copies are trained on but not counted as pieces in that warning.
+    enc = EventEncoding(seq_len=10)
+    split = km.split_encoded_pieces([*pieces[:3], make_piece([(60, 0, 1)], name="short")],
+                                    enc, 0.25, seed=0, transpose=km.DEFAULT_SHIFTS)
+    assert len(split.augmented) > 3 * len(split.train)
+    with pytest.warns(UserWarning, match="1 of 4 pieces have seq_len=10"):
+        train_ds, _ = event_arrays_datasets(split.train, split.validation, enc, 1000,
+                                            copies=split.augmented[len(split.train):])
+    assert len(next(iter(train_ds))[0]) == sum(max(0, len(a) - 10)
+                                               for a in split.augmented)
 
 
 def test_builder_heads_losses_and_l1():

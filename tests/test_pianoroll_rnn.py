@@ -270,3 +270,87 @@ def test_savedmodel_export_serves_without_kerasmusic(trained, tmp_path):
         warnings.simplefilter("ignore")
         np.testing.assert_allclose(served.serve(x).numpy(), result.model.predict(x, verbose=0),
                                    atol=1e-6)
+
+
+def test_sample_rule_holds_what_sounds_at_each_frame_start():
+    # Two eighths on beat 0 (C then D), a dotted quarter E from 1.5 (it sounds on beat 2).
+    piece = make_piece([(60, 0, Fraction(1, 2)), (62, Fraction(1, 2), Fraction(1, 2)),
+                        (64, Fraction(3, 2), Fraction(3, 2))])
+    cover = FrameEncoding(step=1).encode(piece)
+    sample = FrameEncoding(step=1, frame_rule="sample").encode(piece)
+    assert cover[0, [60 - 21, 62 - 21]].tolist() == [1, 1]  # both eighths fill frame 0
+    assert sample.shape == (3, 88)
+    assert sample.sum(1).tolist() == [1, 0, 1]  # C on beat 0, nothing on 1, E on 2
+    assert sample[0, 60 - 21] == 1 and sample[2, 64 - 21] == 1
+    enc = FrameEncoding(step=1, frame_rule="sample")
+    assert FrameEncoding.from_config(enc.get_config()).frame_rule == "sample"
+    assert FrameEncoding.from_config({**enc.get_config(), "frame_rule": "cover"}
+                                     ).frame_rule == "cover"
+    with pytest.raises(EncodingError, match=r"short\.mid: no note sounds at the start"):
+        enc.encode(make_piece([(60, Fraction(1, 4), Fraction(1, 2))], name="short.mid"))
+    with pytest.raises(km.KerasMusicError, match="frame_rule"):
+        FrameEncoding(frame_rule="onsets")
+
+
+def _joint_model(output, keys=5, seed=0):
+    keras.utils.set_random_seed(seed)
+    model = build_pianoroll_rnn(keys, 6, 1, output=output, joint_units=7)
+    if output == "made":  # its direct key-to-key weights start at zero
+        layer = model.get_layer("keys")
+        layer.direct_weights.assign(np.random.default_rng(seed).normal(
+            size=layer.direct_weights.shape))
+    return model
+
+
+@pytest.mark.parametrize("output", ["nade", "made"])
+def test_joint_keys_output_is_a_normalised_joint_distribution_over_each_frame(output):
+    model = _joint_model(output, keys=5)
+    assert [t.name for t in model.inputs] == ["frames", "next_frames"]
+    history = np.random.default_rng(0).integers(0, 2, (1, 3, 5)).astype(np.float32)
+    frames = np.array(np.meshgrid(*[[0, 1]] * 5, indexing="ij"), np.float32).reshape(5, -1).T
+    nxt = np.repeat(history, 32, 0)
+    nxt[:, -1] = frames  # every possible last frame after the same history
+    probs = model.predict([np.repeat(history, 32, 0), nxt], verbose=0)[:, -1]
+    joint = np.prod(np.where(frames == 1, probs, 1 - probs), axis=1)
+    assert joint.sum() == pytest.approx(1.0, abs=1e-5)  # key k never sees itself or above
+    assert len(np.unique(joint.round(6))) > 16  # and the keys are not independent
+    # The earlier frames' outputs do not depend on the last frame (causal in time too).
+    np.testing.assert_allclose(model.predict([np.repeat(history, 32, 0), nxt],
+                                             verbose=0)[:, :-1].std(0), 0, atol=1e-6)
+
+
+@pytest.mark.parametrize("output", ["nade", "made"])
+def test_joint_keys_generation_matches_the_key_by_key_reference(output):
+    model = _joint_model(output, keys=6)
+    primer = np.random.default_rng(2).integers(0, 2, (2, 4, 6)).astype(np.float32)
+    fast = generate_frames(model, primer, 4, seed=1, jit_compile=False)
+    slow, probs = generate_frames_reference(model, primer, 4, seed=1)
+    sure = np.abs(draw_uniforms(1, (4, 2, 6)).transpose(1, 0, 2) - probs) > 1e-4
+    np.testing.assert_array_equal(fast[sure], slow[sure])
+    np.testing.assert_array_equal(generate_frames(model, primer, 4, seed=1), fast)  # XLA too
+    greedy = generate_frames(model, primer, 3, temperature=0, jit_compile=False)
+    np.testing.assert_array_equal(greedy, generate_frames(model, primer, 3, temperature=0,
+                                                          seed=5, jit_compile=False))
+
+
+@pytest.mark.parametrize("output", ["made"])  # NADE trains the same way (CLI test)
+def test_joint_keys_model_trains_reports_and_reloads(tmp_path, output):
+    pieces = km.load_corpus("chorales", limit=12, progress=False).pieces
+    enc = FrameEncoding(step=1, frame_rule="sample", lowest_pitch=36, n_pitches=48)
+    result = train_pianoroll_rnn(pieces, encoding=enc, seq_len=16, units=12, n_layers=1,
+                                 output=output, joint_units=8, epochs=4, batch_size=8,
+                                 learning_rate=0.01, validation_fraction=0.25, seed=0,
+                                 verbose=0, transpose=None)
+    assert result.history["val_loss"][-1] < 0.5 * result.initial_val_loss
+    stream = result.quality.streams[0]
+    assert stream.name == "frames" and 0 < stream.model < stream.unigram
+    again = km.evaluate_quality(result.model, enc, pieces, validation_fraction=0.25,
+                                transpose=())
+    assert again.streams[0].model == pytest.approx(stream.model, rel=1e-5)
+    km.save_model(result.model, tmp_path / "joint.h5", enc)
+    model = km.load_model(tmp_path / "joint.h5")  # safe_mode=True inside
+    x = np.random.default_rng(0).integers(0, 2, (1, 6, 48)).astype(np.float32)
+    np.testing.assert_allclose(model.predict([x, x], verbose=0),
+                               result.model.predict([x, x], verbose=0), atol=1e-6)
+    (piece,) = generate_pianoroll(model, enc, 8, primer=pieces[0], primer_steps=4, seed=0)
+    assert piece.notes and all(36 <= n.pitch < 84 for n in piece.notes)

@@ -6,12 +6,20 @@ frames, the roll's rows for MuseGAN) and :func:`transposed_copies` keeps a shift
 copy only where every pitched note stays inside that range. Augmentation is for
 training pieces only: the trainers split by piece first and never shift a
 validation piece, so held-out figures are measured on the music as written.
+
+The GANs have no held-out pieces and many phrases: MuseGAN shifts its phrases as
+they stream (:func:`random_phrase_transpose`: each phrase of each batch by one of the
+shifts that keeps all its notes on the roll, drawn from the seed), so an epoch keeps
+its length and the phrase array is not copied twelve times; the C-RNN-GAN crops its
+tones from :func:`transposed_copies` of its pieces.
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Sequence
+
+import tensorflow as tf
 
 from kerasmusic.data.notes import MAX_PITCH, MIN_PITCH, Piece
 from kerasmusic.data.transforms import transpose
@@ -78,3 +86,38 @@ def transposed_copies(
             fitting = sorted(rng.sample(fitting, per_piece), key=fitting.index)
         out.extend(transpose(piece, s) for s in fitting)
     return out
+
+
+def random_phrase_transpose(rolls, shifts: Sequence[int], seed, *,
+                            drums: Sequence[bool] | None = None):
+    """Each phrase of a batch moved up or down the pitch axis by a shift that fits it.
+
+    Args:
+        rolls: a batch of MuseGAN phrases (batch, bars, steps, pitches, tracks),
+            +1 where a note sounds and -1 elsewhere.
+        shifts: the semitone shifts to choose from (0, no shift, is always one).
+        seed: a stateless seed, shape (2,) integers: the same seed, the same shifts.
+        drums: per track, True for a drum track, which is never moved.
+
+    Returns:
+        The batch, each phrase shifted by a shift drawn uniformly from those that keep
+        every pitched note on the roll (a silent phrase is left as it is).
+    """
+    rolls = tf.convert_to_tensor(rolls)
+    n_pitches = rolls.shape[3]
+    moves = tf.constant(sorted({0, *(int(s) for s in shifts)}), tf.int32)
+    on = rolls > 0
+    drum_mask = tf.constant([bool(d) for d in drums] if drums else
+                            [False] * rolls.shape[4])
+    active = tf.reduce_any(on & ~drum_mask, axis=[1, 2, 4])  # (batch, pitches)
+    index = tf.range(n_pitches, dtype=tf.int32)
+    lowest = tf.reduce_min(tf.where(active, index, n_pitches), axis=1)
+    highest = tf.reduce_max(tf.where(active, index, -1), axis=1)
+    fits = (lowest[:, None] + moves[None] >= 0) & (highest[:, None] + moves[None] < n_pitches)
+    draws = tf.random.stateless_uniform(tf.shape(fits), tf.cast(seed, tf.int64))
+    shift = tf.gather(moves, tf.argmax(tf.where(fits, draws, -1.0), axis=1))  # (batch,)
+    source = index[None] - shift[:, None]  # new pitch p holds old pitch p - shift
+    moved = tf.gather(rolls, tf.clip_by_value(source, 0, n_pitches - 1), axis=3, batch_dims=1)
+    inside = (source >= 0) & (source < n_pitches)
+    moved = tf.where(inside[:, None, None, :, None], moved, tf.cast(-1, rolls.dtype))
+    return tf.where(drum_mask, rolls, moved)

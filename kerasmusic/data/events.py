@@ -327,11 +327,14 @@ def make_event_datasets(
 
 def event_arrays_datasets(
     train: Sequence[np.ndarray], val: Sequence[np.ndarray], encoding: EventEncoding,
-    batch_size: int = 64, seed: int = 0,
+    batch_size: int = 64, seed: int = 0, *, copies: Sequence[np.ndarray] = (),
 ) -> tuple[tf.data.Dataset, tf.data.Dataset | None]:
     """:func:`make_event_datasets` from event arrays already split (:func:`split_encoded_pieces`).
 
-    The validation dataset (None if no validation piece gives a window) is unshuffled.
+    ``copies`` (e.g. the transposed copies, ``split.augmented[len(split.train):]``)
+    are trained on too but not counted in the warning about pieces too short to give
+    a window. The validation dataset (None if no validation piece gives a window) is
+    unshuffled.
     """
     arrays = [*train, *val]
     short = sum(len(a) <= encoding.seq_len for a in arrays)
@@ -339,6 +342,7 @@ def event_arrays_datasets(
         warnings.warn(f"kerasmusic: {short} of {len(arrays)} pieces have "
                       f"seq_len={encoding.seq_len} events or fewer and give no window",
                       stacklevel=3)
+    train = [*train, *copies]
     train_windows = _event_windows_of(train, range(len(train)), encoding.seq_len)
     if not len(train_windows):
         raise KerasMusicError(f"no training piece has more than seq_len={encoding.seq_len} "

@@ -3,8 +3,12 @@
 A piece becomes a matrix (frames, 88): one row per time step of ``step`` quarter
 notes (default 1/4, a sixteenth note), one column per piano key (MIDI 21 = A0 up to
 108 = C8), 1 where the key sounds. Every pitched track is merged (or only the tracks
-chosen). A note covers the frames from its rounded onset to its rounded end, at
-least one. Notes outside the key range are left out, with a warning.
+chosen). By default (``frame_rule="cover"``) a note covers the frames from its
+rounded onset to its rounded end, at least one, so no note is lost; with
+``frame_rule="sample"`` a frame holds the notes sounding at its start, the way the
+JSB Chorales rolls of the literature are sampled (a note between two frame starts is
+dropped, and a frame holds what one hears on the beat, not every passing note).
+Notes outside the key range are left out, with a warning.
 
 Decoding merges consecutive sounding frames of a key into one held note: a plain
 roll cannot tell a held note from the same note struck again. With
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import math
 import warnings
 from collections.abc import Sequence
 from fractions import Fraction
@@ -35,6 +40,8 @@ from kerasmusic.errors import EncodingError, KerasMusicError, VocabularyMismatch
 
 PIANO_LOWEST = 21  # A0
 PIANO_KEYS = 88  # A0..C8
+#: How notes become frames (see the module docstring).
+FRAME_RULES = ("cover", "sample")
 
 
 def keyboard_notes(piece: Piece, tracks: Sequence[int] | None, lowest: int, highest: int,
@@ -73,6 +80,8 @@ class FrameEncoding(JsonConfigMixin):
         tracks: track numbers to read; None merges every pitched (non-drum) track.
         separate_repeats: silence the last frame of a note when the same key starts
             again right after it, so decoding gives two notes, not one (see module).
+        frame_rule: ``"cover"`` (a note covers its rounded span, at least one frame)
+            or ``"sample"`` (a frame holds the notes sounding at its start; see module).
         velocity: velocity of decoded notes.
         program: General MIDI program of the decoded track (0 = piano).
     """
@@ -82,8 +91,12 @@ class FrameEncoding(JsonConfigMixin):
 
     def __init__(self, step: Fraction | str = Fraction(1, 4), lowest_pitch: int = PIANO_LOWEST,
                  n_pitches: int = PIANO_KEYS, tracks: Sequence[int] | None = None,
-                 separate_repeats: bool = False, velocity: int = 80, program: int = 0):
+                 separate_repeats: bool = False, velocity: int = 80, program: int = 0,
+                 frame_rule: str = "cover"):
         self.step = Fraction(step)
+        if frame_rule not in FRAME_RULES:
+            raise KerasMusicError(f"frame_rule must be one of {FRAME_RULES}, got {frame_rule!r}")
+        self.frame_rule = frame_rule
         if self.step <= 0:
             raise KerasMusicError(f"step must be a positive number of quarter notes, got {step}")
         if n_pitches < 1 or lowest_pitch < 0 or lowest_pitch + n_pitches > 128:
@@ -111,13 +124,23 @@ class FrameEncoding(JsonConfigMixin):
         """The piece as float32 frames (frames, n_pitches) of 0 and 1.
 
         Raises:
-            EncodingError: the piece (named) has no pitched note in the key range.
+            EncodingError: the piece (named) has no pitched note in the key range (or,
+                with ``frame_rule="sample"``, none sounding at a frame's start).
         """
         kept = keyboard_notes(piece, self.tracks, self.lowest_pitch, self.highest_pitch,
                               stacklevel=3)
-        spans = [(round(n.start / self.step), n) for n in kept]
-        spans = [(a, max(a + 1, round(n.end / self.step)), n.pitch - self.lowest_pitch)
-                 for a, n in spans]
+        if self.frame_rule == "sample":
+            # Frames f with start <= f * step < end.
+            spans = [(math.ceil(n.start / self.step), math.ceil(n.end / self.step),
+                      n.pitch - self.lowest_pitch) for n in kept]
+            spans = [s for s in spans if s[1] > s[0]]
+            if not spans:
+                raise EncodingError(piece.name, f"no note sounds at the start of a frame of "
+                                                f"{self.step} quarter notes")
+        else:
+            spans = [(round(n.start / self.step), n) for n in kept]
+            spans = [(a, max(a + 1, round(n.end / self.step)), n.pitch - self.lowest_pitch)
+                     for a, n in spans]
         frames = np.zeros((max(b for _, b, _ in spans), self.n_pitches), np.float32)
         starts = {(a, k) for a, _, k in spans}
         for a, b, k in spans:
@@ -155,7 +178,7 @@ class FrameEncoding(JsonConfigMixin):
         return {"type": "frames", "step": str(self.step), "lowest_pitch": self.lowest_pitch,
                 "n_pitches": self.n_pitches, "tracks": self.tracks,
                 "separate_repeats": self.separate_repeats, "velocity": self.velocity,
-                "program": self.program}
+                "program": self.program, "frame_rule": self.frame_rule}
 
 
 def frame_windows(frames: np.ndarray, seq_len: int, hop: int | None = None) -> np.ndarray:

@@ -5,6 +5,11 @@ probability p for it (a Bernoulli draw), tempered by ``temperature``
 (``sigmoid(logit(p) / temperature)``: below 1 sharper, 0 means p > 0.5), or,
 with ``threshold``, it sounds exactly when p >= threshold (no randomness).
 
+A model with a joint-keys output (``output="nade"`` or ``"made"``) draws the keys of a
+frame one after another instead, each from its probability given the keys already
+drawn below it (:func:`sample_keys_jointly`), with the same temperature and threshold
+rules.
+
 Generation is one compiled TensorFlow loop (XLA on CPU) that steps the model's
 LSTM cells and carries their states, so each new frame costs one step, not a pass
 over the whole piece: the primer is read frame by frame, then every sampled frame
@@ -27,10 +32,12 @@ from kerasmusic.data.frames import FrameEncoding
 from kerasmusic.data.notes import Piece
 from kerasmusic.errors import EncodingError, KerasMusicError
 from kerasmusic.generation.compiled import loop_cache, use_xla
+from kerasmusic.models.joint_keys import MadeKeys, NadeKeys
 from kerasmusic.models.pianoroll_rnn import OUTPUT_LAYER, SKIP_LAYER
 from kerasmusic.sampling import draw_uniforms
 
 _CACHE_ATTR = "_kerasmusic_frame_loops"
+_OUTPUT_LAYERS = (keras.layers.Dense, NadeKeys, MadeKeys)
 _TINY = 1e-7
 
 
@@ -55,6 +62,40 @@ def bernoulli_keys(probs, uniform, temperature: float = 1.0, threshold: float | 
     return tf.cast(tf.cast(uniform, tf.float32) < probs, tf.float32)
 
 
+def sample_keys_jointly(layer, context, uniform, temperature: float = 1.0,
+                        threshold: float | None = None):
+    """Draw a frame key by key from a joint-keys output layer (plain TF ops, XLA-safe).
+
+    Key k is drawn from the layer's probability for it given the keys already drawn
+    below it (the layer never looks at key k or above, so the keys not drawn yet do
+    not matter).
+
+    Args:
+        layer: the model's :class:`~kerasmusic.NadeKeys` or :class:`~kerasmusic.MadeKeys`.
+        context: what the layer reads besides the frame, (batch, D).
+        uniform: draws in [0, 1), (batch, keys): key k uses ``uniform[:, k]``.
+        temperature, threshold: as in :func:`bernoulli_keys`, applied to each key's
+            probability given the keys below it.
+
+    Returns:
+        (frame (batch, keys) of 0 and 1, the probability each key was drawn from).
+    """
+    context = tf.cast(context, tf.float32)
+    n_keys = layer.n_keys
+    batch = tf.shape(context)[0]
+
+    def one_key(carry, k):
+        frame, probs = carry
+        p = tf.gather(layer([context, frame]), k, axis=1)
+        key = bernoulli_keys(p, tf.gather(uniform, k, axis=1), temperature, threshold)
+        column = tf.one_hot(k, n_keys)[None]
+        return frame + key[:, None] * column, probs + p[:, None] * column
+
+    zeros = tf.zeros([batch, n_keys])
+    frames, probs = tf.scan(one_key, tf.range(n_keys), initializer=(zeros, zeros))
+    return frames[-1], probs[-1]
+
+
 def _check_options(temperature: float, threshold: float | None) -> None:
     if temperature < 0:
         raise KerasMusicError(f"temperature must be >= 0, got {temperature}")
@@ -63,7 +104,10 @@ def _check_options(temperature: float, threshold: float | None) -> None:
 
 
 def _stack(model: keras.Model) -> tuple[list[keras.layers.Layer], bool, keras.layers.Layer]:
-    """(recurrent layers in order, whether the input skips to the output, output Dense).
+    """(recurrent layers in order, whether the input skips to the output, output layer).
+
+    The output layer is a Dense, a :class:`NadeKeys` or a :class:`MadeKeys` named
+    ``"keys"``.
 
     Raises:
         KerasMusicError: the model is not laid out as :func:`build_pianoroll_rnn` makes it.
@@ -77,7 +121,7 @@ def _stack(model: keras.Model) -> tuple[list[keras.layers.Layer], bool, keras.la
             recurrent.append(layer)
         elif isinstance(layer, keras.layers.Concatenate) and layer.name == SKIP_LAYER:
             skip = True
-        elif isinstance(layer, keras.layers.Dense) and layer.name == OUTPUT_LAYER:
+        elif isinstance(layer, _OUTPUT_LAYERS) and layer.name == OUTPUT_LAYER:
             dense = layer
         else:
             other.append(layer.name)
@@ -85,7 +129,7 @@ def _stack(model: keras.Model) -> tuple[list[keras.layers.Layer], bool, keras.la
         raise KerasMusicError(
             f"model {model.name!r} is not a piano-roll RNN: expected forward recurrent layers "
             f"(return_sequences=True), dropouts, an optional {SKIP_LAYER!r} concatenation and "
-            f"a Dense named {OUTPUT_LAYER!r}, as build_pianoroll_rnn makes"
+            f"a Dense, NadeKeys or MadeKeys named {OUTPUT_LAYER!r}, as build_pianoroll_rnn makes"
             + (f"; unexpected layers: {other}" if other else ""))
     return recurrent, skip, dense
 
@@ -99,29 +143,36 @@ def _compiled_loop(model, n_steps, temperature, threshold, jit):
     cache = loop_cache(model, _CACHE_ATTR)
     if key in cache:
         return cache[key]
-    recurrent, skip, dense = _stack(model)
+    recurrent, skip, head = _stack(model)
+    joint = not isinstance(head, keras.layers.Dense)
 
     def step(frame, states):
+        """(what the output layer reads, new states) after one frame."""
         x, new_states = frame, []
         for layer, state in zip(recurrent, states):
             x, state = layer.cell(x, state, training=False)
             new_states.append(list(state) if isinstance(state, (list, tuple)) else [state])
         if skip:
             x = tf.concat([frame, x], axis=-1)
-        return dense(x), new_states
+        return x, new_states
+
+    def draw(context, uniform):
+        if joint:
+            return sample_keys_jointly(head, context, uniform, temperature, threshold)[0]
+        return bernoulli_keys(head(context), uniform, temperature, threshold)
 
     def loop(primer, uniforms):
         batch = tf.shape(primer)[0]
         states = [[tf.zeros([batch, size]) for size in tf.nest.flatten(layer.cell.state_size)]
                   for layer in recurrent]
-        probs = tf.zeros([batch, primer.shape[-1]])
-        for t in tf.range(tf.shape(primer)[1]):
-            probs, states = step(primer[:, t], states)
+        context, states = step(primer[:, 0], states)
+        for t in tf.range(1, tf.shape(primer)[1]):
+            context, states = step(primer[:, t], states)
         frames = tf.TensorArray(tf.float32, size=n_steps)
         for i in tf.range(n_steps):
-            frame = bernoulli_keys(probs, uniforms[i], temperature, threshold)
+            frame = draw(context, uniforms[i])
             frames = frames.write(i, frame)
-            probs, states = step(frame, states)
+            context, states = step(frame, states)
         return tf.transpose(frames.stack(), [1, 0, 2])
 
     cache[key] = tf.function(loop, jit_compile=jit, reduce_retracing=True)
@@ -186,15 +237,25 @@ def generate_frames_reference(
     """The plain loop: the whole model on primer + frames so far, for every frame.
 
     Same draws as :func:`generate_frames`. Returns (frames, the probabilities each
-    frame was drawn from), both (batch, n_steps, keys); many times slower.
+    frame was drawn from), both (batch, n_steps, keys); many times slower. A joint-keys
+    model is run once per key (each key's probability given the keys drawn below it).
     """
     _check_options(temperature, threshold)
     primer = _check_primer(primer, _frame_width(model))
     uniforms = draw_uniforms(seed, (n_steps, primer.shape[0], primer.shape[2]))
+    joint = len(model.inputs) == 2
     sequence, frames, probs = primer, [], []
     for i in range(n_steps):
-        p = model.predict(sequence, verbose=0)[:, -1]
-        frame = bernoulli_keys(p, uniforms[i], temperature, threshold).numpy()
+        if joint:
+            frame, p = np.zeros_like(primer[:, 0]), np.zeros_like(primer[:, 0])
+            for k in range(frame.shape[1]):
+                nxt = np.concatenate([sequence[:, 1:], frame[:, None]], axis=1)
+                p[:, k] = model.predict([sequence, nxt], verbose=0)[:, -1, k]
+                frame[:, k] = bernoulli_keys(p[:, k:k + 1], uniforms[i][:, k:k + 1],
+                                             temperature, threshold).numpy()[:, 0]
+        else:
+            p = model.predict(sequence, verbose=0)[:, -1]
+            frame = bernoulli_keys(p, uniforms[i], temperature, threshold).numpy()
         frames.append(frame)
         probs.append(p)
         sequence = np.concatenate([sequence, frame[:, None]], axis=1)

@@ -35,6 +35,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from kerasmusic.data.augment import DEFAULT_SHIFTS, transposed_copies
 from kerasmusic.data.notes import Piece
 from kerasmusic.data.scaled_tokens import ScaledTokenEncoding
 from kerasmusic.data.tone_pipeline import tone_dataset
@@ -404,6 +405,7 @@ def train_crnngan(
     config: CRNNGANConfig | None = None,
     strategy: tf.distribute.Strategy | None = None,
     checkpoint_dir: str | os.PathLike | None = None,
+    transpose: Sequence[int] | None = DEFAULT_SHIFTS,
     seed: int = 0,
     verbose: bool = True,
 ) -> CRNNGANResult:
@@ -427,14 +429,19 @@ def train_crnngan(
         config: model and recipe settings; ``n_features`` is set from the encoding.
         strategy: a ``tf.distribute.Strategy`` (default: the current one).
         checkpoint_dir: keep checkpoints there and resume from the latest.
+        transpose: semitone shifts for transposition augmentation: crops are also cut
+            from the pieces' transposed copies (the encoding is fitted on them too);
+            an epoch keeps its length. None or ``()`` for the pieces as written.
         seed: fixes weights, crops and noise.
         verbose: print one line per epoch.
     """
+    fit_on = transposed_copies(pieces, transpose, seed=seed) if transpose else pieces
     if variant == "seed":
-        encoding = ScaledTokenEncoding(tracks=tracks).fit(pieces)
+        encoding = ScaledTokenEncoding(tracks=tracks).fit(fit_on)
     else:
-        encoding = ToneEncoding(tones_per_cell, tracks).fit(pieces)
-    dataset = tone_dataset(pieces, encoding, seq_len, batch_size, steps_per_epoch, seed)
+        encoding = ToneEncoding(tones_per_cell, tracks).fit(fit_on)
+    dataset = tone_dataset(pieces, encoding, seq_len, batch_size, steps_per_epoch, seed,
+                           transpose=transpose)
     config = dataclasses.replace(config or CRNNGANConfig(), variant=variant, seq_len=seq_len,
                                  n_features=encoding.n_features)
     gan = CRNNGAN(config, strategy=strategy, seed=seed)

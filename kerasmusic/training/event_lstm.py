@@ -99,7 +99,8 @@ def train_event_lstm(
     split = split_encoded_pieces(pieces, encoding, validation_fraction, seed,
                                  on_error="skip", transpose=transpose)
     train, val = split.train, split.validation
-    train_ds, val_ds = event_arrays_datasets(split.augmented, val, encoding, batch_size, seed)
+    train_ds, val_ds = event_arrays_datasets(train, val, encoding, batch_size, seed,
+                                             copies=split.augmented[len(train):])
     with (strategy or tf.distribute.get_strategy()).scope():
         model = build_event_lstm(*encoding.sizes, units=units, dropout=dropout, l1=l1,
                                  learning_rate=learning_rate)

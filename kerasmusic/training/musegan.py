@@ -23,6 +23,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from kerasmusic.data.augment import DEFAULT_SHIFTS, random_phrase_transpose
 from kerasmusic.data.json_config import write_json_atomic
 from kerasmusic.data.midi import write_midi
 from kerasmusic.data.notes import Piece
@@ -346,15 +347,21 @@ def encode_phrases(pieces: Sequence[Piece], encoding: MultiTrackPianoRoll) -> np
 
 
 def musegan_dataset(pieces_or_phrases, encoding: MultiTrackPianoRoll | None = None,
-                    batch_size: int = 64, seed: int = 0) -> tf.data.Dataset:
+                    batch_size: int = 64, seed: int = 0, *,
+                    transpose: Sequence[int] | None = None) -> tf.data.Dataset:
     """Phrases shuffled with ``seed`` (again each epoch), in full batches, prefetched.
 
     Args:
         pieces_or_phrases: pieces (encoded with ``encoding``) or an array of phrases
             from :func:`encode_phrases`.
-        encoding: the piano-roll encoding; needed for pieces.
+        encoding: the piano-roll encoding; needed for pieces (and, with ``transpose``,
+            to keep its drum tracks in place).
         batch_size: the global batch; under a strategy it is split over the replicas.
-        seed: the shuffle seed.
+        seed: the shuffle seed (and the shifts').
+        transpose: semitone shifts (e.g. :data:`~kerasmusic.DEFAULT_SHIFTS`): each
+            phrase of each batch is moved by one that keeps its notes on the roll,
+            drawn anew every epoch (:func:`~kerasmusic.data.augment.random_phrase_transpose`);
+            None or ``()``: the phrases as written.
     """
     if isinstance(pieces_or_phrases, np.ndarray):
         data = pieces_or_phrases
@@ -365,7 +372,15 @@ def musegan_dataset(pieces_or_phrases, encoding: MultiTrackPianoRoll | None = No
     if len(data) < batch_size:
         raise KerasMusicError(f"{len(data)} phrases are fewer than one batch of {batch_size}")
     ds = tf.data.Dataset.from_tensor_slices(data).shuffle(len(data), seed=seed)
-    return ds.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+    ds = ds.batch(batch_size, drop_remainder=True)
+    if transpose:
+        drums = encoding.drums if encoding is not None else None
+        shifts = tuple(transpose)
+        draws = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
+        ds = tf.data.Dataset.zip(ds, draws).map(
+            lambda rolls, r: random_phrase_transpose(
+                rolls, shifts, tf.stack([tf.constant(seed, tf.int64), r]), drums=drums))
+    return ds.prefetch(tf.data.AUTOTUNE)
 
 
 @dataclasses.dataclass
@@ -393,8 +408,8 @@ def train_musegan(pieces: Sequence[Piece] | str | os.PathLike,
                   config: MuseGANConfig | None = None,
                   strategy: tf.distribute.Strategy | None = None, checkpoint_dir=None,
                   sample_dir=None, sample_every: int = 1, log_dir=None,
-                  shuffle_buffer: int = 10_000, seed: int = 0,
-                  verbose: bool = True) -> MuseGANResult:
+                  shuffle_buffer: int = 10_000, transpose: Sequence[int] | None = DEFAULT_SHIFTS,
+                  seed: int = 0, verbose: bool = True) -> MuseGANResult:
     """Encode ``pieces`` as piano-roll phrases and train MuseGAN on them as a WGAN-GP.
 
     Args:
@@ -414,6 +429,10 @@ def train_musegan(pieces: Sequence[Piece] | str | os.PathLike,
             epochs.
         log_dir: write TensorBoard scalars there.
         shuffle_buffer: records in the shuffle buffer when reading shards.
+        transpose: semitone shifts for transposition augmentation: each phrase of
+            each batch is moved by one that keeps its notes on the roll (drum tracks
+            stay), drawn anew every epoch, so an epoch keeps its length; None or
+            ``()`` for the phrases as written. Shards are read as written.
         seed: weights, noise and shuffling.
         verbose: one line per epoch.
 
@@ -429,7 +448,8 @@ def train_musegan(pieces: Sequence[Piece] | str | os.PathLike,
     else:
         encoding = encoding or MultiTrackPianoRoll()
         phrases = encode_phrases(pieces, encoding)
-        dataset = musegan_dataset(phrases, batch_size=batch_size, seed=seed)
+        dataset = musegan_dataset(phrases, encoding, batch_size=batch_size, seed=seed,
+                                  transpose=transpose)
         n_phrases = len(phrases)
     bars, steps, pitches, tracks = encoding.shape
     config = dataclasses.replace(config or MuseGANConfig(), n_bars=bars, n_steps_per_bar=steps,

@@ -38,6 +38,10 @@ class PianoRollRNNResult:
     quality: QualityReport | None = None
 
 
+def _with_targets_as_input(frames, next_frames):
+    return (frames, next_frames), next_frames
+
+
 def train_pianoroll_rnn(
     pieces: Sequence[Piece],
     *,
@@ -48,6 +52,8 @@ def train_pianoroll_rnn(
     n_layers: int = 2,
     dropout: float = 0.0,
     skip: bool = True,
+    output: str = "sigmoid",
+    joint_units: int | None = None,
     epochs: int = 10,
     batch_size: int = 32,
     learning_rate: float = 0.001,
@@ -80,6 +86,9 @@ def train_pianoroll_rnn(
         n_layers: stacked LSTMs.
         dropout: dropout after each LSTM.
         skip: feed the input frame to the output layer too (see the builder).
+        output: ``"sigmoid"`` (a sigmoid per key), ``"nade"`` or ``"made"`` (the keys
+            of a frame modelled jointly; see the builder).
+        joint_units: hidden units of a joint-keys output (None: the layer's default).
         epochs: maximum number of epochs.
         batch_size: windows per batch.
         learning_rate: Adam learning rate.
@@ -105,8 +114,12 @@ def train_pianoroll_rnn(
     train_ds = rolls_dataset(split.augmented, seq_len, hop, batch_size, shuffle=True,
                              seed=seed)
     val_ds = rolls_dataset(val, seq_len, hop, batch_size, shuffle=False) if val else None
+    if output != "sigmoid":  # a joint-keys output reads the next frames as a second input
+        train_ds, val_ds = (None if ds is None else ds.map(_with_targets_as_input)
+                            for ds in (train_ds, val_ds))
     with (strategy or tf.distribute.get_strategy()).scope():
         model = build_pianoroll_rnn(encoding.n_pitches, units, n_layers, dropout, skip=skip,
+                                    output=output, joint_units=joint_units,
                                     learning_rate=learning_rate)
     extra = regularised_callbacks(val_ds is not None, patience, lr_patience)
     history, initial = fit_with_baseline(model, train_ds, val_ds, epochs=epochs,
