@@ -583,7 +583,8 @@ def pianoroll_quality(
     Each held-out roll is read whole from its first frame (the model's state starts
     at zero there), and every later frame is a target: the model's NLL of a frame is
     the sum over keys of the binary cross-entropy of its sigmoids (for a joint-keys
-    NADE model, of each key given the keys below it: the same exact NLL), the measure of
+    NADE / MADE model, of each key given the keys below it: the same exact NLL), the
+    measure of
     Boulanger-Lewandowski et al. 2012; the table's note gives their JSB Chorales
     figures for quarter-note frames.
 
@@ -600,6 +601,8 @@ def pianoroll_quality(
     """
     from fractions import Fraction
 
+    from kerasmusic.models.pianoroll_rnn import reads_next_frames
+
     held = [np.asarray(r, np.float32) for r in heldout_frames if len(r) > 1]
     if not held:
         raise KerasMusicError("no held-out roll with two or more frames to score")
@@ -611,7 +614,7 @@ def pianoroll_quality(
         inputs = np.zeros((len(group), length, held[0].shape[1]), np.float32)
         for i, r in enumerate(group):
             inputs[i, :len(r) - 1] = r[:-1]
-        if len(model.inputs) == 2:  # joint keys (NADE): the model reads the targets too
+        if reads_next_frames(model):  # joint keys: the model reads the targets too
             targets = np.zeros_like(inputs)
             for i, r in enumerate(group):
                 targets[i, :len(r) - 1] = r[1:]

@@ -99,6 +99,7 @@ def test_musegan_phrases_shift_on_the_roll_drums_stay_and_epochs_keep_their_leng
 def test_crnngan_crops_come_from_transposed_copies_too_and_epochs_keep_their_length():
     import numpy as np
 
+    from kerasmusic.data.augment import copies_only
     from kerasmusic.data.tone_pipeline import tone_dataset
     from kerasmusic.data.tones import FEATURES, ToneEncoding
 
@@ -114,7 +115,7 @@ def test_crnngan_crops_come_from_transposed_copies_too_and_epochs_keep_their_len
 
     plain = tone_dataset(pieces, enc, seq_len=8, batch_size=4, seed=0)
     shifted = tone_dataset(pieces, enc, seq_len=8, batch_size=4, seed=0,
-                           transpose=km.DEFAULT_SHIFTS)
+                           copies=copies_only(pieces, km.DEFAULT_SHIFTS))
     assert len(list(plain)) == len(list(shifted)) == 2  # 64 cells / (8 x 4)
     assert pitches(plain) == {60, 61, 62}
     assert len(pitches(shifted) - {60, 61, 62}) > 3 and pitches(shifted) <= set(range(55, 69))

@@ -88,6 +88,19 @@ def transposed_copies(
     return out
 
 
+def copies_only(
+    pieces: Sequence[Piece],
+    shifts: Sequence[int] | None = DEFAULT_SHIFTS,
+    *,
+    pitch_range: tuple[int, int] = (MIN_PITCH, MAX_PITCH),
+    seed: int = 0,
+) -> list[Piece]:
+    """Only the transposed copies :func:`transposed_copies` adds (not the pieces)."""
+    originals = {id(p) for p in pieces}
+    return [c for c in transposed_copies(pieces, shifts, pitch_range=pitch_range, seed=seed)
+            if id(c) not in originals]
+
+
 def random_phrase_transpose(rolls, shifts: Sequence[int], seed, *,
                             drums: Sequence[bool] | None = None):
     """Each phrase of a batch moved up or down the pitch axis by a shift that fits it.

@@ -313,17 +313,15 @@ def split_encoded_pieces(
     ``pitch_range`` (:func:`~kerasmusic.data.augment.transposed_copies`) to
     ``augmented``; validation pieces are never shifted.
     """
-    from kerasmusic.data.augment import pitch_range_of, transposed_copies
+    from kerasmusic.data.augment import copies_only, pitch_range_of
 
     kept, arrays = encode_pieces(pieces, encoding.encode, on_error=on_error)
     train, val = split_pieces(list(range(len(arrays))), validation_fraction, seed)
     train_arrays = [arrays[i] for i in train]
     augmented = list(train_arrays)
     if transpose:
-        originals = {id(kept[i]) for i in train}
-        copies = [c for c in transposed_copies([kept[i] for i in train], transpose,
-                                               pitch_range=pitch_range_of(encoding), seed=seed)
-                  if id(c) not in originals]
+        copies = copies_only([kept[i] for i in train], transpose,
+                             pitch_range=pitch_range_of(encoding), seed=seed)
         if copies:
             augmented += encode_pieces(copies, encoding.encode, on_error="skip")[1]
     return EncodedSplit(train_arrays, [arrays[i] for i in val], augmented)

@@ -7,7 +7,6 @@ from collections.abc import Sequence
 import numpy as np
 import tensorflow as tf
 
-from kerasmusic.data.augment import transposed_copies
 from kerasmusic.data.notes import Piece
 from kerasmusic.data.scaled_tokens import ScaledTokenEncoding
 from kerasmusic.data.tones import ToneEncoding
@@ -37,7 +36,7 @@ def tone_dataset(
     steps_per_epoch: int | None = None,
     seed: int = 0,
     *,
-    transpose: Sequence[int] | None = None,
+    copies: Sequence[Piece] = (),
 ) -> tf.data.Dataset:
     """Batches of random crops of the pieces' encoded features (tones or scaled tokens).
 
@@ -45,18 +44,15 @@ def tone_dataset(
     batches (default: about one crop per ``seq_len`` cells of the corpus as written),
     each of shape (batch_size, seq_len, encoding.n_features); batches are always full,
     as a distributed loop needs. Crops are new every epoch and fixed by ``seed``.
-    With ``transpose`` (semitone shifts) crops are also cut from the pieces'
-    :func:`~kerasmusic.data.augment.transposed_copies` (fit the encoding on those
-    too, so their tokens are known).
+    Crops are also cut from ``copies`` (e.g. the pieces' transposed copies,
+    :func:`~kerasmusic.data.augment.copies_only`; fit the encoding on them too, so
+    their tokens are known), which do not lengthen the epoch.
     """
     arrays = [encoding.encode(p) for p in pieces]
     if steps_per_epoch is None:
         cells = sum(len(a) for a in arrays)
         steps_per_epoch = max(1, cells // (seq_len * batch_size))
-    if transpose:
-        originals = {id(p) for p in pieces}
-        arrays += [encoding.encode(p) for p in transposed_copies(pieces, transpose, seed=seed)
-                   if id(p) not in originals]
+    arrays += [encoding.encode(p) for p in copies]
     crops = random_crops(arrays, seq_len, seed)
     spec = tf.TensorSpec((seq_len, encoding.n_features), tf.float32)
     ds = tf.data.Dataset.from_generator(lambda: crops, output_signature=spec)

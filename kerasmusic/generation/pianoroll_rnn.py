@@ -32,12 +32,12 @@ from kerasmusic.data.frames import FrameEncoding
 from kerasmusic.data.notes import Piece
 from kerasmusic.errors import EncodingError, KerasMusicError
 from kerasmusic.generation.compiled import loop_cache, use_xla
-from kerasmusic.models.joint_keys import MadeKeys, NadeKeys
-from kerasmusic.models.pianoroll_rnn import OUTPUT_LAYER, SKIP_LAYER
+from kerasmusic.models.joint_keys import JOINT_KEY_LAYERS
+from kerasmusic.models.pianoroll_rnn import OUTPUT_LAYER, SKIP_LAYER, reads_next_frames
 from kerasmusic.sampling import draw_uniforms
 
 _CACHE_ATTR = "_kerasmusic_frame_loops"
-_OUTPUT_LAYERS = (keras.layers.Dense, NadeKeys, MadeKeys)
+_OUTPUT_LAYERS = (keras.layers.Dense, *(layer for layer, _ in JOINT_KEY_LAYERS.values()))
 _TINY = 1e-7
 
 
@@ -243,7 +243,7 @@ def generate_frames_reference(
     _check_options(temperature, threshold)
     primer = _check_primer(primer, _frame_width(model))
     uniforms = draw_uniforms(seed, (n_steps, primer.shape[0], primer.shape[2]))
-    joint = len(model.inputs) == 2
+    joint = reads_next_frames(model)
     sequence, frames, probs = primer, [], []
     for i in range(n_steps):
         if joint:

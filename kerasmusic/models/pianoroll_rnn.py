@@ -23,6 +23,11 @@ PIANOROLL_OUTPUTS = ("sigmoid", *JOINT_KEY_LAYERS)
 NEXT_FRAMES_INPUT = "next_frames"
 
 
+def reads_next_frames(model: keras.Model) -> bool:
+    """True for a joint-keys model: it takes the next frames as a second input."""
+    return len(model.inputs) == 2
+
+
 def build_pianoroll_rnn(
     n_pitches: int = PIANO_KEYS,
     units: int = 256,

@@ -35,7 +35,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from kerasmusic.data.augment import DEFAULT_SHIFTS, transposed_copies
+from kerasmusic.data.augment import DEFAULT_SHIFTS, copies_only
 from kerasmusic.data.notes import Piece
 from kerasmusic.data.scaled_tokens import ScaledTokenEncoding
 from kerasmusic.data.tone_pipeline import tone_dataset
@@ -435,13 +435,13 @@ def train_crnngan(
         seed: fixes weights, crops and noise.
         verbose: print one line per epoch.
     """
-    fit_on = transposed_copies(pieces, transpose, seed=seed) if transpose else pieces
+    copies = copies_only(pieces, transpose, seed=seed)
     if variant == "seed":
-        encoding = ScaledTokenEncoding(tracks=tracks).fit(fit_on)
+        encoding = ScaledTokenEncoding(tracks=tracks).fit([*pieces, *copies])
     else:
-        encoding = ToneEncoding(tones_per_cell, tracks).fit(fit_on)
+        encoding = ToneEncoding(tones_per_cell, tracks).fit([*pieces, *copies])
     dataset = tone_dataset(pieces, encoding, seq_len, batch_size, steps_per_epoch, seed,
-                           transpose=transpose)
+                           copies=copies)
     config = dataclasses.replace(config or CRNNGANConfig(), variant=variant, seq_len=seq_len,
                                  n_features=encoding.n_features)
     gan = CRNNGAN(config, strategy=strategy, seed=seed)
