@@ -90,6 +90,9 @@ def _parser() -> argparse.ArgumentParser:
                       help="dropout of the LSTM inputs and the context (default: 0.3)")
     lstm.add_argument("--no-transpose", action="store_true",
                       help="train on the pieces as written, without transposed copies")
+    lstm.add_argument("--chords", choices=["split", "joined"], default="split",
+                      help="notes that start together: a token per note, '+' until the "
+                           "chord's last ('split', default), or one token per chord ('joined')")
     lstm.add_argument("--seed", type=int, default=0)
 
     crnngan = train_sub.add_parser("crnngan", help="the recurrent C-RNN-GAN (Mogren 2016)")
@@ -389,7 +392,7 @@ def run_train_lstm(args) -> int:
         use_attention=not args.no_attention, epochs=args.epochs, batch_size=args.batch_size,
         learning_rate=args.learning_rate, max_seconds=args.max_seconds, seed=args.seed,
         verbose=_fit_verbosity(), transpose=None if args.no_transpose else km.DEFAULT_SHIFTS,
-        dropout=args.dropout,
+        dropout=args.dropout, chords=args.chords,
     )
     enc_path = km.save_model(result.model, args.out, result.encoding)
     print(f"model saved to {args.out}, encoding to {enc_path}")

@@ -4,6 +4,7 @@ import pytest
 from builders import make_piece, make_track
 
 from kerasmusic.data.note_tokens import (
+    CHORD_GOES_ON,
     REST,
     START,
     UNK,
@@ -13,7 +14,12 @@ from kerasmusic.data.note_tokens import (
     pitch_number,
 )
 from kerasmusic.data.vocabulary import Vocabulary
-from kerasmusic.errors import UnknownTokenError, VocabularyError, VocabularyMismatchError
+from kerasmusic.errors import (
+    KerasMusicError,
+    UnknownTokenError,
+    VocabularyError,
+    VocabularyMismatchError,
+)
 
 
 def test_pitch_names_round_trip_every_midi_number():
@@ -36,6 +42,43 @@ def test_rests_and_chords_become_tokens():
                         (65, Fraction(5, 2), Fraction(1, 3))])
     events = NoteDurationEncoding().to_tokens(piece)
     assert events == [("C4.E4.G4", "1"), (REST, "1"), ("D4", "1/2"), ("F4", "1/3")]
+
+
+def test_split_chords_are_a_token_per_note_and_decode_back():
+    piece = make_piece([(64, 0, 1), (60, 0, 1), (67, 0, 1),
+                        (62, 2, Fraction(1, 2)), (65, 2, Fraction(1, 2))])
+    enc = NoteDurationEncoding(chords="split")
+    events = enc.to_tokens(piece)
+    assert events == [("C4", CHORD_GOES_ON), ("E4", CHORD_GOES_ON), ("G4", "1"), (REST, "1"),
+                      ("D4", CHORD_GOES_ON), ("F4", "1/2")]
+    enc.fit([piece])
+    # single pitches only: no chord token in the vocabulary; "+" right after the start
+    assert all("." not in t for t in enc.pitch_vocabulary.tokens)
+    assert enc.duration_vocabulary.tokens[:2] == [START, CHORD_GOES_ON]
+    decoded = enc.decode(*enc.encode(piece))
+    assert sorted((n.start, n.duration, n.pitch) for n in decoded.notes) == sorted(
+        (n.start, n.duration, n.pitch) for n in piece.notes)
+    back = NoteDurationEncoding.from_config(enc.get_config())
+    assert back.chords == "split" and back.to_tokens(piece) == events
+
+
+def test_split_chords_decode_what_a_sampler_may_produce():
+    enc = NoteDurationEncoding(chords="split")
+    piece = enc.from_tokens([("C4", CHORD_GOES_ON), ("C4", CHORD_GOES_ON), (REST, CHORD_GOES_ON),
+                             ("G4", "1"), ("A4", CHORD_GOES_ON)])
+    # the repeated C4 sounds once, a "+" rest adds nothing, the unfinished A4 is dropped
+    assert [(n.start, n.duration, n.pitch) for n in piece.notes] == [
+        (0, 1, 60), (0, 1, 67)]
+    with pytest.raises(KerasMusicError, match="chords must be one of"):
+        NoteDurationEncoding(chords="stacked")
+
+
+def test_an_old_encoding_without_a_chord_mode_reads_as_joined():
+    enc = NoteDurationEncoding().fit([make_piece([(60, 0, 1), (64, 0, 1)])])
+    config = enc.get_config()
+    del config["chords"]
+    assert NoteDurationEncoding.from_config(config).chords == "joined"
+    assert enc.pitch_vocabulary.tokens[-1] == "C4.E4"
 
 
 def test_leading_rest_and_overlap_cut_at_next_onset():

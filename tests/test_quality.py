@@ -110,6 +110,20 @@ def test_a_piece_with_unseen_chords_and_durations_encodes_and_is_scored():
     assert np.isfinite([s.model for s in report.streams]).all()
 
 
+def test_split_chords_leave_no_held_out_chord_unknown():
+    train = [make_piece([(48, 0, 1), (60, 0, 1), (50, 1, 1), (62, 1, 1), (52, 2, 1),
+                         (64, 2, 1)]) for _ in range(3)]
+    odd = make_piece([(48, 0, 1), (52, 0, 1), (64, 0, 1), (50, 1, 1), (60, 1, 1)])
+    joined = km.NoteDurationEncoding(seq_len=4).fit(train)
+    split = km.NoteDurationEncoding(seq_len=4, chords="split").fit(train)
+    unk = joined.pitch_vocabulary.unknown_id
+    assert joined.encode(odd)[0] == [unk, unk]  # two chords never seen as wholes
+    assert split.pitch_vocabulary.unknown_id not in split.encode(odd)[0]
+    model = km.create_network(split.n_pitches, split.n_durations, embed_size=4, rnn_units=8)
+    report = km.note_lstm_quality(model, split, train, [odd])
+    assert report["pitch"].unknown_fraction == 0 and report["pitch"].n_targets == 6
+
+
 def test_rare_tokens_become_unknown_so_training_sees_it():
     pieces = [make_piece([(60, 0, 1), (62, 1, 1)]), make_piece([(60, 0, 1), (71, 1, 2)])]
     enc = km.NoteDurationEncoding(min_count=2).fit(pieces)

@@ -7,6 +7,12 @@ A piece becomes two parallel token sequences, one event per distinct onset:
   silence, and ``"<start>"`` for padding before a piece and for its end;
 - duration tokens: exact quarter lengths as fractions (``"1"``, ``"1/2"``,
   ``"3/2"``, ``"1/3"``), never floats;
+- with ``chords="split"``, a chord is its notes one by one instead, low to high, every
+  note but the last with the duration token ``"+"`` ("the chord goes on") and the last
+  with the chord's duration: ``("C3", "+"), ("E3", "+"), ("G3", "1")``. The pitch
+  vocabulary is then the single pitches (a few dozen), not every chord the corpus
+  happens to contain (thousands on the four-voice chorales, many seen once), and a
+  held-out chord is always made of known tokens;
 - ``"<unk>"`` in both vocabularies: what a token the vocabulary has never seen (a new
   chord, a new duration) encodes as. :meth:`NoteDurationEncoding.fit` also maps the
   tokens seen fewer than ``min_count`` times in training to it, so a model learns how
@@ -35,6 +41,10 @@ from kerasmusic.errors import KerasMusicError, VocabularyError
 START = "<start>"
 REST = "rest"
 UNK = "<unk>"
+#: Duration token of every note of a split chord but its last: more notes start here.
+CHORD_GOES_ON = "+"
+#: How chords become tokens: one token per chord, or a token per note.
+CHORD_MODES = ("joined", "split")
 
 _NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 # Flats are accepted with "b" only: "B-1" is B in octave -1 (MIDI 11), not B-flat 1.
@@ -84,6 +94,10 @@ class NoteDurationEncoding:
         min_count: :meth:`fit` keeps a token only if the training pieces have it at
             least this often; rarer ones (and any token never seen) encode as
             ``"<unk>"``. 1 keeps every token seen.
+        chords: ``"joined"`` (a chord is one pitch token, ``"C3.E3.G3"``: the seed's
+            representation) or ``"split"`` (a token per note, ``"+"`` durations until
+            the chord's last note: a closed vocabulary for polyphonic parts). A
+            single line has no chords and encodes the same either way.
 
     Build one from data with :meth:`fit`; save it with the model with :meth:`save`.
     """
@@ -96,7 +110,10 @@ class NoteDurationEncoding:
         tracks: Sequence[int] | None = None,
         grid: Fraction | str | None = Fraction(1, 24),
         min_count: int = 1,
+        chords: str = "joined",
     ):
+        if chords not in CHORD_MODES:
+            raise KerasMusicError(f"chords must be one of {CHORD_MODES}, got {chords!r}")
         if seq_len < 1:
             raise KerasMusicError(f"seq_len must be at least 1, got {seq_len}")
         if int(min_count) < 1:
@@ -109,6 +126,7 @@ class NoteDurationEncoding:
         self.tracks = None if tracks is None else [int(t) for t in tracks]
         self.grid = None if grid is None else Fraction(grid)
         self.min_count = int(min_count)
+        self.chords = chords
 
     # --- piece <-> tokens ---------------------------------------------------
 
@@ -156,8 +174,13 @@ class NoteDurationEncoding:
             end = max(n.end for n in group)
             if i + 1 < len(groups):
                 end = min(end, groups[i + 1][0])
-            pitches = sorted({n.pitch for n in group})
-            events.append((".".join(pitch_name(p) for p in pitches), duration_token(end - start)))
+            names = [pitch_name(p) for p in sorted({n.pitch for n in group})]
+            duration = duration_token(end - start)
+            if self.chords == "split":
+                events.extend((name, CHORD_GOES_ON) for name in names[:-1])
+                events.append((names[-1], duration))
+            else:
+                events.append((".".join(names), duration))
             time = end
         return events
 
@@ -167,16 +190,24 @@ class NoteDurationEncoding:
     ) -> Piece:
         """(pitch token, duration token) events -> a one-track Piece.
 
-        ``"<start>"`` and ``"<unk>"`` events are skipped; rests advance time.
+        ``"<start>"`` and ``"<unk>"`` events are skipped; rests advance time. Notes with
+        the duration ``"+"`` wait for the next event with a duration and sound with it
+        (a split chord); any still waiting at the end have no length and are dropped.
         """
         notes, time = [], Fraction(0)
+        waiting: list[int] = []
         for pitch_token, dur_token in events:
             if START in (pitch_token, dur_token) or UNK in (pitch_token, dur_token):
                 continue
+            pitches = [] if pitch_token == REST else \
+                [pitch_number(name_) for name_ in pitch_token.split(".")]
+            if dur_token == CHORD_GOES_ON:
+                waiting.extend(pitches)
+                continue
             duration = Fraction(dur_token)
-            if pitch_token != REST:
-                for name_ in pitch_token.split("."):
-                    notes.append(Note(time, duration, pitch_number(name_), velocity))
+            for pitch in dict.fromkeys(waiting + pitches):
+                notes.append(Note(time, duration, pitch, velocity))
+            waiting = []
             time += duration
         return Piece([Track(notes, name="generated", program=program)], tempo=tempo, name=name)
 
@@ -186,8 +217,8 @@ class NoteDurationEncoding:
         """Build both vocabularies from ``pieces``.
 
         ``"<start>"`` is id 0 in each, ``"<unk>"`` follows the specials (pitch: start,
-        rest, unk; duration: start, unk); tokens seen fewer than ``min_count`` times
-        are left to ``"<unk>"``.
+        rest, unk; duration: start, ``"+"`` if split chords occur, unk); tokens seen
+        fewer than ``min_count`` times are left to ``"<unk>"``.
         """
         token_lists = [self.to_tokens(p) for p in pieces]
         pitch_tokens = [[p for p, _ in events] for events in token_lists]
@@ -197,7 +228,8 @@ class NoteDurationEncoding:
             unknown=UNK, min_count=self.min_count,
         )
         self.duration_vocabulary = Vocabulary.from_sequences(
-            dur_tokens, specials=[START], name="duration", sort_key=Fraction,
+            dur_tokens, name="duration", sort_key=Fraction,
+            specials=[START] + [CHORD_GOES_ON] * any(CHORD_GOES_ON in d for d in dur_tokens),
             unknown=UNK, min_count=self.min_count,
         )
         return self
@@ -266,6 +298,7 @@ class NoteDurationEncoding:
             "tracks": self.tracks,
             "grid": None if self.grid is None else str(self.grid),
             "min_count": self.min_count,
+            "chords": self.chords,
             "pitch_vocabulary": pv.get_config(),
             "duration_vocabulary": dv.get_config(),
         }
@@ -282,6 +315,7 @@ class NoteDurationEncoding:
             tracks=config["tracks"],
             grid=config["grid"],
             min_count=config.get("min_count", 1),
+            chords=config.get("chords", "joined"),
         )
 
     def save(self, path: str | os.PathLike) -> None:
