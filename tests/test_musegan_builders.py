@@ -120,3 +120,61 @@ def test_jamming_and_composer_modes():
     assert comp.count_params() < hybrid.count_params()
     with pytest.raises(km.KerasMusicError, match="mode must be one of"):
         build_generator_network(mode="solo")
+
+
+@pytest.mark.parametrize("kernel, strides, padding, shape", [
+    ((1, 1, 12), (1, 1, 12), "same", (2, 16, 84, 4)),   # the critic's pitch layers
+    ((2, 1, 1), (1, 1, 1), "valid", (2, 16, 84, 4)),    # the kernel spans the bars
+    ((1, 2, 1), (1, 2, 1), "same", (1, 16, 7, 6)),
+    ((1, 4, 1), (1, 2, 1), "same", (1, 4, 1, 6)),       # overlapping: Keras' own path
+])
+def test_patch_conv3d_equals_conv3d(kernel, strides, padding, shape):
+    import keras
+
+    from kerasmusic.models.patch_conv import PatchConv3D
+
+    x = np.random.default_rng(0).normal(size=(3, *shape)).astype("float32")
+    plain = keras.layers.Conv3D(5, kernel, strides=strides, padding=padding,
+                                bias_initializer="random_normal")
+    patch = PatchConv3D(5, kernel, strides=strides, padding=padding)
+    plain.build(x.shape)
+    patch.build(x.shape)
+    patch.set_weights(plain.get_weights())
+    np.testing.assert_allclose(patch(x), plain(x), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("kernel, padding, shape", [
+    ((2, 1), "same", (2, 1, 8)), ((1, 7), "same", (16, 1, 8)), ((1, 12), "same", (16, 7, 8)),
+    ((2, 3), "valid", (3, 2, 4)),
+])
+def test_patch_conv2d_transpose_equals_conv2d_transpose(kernel, padding, shape):
+    import keras
+
+    from kerasmusic.models.patch_conv import PatchConv2DTranspose
+
+    x = np.random.default_rng(1).normal(size=(3, *shape)).astype("float32")
+    plain = keras.layers.Conv2DTranspose(5, kernel, strides=kernel, padding=padding,
+                                         bias_initializer="random_normal", activation="relu")
+    patch = PatchConv2DTranspose(5, kernel, strides=kernel, padding=padding, activation="relu")
+    plain.build(x.shape)
+    patch.build(x.shape)
+    patch.set_weights(plain.get_weights())
+    np.testing.assert_allclose(patch(x), plain(x), rtol=1e-5, atol=1e-5)
+
+
+def test_patch_convs_keep_the_seed_models_parameters_and_outputs():
+    rng = np.random.default_rng(5)
+    inputs = [rng.normal(size=(2, 8)), rng.normal(size=(2, 8)), rng.normal(size=(2, 4, 8)),
+              rng.normal(size=(2, 4, 8))]
+    fast = build_generator_network(z_dim=8)
+    plain = build_generator_network(z_dim=8, patch_convs=False)
+    assert fast.count_params() == plain.count_params()
+    plain.set_weights(fast.get_weights())
+    rolls = fast.predict(inputs, verbose=0)
+    np.testing.assert_allclose(rolls, plain.predict(inputs, verbose=0), atol=1e-5)
+    fast_critic, plain_critic = build_critic((2, 16, 84, 4)), build_critic(
+        (2, 16, 84, 4), patch_convs=False)
+    assert fast_critic.count_params() == plain_critic.count_params()
+    plain_critic.set_weights(fast_critic.get_weights())
+    np.testing.assert_allclose(fast_critic.predict(rolls, verbose=0),
+                               plain_critic.predict(rolls, verbose=0), rtol=1e-4, atol=1e-6)

@@ -170,3 +170,40 @@ def test_nan_loss_stops_at_its_step_and_keeps_the_last_good_checkpoint(tmp_path)
     restored = MuseGAN(TINY, seed=3)
     restored.checkpoint_manager(tmp_path).checkpoint.restore(str(tmp_path / "ckpt-1"))
     assert all(np.isfinite(w.numpy()).all() for w in restored.critic.weights)
+
+
+def _weights(gan):
+    return [w.numpy() for w in gan.generator.weights + gan.critic.weights]
+
+
+def test_patch_conv_step_equals_the_keras_conv_step():
+    fast = MuseGAN(TINY, seed=0)
+    plain = MuseGAN(dataclasses.replace(TINY, patch_convs=False), seed=0)
+    plain.generator.set_weights(fast.generator.get_weights())
+    plain.critic.set_weights(fast.critic.get_weights())
+    logs = []
+    for gan in (fast, plain):
+        batches = iter(gan.distribute(_batches(n=2)))
+        critic_batch, noise = next(batches)
+        logs.append((*gan.critic_step(critic_batch), gan.generator_step(noise)))
+    np.testing.assert_allclose(logs[0], logs[1], rtol=1e-4, atol=1e-5)
+    for a, b in zip(_weights(fast), _weights(plain)):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_several_steps_per_call_equal_steps_one_by_one():
+    together, single = MuseGAN(TINY, seed=0), MuseGAN(TINY, seed=0)
+    out = together.train_steps(iter(together.distribute(_batches(n=5))), 4)
+    assert (out["critic_steps"], out["generator_steps"], out["bad_step"]) == (4, 2, 0)
+    critic_logs, generator_logs = [], []
+    for critic_batch, noise in list(single.distribute(_batches(n=5)))[:4]:
+        critic_logs.append(single.critic_step(critic_batch))
+        if int(single.critic_step_count.numpy()) % TINY.critic_steps == 0:
+            generator_logs.append(single.generator_step(noise))
+    np.testing.assert_allclose(out["critic"], np.sum(critic_logs, axis=0), rtol=1e-5)
+    np.testing.assert_allclose(out["generator"], sum(generator_logs), rtol=1e-5)
+    for a, b in zip(_weights(together), _weights(single)):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    # the iterator's end stops a call early: one batch left of five
+    rest = together.train_steps(iter(together.distribute(_batches(n=1))), 4)
+    assert rest["critic_steps"] == 1 and int(together.critic_step_count.numpy()) == 5

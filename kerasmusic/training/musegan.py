@@ -71,6 +71,12 @@ class MuseGANConfig:
         mixed_precision: build both models with the ``mixed_float16`` policy (float16
             compute, float32 weights) and scale the losses (``LossScaleOptimizer``);
             for GPUs with tensor cores, slower on CPUs.
+        patch_convs: compute the convolutions that stride by their kernel as one
+            matrix product each (:mod:`kerasmusic.models.patch_conv`; same weights and
+            outputs); False builds Keras' own ``Conv2DTranspose`` / ``Conv3D``.
+        steps_per_call: critic steps run in one compiled call by :meth:`MuseGAN.fit`
+            (the generator steps in between included); the losses stay on the device
+            and are read once per call. None: a whole epoch per call.
     """
 
     z_dim: int = 32
@@ -85,6 +91,8 @@ class MuseGANConfig:
     beta_2: float = 0.9
     mode: str = "hybrid"
     mixed_precision: bool = False
+    patch_convs: bool = True
+    steps_per_call: int | None = None
 
 
 @contextlib.contextmanager
@@ -120,9 +128,10 @@ class MuseGAN:
             with _dtype_policy("mixed_float16" if c.mixed_precision else None):
                 self.generator = build_generator_network(
                     c.z_dim, c.n_tracks, c.n_bars, c.n_steps_per_bar, c.n_pitches,
-                    synchronized_bn=self.strategy.num_replicas_in_sync > 1, mode=c.mode)
+                    synchronized_bn=self.strategy.num_replicas_in_sync > 1, mode=c.mode,
+                    patch_convs=c.patch_convs)
                 self.critic = build_critic((c.n_bars, c.n_steps_per_bar, c.n_pitches,
-                                            c.n_tracks))
+                                            c.n_tracks), patch_convs=c.patch_convs)
             self.g_optimizer = self._optimizer()
             self.c_optimizer = self._optimizer()
             # Keras 3.15 under MirroredStrategy: build the slots before the first step.
@@ -134,6 +143,7 @@ class MuseGAN:
                                                  name="critic_step_count")
         self._critic_step = distributed_step(self.strategy, self._replica_critic_step)
         self._generator_step = distributed_step(self.strategy, self._replica_generator_step)
+        self._steps = tf.function(self._run_steps)
 
     def _optimizer(self) -> keras.optimizers.Optimizer:
         c = self.config
@@ -213,6 +223,81 @@ class MuseGAN:
         self.step.assign_add(1)
         return loss
 
+    def train_steps(self, iterator, max_steps: int) -> dict:
+        """Up to ``max_steps`` critic steps from ``iterator`` in one compiled call.
+
+        After every ``critic_steps``-th critic step of the run (counted over the whole
+        run, as :meth:`fit` does) a generator step follows, on that batch's generator
+        noise. The losses are summed on the device and read once, at the end. The
+        call stops early when the iterator runs out, or right after a step whose
+        losses are not finite (its updates are applied, as with one step at a time).
+
+        Args:
+            iterator: an iterator over :meth:`distribute`'s batches.
+            max_steps: the most critic steps to run.
+
+        Returns:
+            ``critic_steps`` and ``generator_steps`` run; ``critic`` (sums of critic
+            loss, Wasserstein estimate and penalty) and ``generator`` (sum of
+            generator losses) as numpy values; ``bad_step``: the critic step count at
+            which a loss was not finite (0 if none) and ``bad_generator`` whether it
+            was the generator's.
+        """
+        if int(max_steps) < 1:
+            raise KerasMusicError(f"max_steps must be at least 1, got {max_steps}")
+        out = self._steps(iterator, tf.constant(int(max_steps), tf.int64))
+        return {k: v.numpy() for k, v in out.items()}
+
+    @tf.autograph.experimental.do_not_convert
+    def _run_steps(self, iterator, max_steps):
+        # Explicit while loops, no tf.cond around a step: under MirroredStrategy a
+        # strategy.run inside a cond branch fails to feed the branch's captured inputs
+        # (seen with TF 2.21). The generator step is a loop of zero or one pass, and the
+        # iterator's end and a non-finite loss end the outer loop through its condition.
+        k = self.config.critic_steps
+
+        def generator_pass(i, total, count, last, finite, noise):
+            loss = tf.cast(self._generator_step(noise), tf.float32)
+            self.step.assign_add(1)
+            return (i + 1, total + loss, count + 1, tf.concat([last[:3], [loss]], 0),
+                    tf.math.is_finite(loss), noise)
+
+        def keep_going(n, critic_sum, generator_sum, n_generator, last, finite, bad_generator,
+                       element):
+            return tf.logical_and(tf.logical_and(n < max_steps, finite), element.has_value())
+
+        def critic_pass(n, critic_sum, generator_sum, n_generator, last, finite,
+                        bad_generator, element):
+            critic_batch, generator_noise = element.get_value()
+            logs = tf.stack([tf.cast(v, tf.float32) for v in self._critic_step(critic_batch)])
+            count = self.critic_step_count.assign_add(1)
+            finite = tf.reduce_all(tf.math.is_finite(logs))
+            last = tf.concat([logs, last[3:]], 0)
+            # Counted over the whole run: after every k-th critic step, a generator step.
+            due = tf.logical_and(finite, tf.equal(count % k, 0))
+            _, generator_sum, n_generator, last, generator_finite, _ = tf.while_loop(
+                lambda i, *_: i < tf.cast(due, tf.int32), generator_pass,
+                [tf.constant(0), generator_sum, n_generator, last, tf.constant(True),
+                 generator_noise])
+            bad_generator = tf.logical_not(generator_finite)
+            finite = tf.logical_and(finite, generator_finite)
+            # Take the next batch only if the loop goes on (none is lost at max_steps).
+            element = tf.cond(tf.logical_and(n + 1 < max_steps, finite),
+                              iterator.get_next_as_optional, lambda: element)
+            return (n + 1, critic_sum + logs, generator_sum, n_generator, last, finite,
+                    bad_generator, element)
+
+        n, critic_sum, generator_sum, n_generator, last, finite, bad_generator, _ = \
+            tf.while_loop(keep_going, critic_pass, [
+                tf.constant(0, tf.int64), tf.zeros([3]), tf.zeros([]),
+                tf.constant(0, tf.int64), tf.zeros([4]), tf.constant(True),
+                tf.constant(False), iterator.get_next_as_optional()])
+        bad_step = tf.where(finite, tf.constant(0, tf.int64),
+                            self.critic_step_count.read_value())
+        return {"critic_steps": n, "generator_steps": n_generator, "critic": critic_sum,
+                "generator": generator_sum, "bad_step": bad_step,
+                "bad_generator": bad_generator, "last": last}
+
     def distribute(self, dataset: tf.data.Dataset):
         """Add seeded noise and alpha to each real batch, and distribute the batches.
 
@@ -272,28 +357,29 @@ class MuseGAN:
             if verbose:
                 print(f"resumed from {manager.latest_checkpoint} at epoch "
                       f"{int(self.epoch.numpy())}", flush=True)
+        per_call = self.config.steps_per_call or 2**62
         while int(self.epoch.numpy()) < epochs:
-            started, critic_logs, generator_logs = time.monotonic(), [], []
+            started = time.monotonic()
             epoch = int(self.epoch.numpy()) + 1
-            for critic_batch, generator_noise in self.distribute(dataset):
-                critic_logs.append(self.critic_step(critic_batch))
-                count = int(self.critic_step_count.numpy())
-                check_finite(dict(zip(("critic loss", "wasserstein", "gradient penalty"),
-                                      critic_logs[-1])),
-                             f"critic step {count} (epoch {epoch})", manager)
-                # Counted over the whole run: an epoch shorter than critic_steps batches
-                # still trains the generator in turn.
-                if count % self.config.critic_steps == 0:
-                    generator_logs.append(self.generator_step(generator_noise))
-                    check_finite({"generator loss": generator_logs[-1]},
-                                 f"generator step {int(self.step.numpy())} (epoch {epoch})",
-                                 manager)
-            if not critic_logs:
+            iterator = iter(self.distribute(dataset))
+            n_critic = n_generator = 0
+            critic_sum, generator_sum = np.zeros(3), 0.0
+            while True:
+                out = self.train_steps(iterator, per_call)
+                n_critic += int(out["critic_steps"])
+                n_generator += int(out["generator_steps"])
+                critic_sum = critic_sum + out["critic"]
+                generator_sum += float(out["generator"])
+                if out["bad_step"]:
+                    self._stop_non_finite(out, epoch, manager)
+                if out["critic_steps"] < per_call:
+                    break
+            if not n_critic:
                 raise KerasMusicError("the dataset gave no batch to train on")
-            c_loss, wasserstein, penalty = np.mean(critic_logs, axis=0)
+            c_loss, wasserstein, penalty = critic_sum / n_critic
             logs = {"critic_loss": float(c_loss), "wasserstein": float(wasserstein),
                     "gradient_penalty": float(penalty),
-                    "generator_loss": float(np.mean(generator_logs)) if generator_logs
+                    "generator_loss": generator_sum / n_generator if n_generator
                     else float("nan")}
             for key, value in logs.items():
                 history[key].append(value)
@@ -312,6 +398,17 @@ class MuseGAN:
                       f"{logs['gradient_penalty']:.4f}, wasserstein {logs['wasserstein']:.4f}",
                       flush=True)
         return history
+
+    def _stop_non_finite(self, out: dict, epoch: int, manager) -> None:
+        """Raise NonFiniteLossError for the step :meth:`train_steps` stopped at."""
+        last = [float(v) for v in out["last"]]
+        if out["bad_generator"]:
+            where = f"generator step {int(self.step.numpy())} (epoch {epoch})"
+            losses = {"generator loss": last[3]}
+        else:
+            where = f"critic step {int(out['bad_step'])} (epoch {epoch})"
+            losses = dict(zip(("critic loss", "wasserstein", "gradient penalty"), last[:3]))
+        check_finite(losses, where, manager)
 
     def generate(self, n: int, seed: int = 0) -> np.ndarray:
         """``n`` generated phrases (n, bars, steps, pitches, tracks) in [-1, 1]."""
