@@ -36,6 +36,9 @@ def _add_roll_encoding_args(p: argparse.ArgumentParser) -> None:
                    help="comma-separated General MIDI programs of the output tracks")
     p.add_argument("--missing", choices=["skip", "silent"], default=ROLL_OPTIONS["missing"],
                    help="a piece without a selected track: skip it, or use silence")
+    p.add_argument("--monophonic", action="store_true",
+                   help="each track is one voice: generated rolls keep one pitch per step "
+                        "and track (the highest-valued), e.g. the chorales' S, A, T, B")
     for name in ("n_bars", "steps_per_bar", "n_pitches", "lowest_pitch"):
         p.add_argument(f"--{name.replace('_', '-')}", type=int, default=ROLL_OPTIONS[name])
 
@@ -47,7 +50,8 @@ def _roll_encoding(args):
     return km.MultiTrackPianoRoll(
         tracks=_selectors(args.tracks), n_bars=args.n_bars, n_steps_per_bar=args.steps_per_bar,
         n_pitches=args.n_pitches, lowest_pitch=args.lowest_pitch,
-        programs=_programs(args.programs), missing=args.missing)
+        programs=_programs(args.programs), missing=args.missing,
+        monophonic=getattr(args, "monophonic", False))
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -148,6 +152,13 @@ def _parser() -> argparse.ArgumentParser:
     musegan.add_argument("--samples", type=int, default=4, help="final MIDI samples to write")
     musegan.add_argument("--sample-every", type=int, default=1,
                          help="write sample MIDI + PNG every N epochs")
+    musegan.add_argument("--normalize-key", action="store_true",
+                         help="move every piece to C major / A minor first")
+    musegan.add_argument("--max-seconds", type=float, default=None,
+                         help="training time budget: no epoch starts after it is used up")
+    musegan.add_argument("--eval-phrases", type=int, default=500,
+                         help="generated phrases measured against the training phrases "
+                              "at the end (EB, UPC, QN, polyphony, TD; 0: none)")
     musegan.add_argument("--no-transpose", action="store_true",
                          help="train on the phrases as written (default: each phrase moved by "
                               "a random shift of -5..+6 semitones that fits the roll)")
@@ -593,6 +604,8 @@ def run_train_musegan(args) -> int:
         print(f"{len(corpus.pieces)} pieces loaded, {len(corpus.errors)} unreadable",
               flush=True)
         source = corpus.pieces
+        if args.normalize_key:
+            source = [km.normalize_key(p) for p in source]
     config = km.MuseGANConfig(z_dim=args.z_dim, critic_steps=args.critic_steps, mode=args.mode,
                               learning_rate=args.learning_rate,
                               mixed_precision=args.mixed_precision)
@@ -601,7 +614,8 @@ def run_train_musegan(args) -> int:
         steps_per_epoch=args.steps_per_epoch, config=config,
         checkpoint_dir=out / "checkpoints", sample_dir=out / "samples",
         sample_every=args.sample_every, log_dir=out / "logs",
-        transpose=None if args.no_transpose else km.DEFAULT_SHIFTS, seed=args.seed)
+        transpose=None if args.no_transpose else km.DEFAULT_SHIFTS, seed=args.seed,
+        max_seconds=args.max_seconds)
     encoding = result.encoding
     km.save_model(result.gan.generator, out / "generator.keras", encoding)
     km.plot_losses(result.history, out / "losses.png", title="MuseGAN (WGAN-GP)",
@@ -612,8 +626,18 @@ def run_train_musegan(args) -> int:
     for i, phrase in enumerate(phrases):
         km.write_midi(encoding.decode(phrase, name=f"sample {i}"), out / f"sample_{i}.mid")
         written.append(out / f"sample_{i}.mid")
-    km.plot_roll_grid(phrases, out / "samples.png", track_names=encoding.track_names,
-                      lowest_pitch=encoding.lowest_pitch, title="MuseGAN samples")
+    km.plot_roll_grid(encoding.binarize(phrases), out / "samples.png",
+                      track_names=encoding.track_names, lowest_pitch=encoding.lowest_pitch,
+                      title="MuseGAN samples")
+    if result.phrases is not None and args.eval_phrases:
+        from kerasmusic.data.json_config import write_json_atomic
+        from kerasmusic.training.musegan import musegan_quality
+
+        quality = musegan_quality(result.gan, encoding, result.phrases, n=args.eval_phrases,
+                                  seed=args.seed)
+        print(quality.table())
+        write_json_atomic(out / "quality.json", quality.to_dict(), indent=1)
+        written.append(out / "quality.json")
     print("wrote:\n" + "\n".join(f"  {p}" for p in written))
     return 0
 

@@ -18,6 +18,9 @@ metrics return one value per track (NaN where a track gives nothing to measure).
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Sequence
+
 import numpy as np
 
 # Harte, Sandler & Gasser (2006): 6-D tonal centroid of a chroma vector.
@@ -160,3 +163,91 @@ def roll_summary(rolls, lowest_pitch: int = 24, drum_track: int | None = None) -
     if drum_track is not None:
         summary["DP"] = stats["DP"]
     return summary
+
+
+#: The quality targets of generated rolls against real ones, per track (issue 12):
+#: QN at least 0.8x real, UPC within 1.0 of real, EB within 0.1 of real, polyphony
+#: at most 2x real.
+ROLL_TARGETS = {"QN": "at least 0.8x real", "UPC": "within 1.0 of real",
+                "EB": "within 0.1 of real", "polyphony": "at most 2x real"}
+
+
+def _meets(metric: str, real: float, generated: float) -> bool:
+    if np.isnan(real) or np.isnan(generated):
+        return False
+    if metric == "QN":
+        return generated >= 0.8 * real
+    if metric == "UPC":
+        return abs(generated - real) <= 1.0
+    if metric == "EB":
+        return abs(generated - real) <= 0.1
+    # A real voice may never sound two pitches at once: then no more than 0.001.
+    return generated <= max(2 * real, 1e-3)
+
+
+@dataclasses.dataclass
+class RollComparison:
+    """Generated rolls measured against real ones, track by track.
+
+    Attributes:
+        track_names: a label per track.
+        real, generated: :func:`roll_statistics` of each set.
+        n_real, n_generated: phrases in each set.
+    """
+
+    track_names: list[str]
+    real: dict
+    generated: dict
+    n_real: int
+    n_generated: int
+
+    def targets(self) -> dict[str, list[bool]]:
+        """Per metric of :data:`ROLL_TARGETS`, whether each track meets it."""
+        return {m: [_meets(m, r, g) for r, g in zip(self.real[m], self.generated[m])]
+                for m in ROLL_TARGETS}
+
+    def table(self) -> str:
+        """Real vs generated per track, the mean TD, and which targets are met."""
+        lines = [f"generated ({self.n_generated} phrases) vs real ({self.n_real} phrases), "
+                 "per track: real / generated",
+                 f"  {'track':12s}" + "".join(f"{m:>18s}" for m in ROLL_TARGETS)]
+        met = self.targets()
+        for k, name in enumerate(self.track_names):
+            cells = [f"{self.real[m][k]:.3f} / {self.generated[m][k]:.3f}"
+                     + ("" if met[m][k] else " x") for m in ROLL_TARGETS]
+            lines.append(f"  {name[:12]:12s}" + "".join(f"{c:>18s}" for c in cells))
+
+        def mean_td(stats) -> float:
+            values = [v for v in stats["TD"].values() if not np.isnan(v)]
+            return float(np.mean(values)) if values else float("nan")
+
+        lines.append(f"  TD (mean over track pairs): real {mean_td(self.real):.3f}, "
+                     f"generated {mean_td(self.generated):.3f}")
+        missed = [f"{m} ({ROLL_TARGETS[m]}) on {sum(not v for v in met[m])} track(s)"
+                  for m in ROLL_TARGETS if not all(met[m])]
+        lines.append("  targets: " + ("all met" if not missed else "missed: " + "; ".join(missed))
+                     + "  (x: a missed target)")
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict:
+        """JSON-ready: both statistics, the phrase counts and the targets met."""
+        return {"track_names": self.track_names, "real": self.real,
+                "generated": self.generated, "n_real": self.n_real,
+                "n_generated": self.n_generated, "targets": self.targets()}
+
+
+def compare_rolls(real, generated, *, lowest_pitch: int = 24,
+                  track_names: Sequence[str] | None = None) -> RollComparison:
+    """:func:`roll_statistics` of real and generated rolls side by side (cells > 0 sound).
+
+    Binarize a model's output first the way it is decoded (e.g.
+    ``MultiTrackPianoRoll.binarize``), so the figures are those of the music written.
+    """
+    real, generated = _on(real), _on(generated)
+    if real.shape[1:] != generated.shape[1:]:
+        raise ValueError(f"real rolls {real.shape[1:]} and generated {generated.shape[1:]} "
+                         "differ in shape")
+    names = list(track_names) if track_names is not None else \
+        [f"track {k}" for k in range(real.shape[4])]
+    return RollComparison(names, roll_statistics(real, lowest_pitch),
+                          roll_statistics(generated, lowest_pitch), len(real), len(generated))

@@ -1,5 +1,7 @@
 """The command line on a user's own MIDI folder: train, then generate."""
 
+import json
+import math
 from fractions import Fraction
 
 import pytest
@@ -112,17 +114,24 @@ def test_train_musegan_then_evaluate_multitrack(tmp_path, band_dir, cache_dir, c
                  "--tracks", "name:flute,program:32-39,drums", "--n-pitches", "36",
                  "--lowest-pitch", "36", "--steps-per-bar", "8", "--z-dim", "4",
                  "--batch-size", "8", "--epochs", "2", "--critic-steps", "2",
-                 "--samples", "2", "--sample-every", "2"]) == 0
+                 "--samples", "2", "--sample-every", "2", "--monophonic",
+                 "--eval-phrases", "16"]) == 0
     for name in ("generator.keras", "generator.encoding.json", "losses.png", "samples.png",
                  "sample_0.mid", "sample_1.mid", "samples/epoch_002.png",
-                 "samples/epoch_002_0.mid"):
+                 "samples/epoch_002_0.mid", "quality.json"):
         assert (out / name).exists(), name
+    quality = json.loads((out / "quality.json").read_text())
+    assert quality["n_generated"] == 16 and set(quality["targets"]) == {
+        "QN", "UPC", "EB", "polyphony"}
+    # one voice per melodic track: the generated flute and bass never sound a chord
+    assert all(v == 0 or math.isnan(v) for v in quality["generated"]["polyphony"][:2])
     assert list((out / "checkpoints").glob("ckpt-2*")) and list((out / "logs").iterdir())
     encoding = km.load_encoding(out / "generator.keras")
     assert encoding.shape == (2, 8, 36, 3) and encoding.drums == [False, False, True]
     assert km.load_model(out / "generator.keras").output.shape[1:] == (2, 8, 36, 3)
     printed = capsys.readouterr().out
     assert "epoch 2/2" in printed and "wasserstein" in printed
+    assert "generated (16 phrases) vs real" in printed
 
     assert main(["evaluate", str(band_dir), "--tracks", "0,2,1"]) == 0
     lines = capsys.readouterr().out.splitlines()

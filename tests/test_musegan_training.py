@@ -207,3 +207,11 @@ def test_several_steps_per_call_equal_steps_one_by_one():
     # the iterator's end stops a call early: one batch left of five
     rest = together.train_steps(iter(together.distribute(_batches(n=1))), 4)
     assert rest["critic_steps"] == 1 and int(together.critic_step_count.numpy()) == 5
+
+
+def test_a_spent_time_budget_starts_no_epoch():
+    gan = MuseGAN(TINY, seed=0)
+    history = gan.fit(_batches(), epochs=3, verbose=False, max_seconds=0)
+    assert history["critic_loss"] == [] and int(gan.epoch.numpy()) == 0
+    with pytest.raises(km.KerasMusicError, match="max_steps"):
+        gan.train_steps(iter(gan.distribute(_batches())), 0)

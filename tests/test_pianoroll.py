@@ -118,3 +118,23 @@ def test_silence_at_the_end_of_the_last_bar_keeps_the_phrase():
     assert enc.to_roll(piece).shape == (32, 84, 1)
     phrase = enc.phrases(piece)
     assert len(phrase) == 1 and (phrase[0, 1, 4:] == -1).all()
+
+
+def test_monophonic_binarize_keeps_one_pitch_per_step_and_voice():
+    enc = MultiTrackPianoRoll(tracks=[0, "drums"], n_bars=1, n_steps_per_bar=4,
+                              n_pitches=12, lowest_pitch=60, monophonic=True)
+    out = np.full(enc.shape, -1.0, np.float32)
+    out[0, 0, [0, 4, 7], 0] = [0.2, 0.9, 0.5]   # a chord in the voice: E4 is the strongest
+    out[0, 1, [2, 3], 0] = [0.4, 0.4]           # a tie: the lower pitch
+    out[0, 2, [5, 9], 1] = [0.3, 0.6]           # drums keep every hit
+    out[0, 3, 11, 0] = -0.1                     # nothing above 0: silence
+    on = enc.binarize(out) > 0
+    assert np.flatnonzero(on[0, 0, :, 0]).tolist() == [4]
+    assert np.flatnonzero(on[0, 1, :, 0]).tolist() == [2]
+    assert np.flatnonzero(on[0, 2, :, 1]).tolist() == [5, 9]
+    assert not on[0, 3].any()
+    assert [n.pitch for n in sorted(enc.decode(out).tracks[0].notes)] == [64, 62]
+    poly = MultiTrackPianoRoll.from_config({**enc.get_config(), "monophonic": False})
+    assert (poly.binarize(out) > 0).sum() == 7
+    old = {k: v for k, v in enc.get_config().items() if k != "monophonic"}
+    assert MultiTrackPianoRoll.from_config(old).monophonic is False

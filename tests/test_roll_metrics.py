@@ -74,3 +74,21 @@ def test_roll_summary_averages_tracks_and_pairs():
     # TD: only the 0-1 pair sounds together (beat 1, steps 0-3 with steps_per_beat 4).
     assert summary["TD"] == rm.tonal_distance(rolls, 0, 1, lowest_pitch=48)
     assert not np.isnan(summary["TD"])
+
+
+def test_compare_rolls_checks_each_target_per_track():
+    real = np.full((2, 1, 8, 12, 2), -1.0)
+    real[:, 0, 0:4, 0, :] = 1          # one 4-step note per voice and phrase: QN 1
+    gen = real.copy()
+    gen[0, 0, 0:4, 0, 1] = -1
+    gen[0, 0, 0:2, 5, 1] = 1           # voice 1: two short notes, one with a second pitch
+    gen[0, 0, 2:4, 7, 1] = 1
+    gen[0, 0, 0:2, 9, 1] = 1
+    gen[0, 0, 4:6, 11, 1] = 1          # 4 pitch classes in that bar: mean UPC 2.5 vs 1
+    report = rm.compare_rolls(real, gen, lowest_pitch=60, track_names=["S", "B"])
+    met = report.targets()
+    assert met["QN"] == [True, False] and met["polyphony"] == [True, False]
+    assert met["EB"] == [True, True] and met["UPC"] == [True, False]
+    table = report.table()
+    assert "S" in table and "missed: QN" in table and report.to_dict()["n_generated"] == 2
+    assert "all met" in rm.compare_rolls(real, real).table()

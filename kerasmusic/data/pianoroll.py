@@ -71,6 +71,10 @@ class MultiTrackPianoRoll(JsonConfigMixin):
             the low end of a ``program:`` selector, else 0 = piano).
         missing: ``"skip"``: a piece lacking a selected track gives no phrase (and
             :meth:`to_roll` raises); ``"silent"``: the missing track is silence.
+        monophonic: each track is one voice: :meth:`binarize` and :meth:`decode` keep
+            at most one pitch per step and track (the highest-valued, where > 0). For
+            a model's output on voices that sing one note at a time (the chorales'
+            S, A, T, B); real data is encoded as it is either way.
     """
 
     CONFIG_TYPE = "pianoroll"
@@ -79,7 +83,8 @@ class MultiTrackPianoRoll(JsonConfigMixin):
     def __init__(self, tracks: Sequence[TrackSelector] = (0, 1, 2, 3), n_bars: int = 2,
                  n_steps_per_bar: int = 16, n_pitches: int = 84, lowest_pitch: int = 24,
                  step: Fraction | str = Fraction(1, 4), hop_bars: int = 1,
-                 programs: Sequence[int] | None = None, missing: str = "skip"):
+                 programs: Sequence[int] | None = None, missing: str = "skip",
+                 monophonic: bool = False):
         if min(n_bars, n_steps_per_bar, n_pitches, hop_bars, len(tracks)) < 1:
             raise KerasMusicError("n_bars, n_steps_per_bar, n_pitches, hop_bars and the "
                                   "number of tracks must all be positive")
@@ -101,6 +106,7 @@ class MultiTrackPianoRoll(JsonConfigMixin):
             raise KerasMusicError(f"{len(programs)} programs for {len(self.tracks)} tracks")
         self.programs = [int(p) for p in programs]
         self.drums = [kind == "drums" for kind, _ in self._selectors]
+        self.monophonic = bool(monophonic)
 
     @property
     def shape(self) -> tuple[int, int, int, int]:
@@ -174,13 +180,32 @@ class MultiTrackPianoRoll(JsonConfigMixin):
             return np.zeros((0, *self.shape), np.float32)
         return np.where(np.stack(out), 1.0, -1.0).astype(np.float32)
 
+    def binarize(self, rolls: np.ndarray) -> np.ndarray:
+        """A model's rolls (``(..., *shape)``, any values) -> {-1, 1} rolls as decoded.
+
+        A cell sounds where its value is > 0; a :attr:`monophonic` encoding keeps only
+        each step's highest-valued pitch per track (drum tracks stay as they are).
+        """
+        rolls = np.asarray(rolls, np.float32)
+        if rolls.shape[-4:] != self.shape:
+            raise KerasMusicError(f"expected rolls of shape (..., {', '.join(map(str, self.shape))}"
+                                  f"), got {rolls.shape}")
+        on = rolls > 0
+        if self.monophonic:
+            top = rolls == rolls.max(axis=-2, keepdims=True)
+            # one pitch per step even on ties: the lowest of the highest values
+            top &= np.cumsum(top, axis=-2) == 1
+            voices = ~np.asarray(self.drums)
+            on[..., voices] &= top[..., voices]
+        return np.where(on, 1.0, -1.0).astype(np.float32)
+
     def decode(self, phrase: np.ndarray, *, tempo: float = 100.0,
                name: str = "generated") -> Piece:
-        """A phrase (values > 0 sound) -> a Piece with one track per roll track."""
+        """A phrase -> a Piece with one track per roll track (see :meth:`binarize`)."""
         phrase = np.asarray(phrase)
         if phrase.shape != self.shape:
             raise KerasMusicError(f"expected a phrase of shape {self.shape}, got {phrase.shape}")
-        roll = phrase.reshape(-1, self.n_pitches, len(self.tracks)) > 0
+        roll = self.binarize(phrase).reshape(-1, self.n_pitches, len(self.tracks)) > 0
         tracks = []
         for k in range(len(self.tracks)):
             notes = []
@@ -204,7 +229,8 @@ class MultiTrackPianoRoll(JsonConfigMixin):
         return {"type": "pianoroll", "tracks": self.tracks, "n_bars": self.n_bars,
                 "n_steps_per_bar": self.n_steps_per_bar, "n_pitches": self.n_pitches,
                 "lowest_pitch": self.lowest_pitch, "step": str(self.step),
-                "hop_bars": self.hop_bars, "programs": self.programs, "missing": self.missing}
+                "hop_bars": self.hop_bars, "programs": self.programs, "missing": self.missing,
+                "monophonic": self.monophonic}
 
 
 def _describe(track: Track) -> str:

@@ -156,7 +156,8 @@ def build_critic(input_dim, weight_init=None, n_bars: int | None = None, *,
     """A piano roll (batch, n_bars, steps, pitches, tracks) -> a WGAN critic score (batch, 1).
 
     Conv3D + LeakyReLU, no normalisation (a gradient penalty needs none): 128 (2,1,1)
-    valid; 64 (n_bars-1,1,1) valid; 64 (1,1,12) and (1,1,7) strided over pitch; 64
+    valid; 64 (n_bars-1,1,1) valid; 64 (1,1,12) and (1,1,n_pitches/12) strided over
+    pitch (the seed's (1,1,7) for 84 pitches; a whole octave count for others); 64
     (1,2,1) twice, 128 (1,4,1) and 256 (1,3,1) strided by 2 over time; Flatten;
     Dense 512 + LeakyReLU; Dense 1.
 
@@ -179,13 +180,15 @@ def build_critic(input_dim, weight_init=None, n_bars: int | None = None, *,
     layers = keras.layers
     init = _init(weight_init)
     _, conv3d = _conv_layers(patch_convs)
+    # The seed's (1, 1, 7) spans the 7 octaves of 84 pitches; other ranges get theirs.
+    octaves = max(1, input_dim[2] // 12)
     roll = keras.Input(input_dim, name="critic_input")
     x = roll
     for filters, kernel, strides, padding in (
         (128, (2, 1, 1), (1, 1, 1), "valid"),
         (64, (n_bars - 1, 1, 1), (1, 1, 1), "valid"),
         (64, (1, 1, 12), (1, 1, 12), "same"),
-        (64, (1, 1, 7), (1, 1, 7), "same"),
+        (64, (1, 1, octaves), (1, 1, octaves), "same"),
         (64, (1, 2, 1), (1, 2, 1), "same"),
         (64, (1, 2, 1), (1, 2, 1), "same"),
         (128, (1, 4, 1), (1, 2, 1), "same"),

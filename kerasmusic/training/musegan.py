@@ -31,6 +31,7 @@ from kerasmusic.data.pianoroll import MultiTrackPianoRoll
 from kerasmusic.data.shards import ShardError, pianoroll_shard_dataset, read_shard_manifest
 from kerasmusic.errors import KerasMusicError
 from kerasmusic.models.musegan import GENERATOR_MODES, build_critic, build_generator_network
+from kerasmusic.roll_metrics import RollComparison, compare_rolls
 from kerasmusic.training.distributed import (
     apply_summed_gradients,
     check_finite,
@@ -328,7 +329,8 @@ class MuseGAN:
         return tf.train.CheckpointManager(checkpoint, os.fspath(directory), max_to_keep)
 
     def fit(self, dataset: tf.data.Dataset, epochs: int = 10, *, checkpoint_dir=None,
-            callbacks: Sequence = (), verbose: bool = True) -> dict[str, list[float]]:
+            callbacks: Sequence = (), verbose: bool = True,
+            max_seconds: float | None = None) -> dict[str, list[float]]:
         """Train: per generator step, ``critic_steps`` critic steps on new real batches.
 
         Args:
@@ -341,6 +343,8 @@ class MuseGAN:
             callbacks: functions ``f(epoch, gan, logs)`` called after each epoch
                 (e.g. to write samples).
             verbose: one line per epoch.
+            max_seconds: stop after the first epoch that ends this long after the
+                call began (None: run every epoch); the epoch is completed and saved.
 
         Returns:
             Per-epoch means of ``critic_loss``, ``generator_loss``, ``gradient_penalty``
@@ -358,7 +362,13 @@ class MuseGAN:
                 print(f"resumed from {manager.latest_checkpoint} at epoch "
                       f"{int(self.epoch.numpy())}", flush=True)
         per_call = self.config.steps_per_call or 2**62
+        began = time.monotonic()
         while int(self.epoch.numpy()) < epochs:
+            if max_seconds is not None and time.monotonic() - began >= max_seconds:
+                if verbose:
+                    print(f"time budget of {max_seconds:g} s used: stopped after epoch "
+                          f"{int(self.epoch.numpy())}", flush=True)
+                break
             started = time.monotonic()
             epoch = int(self.epoch.numpy()) + 1
             iterator = iter(self.distribute(dataset))
@@ -414,6 +424,21 @@ class MuseGAN:
         """``n`` generated phrases (n, bars, steps, pitches, tracks) in [-1, 1]."""
         noise = self.noise(n, tf.constant(10_000_019 + seed, tf.int64))
         return keras.ops.convert_to_numpy(self._generate(noise, training=False))
+
+
+def musegan_quality(gan: MuseGAN, encoding: MultiTrackPianoRoll, real_phrases: np.ndarray,
+                    n: int = 500, seed: int = 0) -> RollComparison:
+    """``n`` generated phrases, decoded as the encoding decodes them, against real phrases.
+
+    Prints nothing; ``.table()`` gives per-track EB, UPC, QN and polyphony (real /
+    generated), the mean tonal distance and which targets of
+    :data:`~kerasmusic.roll_metrics.ROLL_TARGETS` are met.
+    """
+    if n < 1:
+        raise KerasMusicError(f"n must be at least 1, got {n}")
+    generated = encoding.binarize(gan.generate(n, seed=seed))
+    return compare_rolls(real_phrases, generated, lowest_pitch=encoding.lowest_pitch,
+                         track_names=encoding.track_names)
 
 
 def _read_history(directory, empty: dict, epochs: int) -> dict:
@@ -506,7 +531,8 @@ def train_musegan(pieces: Sequence[Piece] | str | os.PathLike,
                   strategy: tf.distribute.Strategy | None = None, checkpoint_dir=None,
                   sample_dir=None, sample_every: int = 1, log_dir=None,
                   shuffle_buffer: int = 10_000, transpose: Sequence[int] | None = DEFAULT_SHIFTS,
-                  seed: int = 0, verbose: bool = True) -> MuseGANResult:
+                  seed: int = 0, verbose: bool = True,
+                  max_seconds: float | None = None) -> MuseGANResult:
     """Encode ``pieces`` as piano-roll phrases and train MuseGAN on them as a WGAN-GP.
 
     Args:
@@ -532,6 +558,7 @@ def train_musegan(pieces: Sequence[Piece] | str | os.PathLike,
             ``()`` for the phrases as written. Shards are read as written.
         seed: weights, noise and shuffling.
         verbose: one line per epoch.
+        max_seconds: a training time budget: no epoch starts after it is used up.
 
     Raises:
         ShardError: a shard folder without a valid manifest, or ``encoding`` differs
@@ -567,7 +594,7 @@ def train_musegan(pieces: Sequence[Piece] | str | os.PathLike,
     if sample_dir is not None:
         callbacks.append(SampleWriter(sample_dir, encoding, every=sample_every, seed=seed))
     history = gan.fit(dataset, epochs=epochs, checkpoint_dir=checkpoint_dir,
-                      callbacks=callbacks, verbose=verbose)
+                      callbacks=callbacks, verbose=verbose, max_seconds=max_seconds)
     return MuseGANResult(gan, encoding, history, phrases)
 
 
@@ -587,6 +614,9 @@ def _shard_source(path, encoding, batch_size: int, shuffle_buffer: int, seed: in
             raise ShardError(f"{path}: {len(manifest['shards'])} shard files for {workers} "
                              "workers; write more shards (a smaller examples_per_shard)")
     stored = MultiTrackPianoRoll.from_config(manifest["encoding"])
+    if encoding is not None:
+        # How a model's output is decoded is not part of the stored phrases.
+        stored.monophonic = encoding.monophonic
     if encoding is not None and encoding.get_config() != stored.get_config():
         raise ShardError(f"{path}: the shards were written with another encoding "
                          f"({stored.get_config()}); leave encoding out to use theirs")
@@ -651,7 +681,8 @@ class SampleWriter:
             piece = self.encoding.decode(phrase, tempo=self.tempo, name=f"epoch {epoch}")
             write_midi(piece, f"{stem}_{i}.mid")
             self.written.append(f"{stem}_{i}.mid")
-        plot_roll_grid(phrases, stem + ".png", track_names=self.encoding.track_names,
+        plot_roll_grid(self.encoding.binarize(phrases), stem + ".png",
+                       track_names=self.encoding.track_names,
                        lowest_pitch=self.encoding.lowest_pitch,
                        title=f"MuseGAN samples after epoch {epoch}")
         self.written.append(stem + ".png")
