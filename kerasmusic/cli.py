@@ -256,6 +256,12 @@ def _parser() -> argparse.ArgumentParser:
                      help="a MIDI or score file to continue (needed by event models)")
     gen.add_argument("--threshold", type=float, default=None,
                      help="piano-roll models: keys above this probability sound (no sampling)")
+    gen.add_argument("--bars", type=int, default=None,
+                     help="MuseGAN generators: bars per piece (default: one phrase; more "
+                          "chains phrases)")
+    gen.add_argument("--continuity", type=float, default=0.8,
+                     help="MuseGAN generators: how much of a phrase's chords and melody "
+                          "noise the next phrase keeps, in [0, 1) (default 0.8)")
     gen.add_argument("--png", action="store_true", help="also write a piano-roll PNG")
     gen.add_argument("--musicxml", action="store_true", help="also write MusicXML")
     _add_sampling_args(gen)
@@ -477,6 +483,12 @@ def run_generate(args) -> int:
             method=args.method, n_pieces=args.n_pieces, seed=args.seed)
     elif isinstance(encoding, km.NoteDurationEncoding):
         pieces = _generate_note_lstm(model, encoding, args)
+    elif isinstance(encoding, km.MultiTrackPianoRoll):
+        from kerasmusic.generation.musegan import generate_rolls
+
+        rolls = generate_rolls(model, args.n_pieces, n_bars=args.bars, seed=args.seed,
+                               continuity=args.continuity)
+        pieces = [encoding.decode(roll, name=f"generated {i}") for i, roll in enumerate(rolls)]
     else:
         raise KerasMusicError(f"{args.model}: not a model that generates MIDI "
                               f"({type(encoding).__name__})")

@@ -133,6 +133,14 @@ def test_train_musegan_then_evaluate_multitrack(tmp_path, band_dir, cache_dir, c
     assert "epoch 2/2" in printed and "wasserstein" in printed
     assert "generated (16 phrases) vs real" in printed
 
+    # a longer piece from the saved generator: 7 bars = 4 chained 2-bar phrases, cut
+    long_mid = tmp_path / "long.mid"
+    assert main(["generate", "--model", str(out / "generator.keras"), "--bars", "7",
+                 "--out", str(long_mid), "--seed", "3"]) == 0
+    piece = km.read_midi(long_mid)
+    assert len(piece.tracks) == 3 and piece.tracks[2].is_drum
+    assert max(n.end for t in piece.tracks for n in t.notes) <= 7 * 8 / 4  # 7 bars of 8 16ths
+
     assert main(["evaluate", str(band_dir), "--tracks", "0,2,1"]) == 0
     lines = capsys.readouterr().out.splitlines()
     start = lines.index("MuseGAN metrics (means over tracks; TD over track pairs):")

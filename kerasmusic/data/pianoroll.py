@@ -187,9 +187,9 @@ class MultiTrackPianoRoll(JsonConfigMixin):
         each step's highest-valued pitch per track (drum tracks stay as they are).
         """
         rolls = np.asarray(rolls, np.float32)
-        if rolls.shape[-4:] != self.shape:
-            raise KerasMusicError(f"expected rolls of shape (..., {', '.join(map(str, self.shape))}"
-                                  f"), got {rolls.shape}")
+        if rolls.ndim < 4 or rolls.shape[-3:] != self.shape[1:]:
+            raise KerasMusicError(f"expected rolls of shape (..., bars, "
+                                  f"{', '.join(map(str, self.shape[1:]))}), got {rolls.shape}")
         on = rolls > 0
         if self.monophonic:
             top = rolls == rolls.max(axis=-2, keepdims=True)
@@ -201,10 +201,16 @@ class MultiTrackPianoRoll(JsonConfigMixin):
 
     def decode(self, phrase: np.ndarray, *, tempo: float = 100.0,
                name: str = "generated") -> Piece:
-        """A phrase -> a Piece with one track per roll track (see :meth:`binarize`)."""
+        """A phrase -> a Piece with one track per roll track (see :meth:`binarize`).
+
+        ``phrase`` is (bars, steps, pitches, tracks) with any number of bars (a chain
+        of phrases, e.g. from :func:`~kerasmusic.generation.musegan.generate_rolls`);
+        a pitch sounding on both sides of a phrase boundary is one held note.
+        """
         phrase = np.asarray(phrase)
-        if phrase.shape != self.shape:
-            raise KerasMusicError(f"expected a phrase of shape {self.shape}, got {phrase.shape}")
+        if phrase.ndim != 4 or phrase.shape[1:] != self.shape[1:]:
+            raise KerasMusicError(f"expected a phrase of shape (bars, "
+                                  f"{', '.join(map(str, self.shape[1:]))}), got {phrase.shape}")
         roll = self.binarize(phrase).reshape(-1, self.n_pitches, len(self.tracks)) > 0
         tracks = []
         for k in range(len(self.tracks)):

@@ -30,6 +30,7 @@ from kerasmusic.data.notes import Piece
 from kerasmusic.data.pianoroll import MultiTrackPianoRoll
 from kerasmusic.data.shards import ShardError, pianoroll_shard_dataset, read_shard_manifest
 from kerasmusic.errors import KerasMusicError
+from kerasmusic.generation.musegan import generate_rolls
 from kerasmusic.models.musegan import GENERATOR_MODES, build_critic, build_generator_network
 from kerasmusic.roll_metrics import RollComparison, compare_rolls
 from kerasmusic.training.distributed import (
@@ -420,8 +421,14 @@ class MuseGAN:
             losses = dict(zip(("critic loss", "wasserstein", "gradient penalty"), last[:3]))
         check_finite(losses, where, manager)
 
-    def generate(self, n: int, seed: int = 0) -> np.ndarray:
-        """``n`` generated phrases (n, bars, steps, pitches, tracks) in [-1, 1]."""
+    def generate(self, n: int, seed: int = 0, n_bars: int | None = None) -> np.ndarray:
+        """``n`` generated phrases (n, bars, steps, pitches, tracks) in [-1, 1].
+
+        ``n_bars`` other than the phrase length chains phrases
+        (:func:`~kerasmusic.generation.musegan.generate_rolls`).
+        """
+        if n_bars is not None and n_bars != self.config.n_bars:
+            return generate_rolls(self.generator, n, n_bars=n_bars, seed=seed)
         noise = self.noise(n, tf.constant(10_000_019 + seed, tf.int64))
         return keras.ops.convert_to_numpy(self._generate(noise, training=False))
 

@@ -1,0 +1,94 @@
+"""Sampling a MuseGAN generator: phrases, and pieces of any number of bars.
+
+A generator (:func:`~kerasmusic.build_generator_network`) makes one phrase of
+``n_bars`` bars from noise vectors: ``chords`` and ``style`` shared by the tracks,
+``melody`` and ``groove`` one per track. Of these, ``chords`` and ``melody`` go
+through the temporal networks and change from bar to bar; ``style`` and ``groove``
+hold for the whole phrase. A longer piece is a chain of phrases in which
+
+- ``style`` and ``groove`` stay the same (one piece, one style);
+- ``chords`` and ``melody`` walk: each phrase's vectors are the last phrase's times
+  ``continuity`` plus fresh noise times ``sqrt(1 - continuity^2)``, so every vector
+  is still standard normal (what the generator was trained on) while consecutive
+  phrases stay close.
+
+:func:`generate_rolls` works from the saved generator alone (``km.load_model``), so a
+trained run can make pieces without its critic or optimizer state.
+"""
+
+from __future__ import annotations
+
+import math
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from kerasmusic.errors import KerasMusicError
+
+NOISE_INPUTS = ("chords", "style", "melody", "groove")
+
+
+def _input_shapes(generator: keras.Model) -> dict[str, tuple[int, ...]]:
+    shapes = {}
+    for tensor in generator.inputs:
+        name = tensor.name.split(":")[0]
+        if name not in NOISE_INPUTS:
+            raise KerasMusicError(f"{generator.name}: input {name!r} is not a MuseGAN noise "
+                                  f"input {NOISE_INPUTS}")
+        shapes[name] = tuple(int(d) for d in tensor.shape[1:])
+    return shapes
+
+
+def generate_rolls(generator: keras.Model, n: int = 1, *, n_bars: int | None = None,
+                   continuity: float = 0.8, seed: int = 0,
+                   batch_size: int = 64) -> np.ndarray:
+    """``n`` generated pieces of ``n_bars`` bars: (n, n_bars, steps, pitches, tracks).
+
+    Args:
+        generator: a MuseGAN generator (inputs named ``chords``, ``style``,
+            ``melody``, ``groove``, as its mode has them).
+        n: pieces to make.
+        n_bars: bars per piece (default: one phrase); more than a phrase chains
+            phrases as the module docstring says, and the last is cut to length.
+        continuity: how much of the last phrase's chords / melody noise the next
+            keeps, in [0, 1): 0 draws each phrase anew.
+        seed: fixes every draw.
+        batch_size: phrases per generator call.
+
+    Returns:
+        The generator's raw values in [-1, 1]; binarize them with the encoding
+        (``encoding.binarize``) or decode each piece (``encoding.decode``, any
+        number of bars).
+    """
+    phrase_bars = int(generator.output.shape[1])
+    n_bars = phrase_bars if n_bars is None else int(n_bars)
+    if n < 1 or n_bars < 1:
+        raise KerasMusicError(f"n and n_bars must be at least 1, got n={n}, n_bars={n_bars}")
+    if not 0 <= continuity < 1:
+        raise KerasMusicError(f"continuity must be in [0, 1), got {continuity}")
+    shapes = _input_shapes(generator)
+    n_phrases = math.ceil(n_bars / phrase_bars)
+    rng = np.random.default_rng(seed)
+    noise = {name: rng.standard_normal((n, *shape)).astype(np.float32)
+             for name, shape in shapes.items()}
+    fresh = math.sqrt(1.0 - continuity**2)
+    phrases = []
+    for i in range(n_phrases):
+        if i:
+            for name in ("chords", "melody"):
+                if name in noise:
+                    step = rng.standard_normal(noise[name].shape).astype(np.float32)
+                    noise[name] = continuity * noise[name] + fresh * step
+        inputs = [noise[tensor.name.split(":")[0]] for tensor in generator.inputs]
+        phrases.append(_predict(generator, inputs, batch_size))
+    rolls = np.concatenate(phrases, axis=1)[:, :n_bars]
+    return rolls.astype(np.float32)
+
+
+def _predict(generator: keras.Model, inputs: list[np.ndarray], batch_size: int) -> np.ndarray:
+    """The generator in inference mode (batch statistics of training), in batches."""
+    out = [keras.ops.convert_to_numpy(tf.cast(
+        generator([x[i:i + batch_size] for x in inputs], training=False), tf.float32))
+        for i in range(0, len(inputs[0]), batch_size)]
+    return np.concatenate(out)

@@ -1,0 +1,46 @@
+"""MuseGAN pieces longer than a phrase: chained phrases, decoded without seams."""
+
+import numpy as np
+import pytest
+
+import kerasmusic as km
+from kerasmusic.data.pianoroll import MultiTrackPianoRoll
+from kerasmusic.generation.musegan import generate_rolls
+from kerasmusic.models.musegan import build_generator_network
+
+SHAPE = dict(z_dim=4, n_tracks=2, n_bars=2, n_steps_per_bar=4, n_pitches=12)
+
+
+def test_sixteen_bars_chain_eight_phrases_without_a_silent_seam():
+    generator = build_generator_network(**SHAPE)
+    last = generator.get_layer("bar_generator_0").layers[-3]  # the (1, 12) output layer
+    for t in range(2):
+        layer = generator.get_layer(f"bar_generator_{t}").layers[-3]
+        layer.kernel.assign(np.zeros(layer.kernel.shape, np.float32))
+        layer.bias.assign(np.ones(layer.bias.shape, np.float32))  # every cell sounds
+    assert last.name.startswith("patch_conv2d_transpose")
+    rolls = generate_rolls(generator, 2, n_bars=16, seed=0)
+    assert rolls.shape == (2, 16, 4, 12, 2)
+    enc = MultiTrackPianoRoll(tracks=[0, 1], n_bars=2, n_steps_per_bar=4, n_pitches=12,
+                              lowest_pitch=60, monophonic=True)
+    piece = enc.decode(rolls[0])
+    # one voice each, held through all 16 bars: no phrase boundary breaks the note
+    for track in piece.tracks:
+        assert [(n.start, n.end, n.pitch) for n in track.notes] == [(0, 16, 60)]
+
+
+def test_chained_phrases_are_seeded_cut_to_length_and_keep_style():
+    generator = build_generator_network(**SHAPE)
+    a = generate_rolls(generator, 3, n_bars=5, seed=7)
+    assert a.shape == (3, 5, 4, 12, 2) and np.abs(a).max() <= 1
+    np.testing.assert_array_equal(a, generate_rolls(generator, 3, n_bars=5, seed=7))
+    assert not np.array_equal(a, generate_rolls(generator, 3, n_bars=5, seed=8))
+    one = generate_rolls(generator, 3, seed=7)
+    assert one.shape == (3, 2, 4, 12, 2)
+    np.testing.assert_allclose(one, a[:, :2], atol=1e-6)  # the first phrase is the same
+    walked = generate_rolls(generator, 3, n_bars=4, seed=7, continuity=0.99)
+    fresh = generate_rolls(generator, 3, n_bars=4, seed=7, continuity=0.0)
+    # a near-1 continuity keeps the second phrase close to the first
+    assert np.abs(walked[:, 2:] - walked[:, :2]).mean() < np.abs(fresh[:, 2:] - fresh[:, :2]).mean()
+    with pytest.raises(km.KerasMusicError, match="continuity"):
+        generate_rolls(generator, 1, n_bars=4, continuity=1.0)
