@@ -44,3 +44,45 @@ def test_chained_phrases_are_seeded_cut_to_length_and_keep_style():
     assert np.abs(walked[:, 2:] - walked[:, :2]).mean() < np.abs(fresh[:, 2:] - fresh[:, :2]).mean()
     with pytest.raises(km.KerasMusicError, match="continuity"):
         generate_rolls(generator, 1, n_bars=4, continuity=1.0)
+
+
+def test_accompaniment_returns_the_given_track_and_trains(tmp_path):
+    import dataclasses
+
+    import tensorflow as tf
+
+    from kerasmusic.generation.musegan import condition_tracks_of
+    from kerasmusic.training.musegan import MuseGAN, MuseGANConfig, musegan_quality
+
+    config = MuseGANConfig(**SHAPE, critic_steps=2, condition_tracks=(0,))
+    gan = MuseGAN(config, seed=0)
+    assert [i.name for i in gan.generator.inputs][-1] == "condition"
+    rng = np.random.default_rng(0)
+    real = np.where(rng.random((8, 2, 4, 12, 2)) > 0.8, 1.0, -1.0).astype("float32")
+    history = gan.fit(tf.data.Dataset.from_tensor_slices(real).batch(4), epochs=1,
+                      verbose=False)
+    assert int(gan.step.numpy()) == 1 and np.isfinite(history["generator_loss"][0])
+    out = gan.generate(8, condition=real)
+    np.testing.assert_array_equal(out[..., 0], real[..., 0])  # the given voice, unchanged
+    with pytest.raises(km.KerasMusicError, match="condition"):
+        gan.generate(2)
+    # saved and reloaded with safe_mode, it accompanies a longer part (3 bars)
+    path = tmp_path / "accompany.keras"
+    gan.generator.save(path)
+    loaded = km.load_model(path, compile=False)
+    assert condition_tracks_of(loaded) == [0] and condition_tracks_of(gan.generator) == [0]
+    part = real[0, :, :, :, :1]
+    long = np.concatenate([part, part[:1]])  # 3 bars of the given track
+    rolls = generate_rolls(loaded, 2, condition=long, seed=1)
+    assert rolls.shape == (2, 3, 4, 12, 2)
+    np.testing.assert_array_equal(rolls[0, ..., 0], long[..., 0])
+    with pytest.raises(km.KerasMusicError, match="condition"):
+        generate_rolls(loaded, 1)
+    enc = MultiTrackPianoRoll(tracks=[0, 1], n_bars=2, n_steps_per_bar=4, n_pitches=12,
+                              lowest_pitch=60, monophonic=True)
+    report = musegan_quality(gan, enc, real, n=6)
+    assert report.n_generated == 6
+    plain = MuseGAN(dataclasses.replace(config, condition_tracks=()), seed=0)
+    assert condition_tracks_of(plain.generator) == []
+    with pytest.raises(km.KerasMusicError, match="takes no condition"):
+        generate_rolls(plain.generator, 1, condition=part)

@@ -19,6 +19,7 @@ trained run can make pieces without its critic or optimizer state.
 from __future__ import annotations
 
 import math
+import re
 
 import keras
 import numpy as np
@@ -27,22 +28,30 @@ import tensorflow as tf
 from kerasmusic.errors import KerasMusicError
 
 NOISE_INPUTS = ("chords", "style", "melody", "groove")
+CONDITION_INPUT = "condition"
 
 
 def _input_shapes(generator: keras.Model) -> dict[str, tuple[int, ...]]:
     shapes = {}
     for tensor in generator.inputs:
         name = tensor.name.split(":")[0]
-        if name not in NOISE_INPUTS:
+        if name not in (*NOISE_INPUTS, CONDITION_INPUT):
             raise KerasMusicError(f"{generator.name}: input {name!r} is not a MuseGAN noise "
-                                  f"input {NOISE_INPUTS}")
+                                  f"input {NOISE_INPUTS} or {CONDITION_INPUT!r}")
         shapes[name] = tuple(int(d) for d in tensor.shape[1:])
     return shapes
 
 
+def condition_tracks_of(generator: keras.Model) -> list[int]:
+    """The output tracks a track-conditional generator is given (empty: unconditional)."""
+    # build_generator_network names the layer placing given track t in bar 0 "given_t_bar_0"
+    found = (re.fullmatch(r"given_(\d+)_bar_0", layer.name) for layer in generator.layers)
+    return sorted(int(match.group(1)) for match in found if match)
+
+
 def generate_rolls(generator: keras.Model, n: int = 1, *, n_bars: int | None = None,
-                   continuity: float = 0.8, seed: int = 0,
-                   batch_size: int = 64) -> np.ndarray:
+                   continuity: float = 0.8, seed: int = 0, batch_size: int = 64,
+                   condition: np.ndarray | None = None) -> np.ndarray:
     """``n`` generated pieces of ``n_bars`` bars: (n, n_bars, steps, pitches, tracks).
 
     Args:
@@ -55,6 +64,11 @@ def generate_rolls(generator: keras.Model, n: int = 1, *, n_bars: int | None = N
             keeps, in [0, 1): 0 draws each phrase anew.
         seed: fixes every draw.
         batch_size: phrases per generator call.
+        condition: for a track-conditional (accompaniment) generator, the given
+            tracks: (n, bars, steps, pitches, given tracks) in -1 / 1, or one piece's
+            (bars, steps, pitches, given tracks) for all ``n``. ``n_bars`` defaults to
+            its length; a part shorter than ``n_bars`` is continued in silence. The
+            given tracks come back unchanged.
 
     Returns:
         The generator's raw values in [-1, 1]; binarize them with the encoding
@@ -62,16 +76,34 @@ def generate_rolls(generator: keras.Model, n: int = 1, *, n_bars: int | None = N
         number of bars).
     """
     phrase_bars = int(generator.output.shape[1])
+    shapes = _input_shapes(generator)
+    if (CONDITION_INPUT in shapes) != (condition is not None):
+        raise KerasMusicError(
+            "an accompaniment generator needs condition= (the given tracks)"
+            if condition is None else "this generator takes no condition: it makes every track")
+    if condition is not None:
+        condition = np.asarray(condition, np.float32)
+        if condition.ndim == 4:
+            condition = np.broadcast_to(condition, (n, *condition.shape))
+        if condition.shape[0] != n or condition.shape[2:] != shapes[CONDITION_INPUT][1:]:
+            raise KerasMusicError(f"condition must be (n={n}, bars, "
+                                  f"{', '.join(map(str, shapes[CONDITION_INPUT][1:]))}), "
+                                  f"got {condition.shape}")
+        n_bars = condition.shape[1] if n_bars is None else n_bars
     n_bars = phrase_bars if n_bars is None else int(n_bars)
     if n < 1 or n_bars < 1:
         raise KerasMusicError(f"n and n_bars must be at least 1, got n={n}, n_bars={n_bars}")
     if not 0 <= continuity < 1:
         raise KerasMusicError(f"continuity must be in [0, 1), got {continuity}")
-    shapes = _input_shapes(generator)
     n_phrases = math.ceil(n_bars / phrase_bars)
+    if condition is not None:
+        silence = np.full((n, n_phrases * phrase_bars, *condition.shape[2:]), -1.0, np.float32)
+        length = min(condition.shape[1], silence.shape[1])
+        silence[:, :length] = condition[:, :length]
+        condition = silence
     rng = np.random.default_rng(seed)
     noise = {name: rng.standard_normal((n, *shape)).astype(np.float32)
-             for name, shape in shapes.items()}
+             for name, shape in shapes.items() if name != CONDITION_INPUT}
     fresh = math.sqrt(1.0 - continuity**2)
     phrases = []
     for i in range(n_phrases):
@@ -80,6 +112,8 @@ def generate_rolls(generator: keras.Model, n: int = 1, *, n_bars: int | None = N
                 if name in noise:
                     step = rng.standard_normal(noise[name].shape).astype(np.float32)
                     noise[name] = continuity * noise[name] + fresh * step
+        if condition is not None:
+            noise[CONDITION_INPUT] = condition[:, i * phrase_bars:(i + 1) * phrase_bars]
         inputs = [noise[tensor.name.split(":")[0]] for tensor in generator.inputs]
         phrases.append(_predict(generator, inputs, batch_size))
     rolls = np.concatenate(phrases, axis=1)[:, :n_bars]

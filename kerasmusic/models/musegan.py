@@ -14,13 +14,14 @@ Tensors are (batch, n_bars, n_steps_per_bar, n_pitches, n_tracks) piano rolls in
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import keras
 from keras import ops
 
 from kerasmusic.errors import KerasMusicError
 from kerasmusic.models.layers import register
-from kerasmusic.models.patch_conv import PatchConv2DTranspose, PatchConv3D
+from kerasmusic.models.patch_conv import PatchConv2D, PatchConv2DTranspose, PatchConv3D
 
 
 def _init(weight_init):
@@ -107,7 +108,7 @@ def _check_bar_shape(n_steps_per_bar: int, n_pitches: int) -> tuple[int, int]:
 def build_bar_generator(z_dim: int, n_steps_per_bar: int, n_pitches: int,
                         weight_init=None, *, synchronized_bn: bool = False,
                         n_inputs: int = 4, n_tracks: int = 1,
-                        patch_convs: bool = True) -> keras.Model:
+                        patch_convs: bool = True, extra_inputs: int = 0) -> keras.Model:
     """A (batch, n_inputs z_dim) vector -> one bar, (batch, 1, steps, pitches, n_tracks).
 
     The seed's bar generator takes 4 vectors (chords, style, melody, groove) and makes
@@ -120,6 +121,8 @@ def build_bar_generator(z_dim: int, n_steps_per_bar: int, n_pitches: int,
     tanh). Each layer but the last has ``BatchNormalization(momentum=0.9)`` and ReLU.
     Every transposed convolution strides by its kernel, so with ``patch_convs`` (the
     default) each is one matrix product (same weights and outputs as Keras' layer).
+    ``extra_inputs`` widens the input by that many values (the track-conditional
+    generator's code of the given tracks' bar).
 
     Raises:
         KerasMusicError: ``n_steps_per_bar`` is not 2 x a power of two (>= 4) or
@@ -136,7 +139,7 @@ def build_bar_generator(z_dim: int, n_steps_per_bar: int, n_pitches: int,
         x = _batch_norm(synchronized_bn)(x)
         return layers.Activation("relu")(x)
 
-    z = keras.Input((n_inputs * z_dim,), name="bar_generator_input")
+    z = keras.Input((n_inputs * z_dim + extra_inputs,), name="bar_generator_input")
     x = layers.Dense(1024)(z)
     x = _batch_norm(synchronized_bn)(x)
     x = layers.Activation("relu")(x)
@@ -204,6 +207,31 @@ def build_critic(input_dim, weight_init=None, n_bars: int | None = None, *,
     return keras.Model(roll, score, name="critic")
 
 
+def build_track_encoder(n_steps_per_bar: int, n_pitches: int, n_given: int = 1,
+                        code_dim: int = 32, weight_init=None, *,
+                        patch_convs: bool = True) -> keras.Model:
+    """One bar of the given track(s), (batch, steps, pitches, n_given) -> a code (batch, code_dim).
+
+    The track-conditional MuseGAN's encoder: the critic's pitch and time layers in 2-D
+    (64 filters (1, 12) and (1, n_pitches / 12) strided over pitch, then 128 filters
+    (2, 1) halving time down to one step, each with LeakyReLU), a Dense layer to
+    ``code_dim`` and LeakyReLU.
+    """
+    doublings, octaves = _check_bar_shape(n_steps_per_bar, n_pitches)
+    layers = keras.layers
+    init = _init(weight_init)
+    conv = PatchConv2D if patch_convs else layers.Conv2D
+    bar = keras.Input((n_steps_per_bar, n_pitches, n_given), name="given_bar")
+    x = bar
+    kernels = [(64, (1, 12)), (64, (1, octaves))] + [(128, (2, 1))] * (doublings + 1)
+    for filters, kernel in kernels:
+        x = conv(filters, kernel, strides=kernel, padding="same", kernel_initializer=init)(x)
+        x = layers.LeakyReLU()(x)
+    x = layers.Flatten()(x)
+    code = layers.LeakyReLU()(layers.Dense(code_dim, kernel_initializer=init)(x))
+    return keras.Model(bar, code, name="track_encoder")
+
+
 GENERATOR_MODES = {"hybrid": ("chords", "style", "melody", "groove"),
                    "jamming": ("melody", "groove"), "composer": ("chords", "style")}
 
@@ -211,7 +239,8 @@ GENERATOR_MODES = {"hybrid": ("chords", "style", "melody", "groove"),
 def build_generator_network(z_dim: int = 32, n_tracks: int = 4, n_bars: int = 2,
                             n_steps_per_bar: int = 16, n_pitches: int = 84,
                             weight_init=None, *, synchronized_bn: bool = False,
-                            mode: str = "hybrid", patch_convs: bool = True) -> keras.Model:
+                            mode: str = "hybrid", patch_convs: bool = True,
+                            condition_tracks: Sequence[int] = ()) -> keras.Model:
     """The MuseGAN generator: noise vectors -> piano rolls (batch, bars, steps, pitches, tracks).
 
     ``chords`` and ``style`` (batch, z_dim) are inter-track vectors, ``melody`` and
@@ -228,10 +257,22 @@ def build_generator_network(z_dim: int = 32, n_tracks: int = 4, n_bars: int = 2,
 
     Output values are in [-1, 1] (tanh). ``GENERATOR_MODES[mode]`` lists the inputs.
     ``patch_convs``: see :func:`build_bar_generator`.
+
+    ``condition_tracks`` makes the track-conditional generator of the MuseGAN paper
+    (accompaniment): a last input ``condition`` (batch, n_bars, steps, pitches,
+    len(condition_tracks)) holds given tracks (values -1 / 1), which come out
+    unchanged at their places in the output; each bar of them goes through a
+    :func:`build_track_encoder` and its code joins every generated track's bar
+    generator input. The rows of ``melody`` and ``groove`` of given tracks are unused.
+    Hybrid and jamming modes only.
     """
     if mode not in GENERATOR_MODES:
         raise KerasMusicError(f"mode must be one of {sorted(GENERATOR_MODES)}, got {mode!r}")
     _check_bar_shape(n_steps_per_bar, n_pitches)
+    given = _given_tracks(condition_tracks, n_tracks)
+    if given and mode == "composer":
+        raise KerasMusicError("condition_tracks needs a generator per track: mode 'hybrid' "
+                              "or 'jamming', not 'composer'")
     if mode == "composer":
         return _composer_generator(z_dim, n_tracks, n_bars, n_steps_per_bar, n_pitches,
                                    weight_init, synchronized_bn, patch_convs)
@@ -249,25 +290,41 @@ def build_generator_network(z_dim: int = 32, n_tracks: int = 4, n_bars: int = 2,
                                                   patch_convs=patch_convs)
         chords_over_bars.name = "chords_temporal"
         chords_bars = chords_over_bars(chords)
-    melody_bars, grooves, bar_generators = [], [], []
-    for t in range(n_tracks):
+    condition = encoder = None
+    if given:
+        condition = keras.Input((n_bars, n_steps_per_bar, n_pitches, len(given)),
+                                name="condition")
+        encoder = build_track_encoder(n_steps_per_bar, n_pitches, len(given), z_dim,
+                                      weight_init, patch_convs=patch_convs)
+    melody_bars, grooves, bar_generators = {}, {}, {}
+    for t in (t for t in range(n_tracks) if t not in given):
         temporal = build_temporal_network(z_dim, n_bars, weight_init,
                                           synchronized_bn=synchronized_bn,
                                           patch_convs=patch_convs)
         temporal.name = f"melody_temporal_{t}"
-        melody_bars.append(temporal(TakeIndex(t, name=f"melody_track_{t}")(melody)))
-        grooves.append(TakeIndex(t, name=f"groove_track_{t}")(groove))
+        melody_bars[t] = temporal(TakeIndex(t, name=f"melody_track_{t}")(melody))
+        grooves[t] = TakeIndex(t, name=f"groove_track_{t}")(groove)
         generator = build_bar_generator(z_dim, n_steps_per_bar, n_pitches, weight_init,
                                         synchronized_bn=synchronized_bn,
-                                        n_inputs=2 if jamming else 4, patch_convs=patch_convs)
+                                        n_inputs=2 if jamming else 4, patch_convs=patch_convs,
+                                        extra_inputs=z_dim if given else 0)
         generator.name = f"bar_generator_{t}"
-        bar_generators.append(generator)
+        bar_generators[t] = generator
 
     bars = []
     for b in range(n_bars):
         shared = [] if jamming else [TakeIndex(b, name=f"chords_bar_{b}")(chords_bars), style]
+        if given:
+            given_bar = TakeIndex(b, name=f"condition_bar_{b}")(condition)
+            shared.append(encoder(given_bar))
         tracks = []
         for t in range(n_tracks):
+            if t in given:
+                k = given.index(t)
+                track = TakeIndex(k, axis=-1, name=f"given_track_{t}_bar_{b}")(given_bar)
+                tracks.append(layers.Reshape((1, n_steps_per_bar, n_pitches, 1),
+                                             name=f"given_{t}_bar_{b}")(track))
+                continue
             melody_tb = TakeIndex(b, name=f"melody_track_{t}_bar_{b}")(melody_bars[t])
             z = layers.Concatenate(name=f"z_track_{t}_bar_{b}")(
                 [*shared, melody_tb, grooves[t]])
@@ -276,7 +333,20 @@ def build_generator_network(z_dim: int = 32, n_tracks: int = 4, n_bars: int = 2,
                     else tracks[0])
     rolls = layers.Concatenate(axis=1, name="rolls")(bars) if n_bars > 1 else bars[0]
     inputs = [melody, groove] if jamming else [chords, style, melody, groove]
+    if given:
+        return keras.Model([*inputs, condition], rolls,
+                           name=f"musegan_{mode}_accompaniment_generator")
     return keras.Model(inputs, rolls, name=f"musegan_{mode}_generator")
+
+
+def _given_tracks(condition_tracks: Sequence[int], n_tracks: int) -> list[int]:
+    given = sorted({int(t) for t in condition_tracks})
+    if any(not 0 <= t < n_tracks for t in given):
+        raise KerasMusicError(f"condition_tracks {list(condition_tracks)} must be track "
+                              f"numbers 0..{n_tracks - 1}")
+    if len(given) == n_tracks:
+        raise KerasMusicError("condition_tracks gives every track: nothing left to generate")
+    return given
 
 
 def _composer_generator(z_dim, n_tracks, n_bars, n_steps_per_bar, n_pitches, weight_init,

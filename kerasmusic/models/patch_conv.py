@@ -67,6 +67,35 @@ def _finish(layer, outputs):
     return layer.activation(outputs) if layer.activation is not None else outputs
 
 
+def _patch_conv(layer, inputs, fallback):
+    """The convolution as one product over disjoint patches, or ``fallback(inputs)``."""
+    spatial = tuple(inputs.shape[1:-1])
+    patch = _patch_axes(layer, spatial)
+    if patch is None:
+        return fallback(inputs)
+    n = len(spatial)
+    outs = [size // k for size, k in zip(spatial, patch)]
+    channels = inputs.shape[-1]
+    # (batch, o1, k1, o2, k2, ..., c) -> (batch, o1, o2, ..., k1, k2, ..., c)
+    x = ops.reshape(inputs, (-1, *[v for o, k in zip(outs, patch) for v in (o, k)], channels))
+    x = ops.transpose(x, _split(n))
+    x = ops.reshape(x, (-1, math.prod(patch) * channels))
+    kernel = ops.reshape(layer.kernel, (math.prod(patch) * channels, layer.filters))
+    y = ops.reshape(ops.matmul(x, kernel), (-1, *outs, layer.filters))
+    return _finish(layer, y)
+
+
+@register
+class PatchConv2D(keras.layers.Conv2D):
+    """``keras.layers.Conv2D`` as one matrix product when its patches do not overlap.
+
+    Same arguments, weights and outputs as ``Conv2D``; see the module docstring.
+    """
+
+    def call(self, inputs):
+        return _patch_conv(self, inputs, super().call)
+
+
 @register
 class PatchConv3D(keras.layers.Conv3D):
     """``keras.layers.Conv3D`` as one matrix product when its patches do not overlap.
@@ -76,21 +105,7 @@ class PatchConv3D(keras.layers.Conv3D):
     """
 
     def call(self, inputs):
-        spatial = tuple(inputs.shape[1:-1])
-        patch = _patch_axes(self, spatial)
-        if patch is None:
-            return super().call(inputs)
-        n = len(spatial)
-        outs = [size // k for size, k in zip(spatial, patch)]
-        channels = inputs.shape[-1]
-        # (batch, o1, k1, o2, k2, o3, k3, c) -> (batch, o1, o2, o3, k1, k2, k3, c)
-        x = ops.reshape(inputs, (-1, *[v for o, k in zip(outs, patch) for v in (o, k)],
-                                 channels))
-        x = ops.transpose(x, _split(n))
-        x = ops.reshape(x, (-1, math.prod(patch) * channels))
-        kernel = ops.reshape(self.kernel, (math.prod(patch) * channels, self.filters))
-        y = ops.reshape(ops.matmul(x, kernel), (-1, *outs, self.filters))
-        return _finish(self, y)
+        return _patch_conv(self, inputs, super().call)
 
 
 @register

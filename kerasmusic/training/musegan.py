@@ -79,6 +79,10 @@ class MuseGANConfig:
         steps_per_call: critic steps run in one compiled call by :meth:`MuseGAN.fit`
             (the generator steps in between included); the losses stay on the device
             and are read once per call. None: a whole epoch per call.
+        condition_tracks: tracks given, not generated (accompaniment): the generator
+            reads them from each real batch (:func:`~kerasmusic.build_generator_network`'s
+            ``condition_tracks``) and makes the others; the critic judges the whole
+            roll, the given tracks real. Empty: the unconditional MuseGAN.
     """
 
     z_dim: int = 32
@@ -95,6 +99,7 @@ class MuseGANConfig:
     mixed_precision: bool = False
     patch_convs: bool = True
     steps_per_call: int | None = None
+    condition_tracks: tuple[int, ...] = ()
 
 
 @contextlib.contextmanager
@@ -131,7 +136,7 @@ class MuseGAN:
                 self.generator = build_generator_network(
                     c.z_dim, c.n_tracks, c.n_bars, c.n_steps_per_bar, c.n_pitches,
                     synchronized_bn=self.strategy.num_replicas_in_sync > 1, mode=c.mode,
-                    patch_convs=c.patch_convs)
+                    patch_convs=c.patch_convs, condition_tracks=c.condition_tracks)
                 self.critic = build_critic((c.n_bars, c.n_steps_per_bar, c.n_pitches,
                                             c.n_tracks), patch_convs=c.patch_convs)
             self.g_optimizer = self._optimizer()
@@ -161,10 +166,23 @@ class MuseGAN:
             return 1.0
         return tf.cast(self.c_optimizer.dynamic_scale, tf.float32)
 
-    def _generate(self, noise, training: bool):
-        """Generated rolls from (chords, style, melody, groove); a mode takes its inputs."""
+    @property
+    def given_tracks(self) -> list[int]:
+        """The tracks the generator is given (sorted), not generated; empty if none."""
+        return sorted(set(self.config.condition_tracks))
+
+    def _generate(self, noise, training: bool, real=None):
+        """Generated rolls from (chords, style, melody, groove); a mode takes its inputs.
+
+        A track-conditional generator also reads the given tracks of ``real``.
+        """
         named = dict(zip(("chords", "style", "melody", "groove"), noise))
         inputs = [named[name] for name in GENERATOR_MODES[self.config.mode]]
+        if self.given_tracks:
+            if real is None:
+                raise KerasMusicError("this MuseGAN generates accompaniment: it needs the "
+                                      "given tracks (real rolls or a condition)")
+            inputs.append(tf.gather(real, self.given_tracks, axis=-1))
         return tf.cast(self.generator(inputs, training=training), tf.float32)
 
     def _score(self, rolls):
@@ -183,7 +201,7 @@ class MuseGAN:
     # === Steps (per replica) ===
 
     def _replica_critic_step(self, real, chords, style, melody, groove, alpha, global_batch):
-        fake = self._generate((chords, style, melody, groove), training=True)
+        fake = self._generate((chords, style, melody, groove), training=True, real=real)
         with tf.GradientTape() as tape:
             real_score = self._score(real)
             fake_score = self._score(fake)
@@ -197,9 +215,12 @@ class MuseGAN:
         average = lambda v: tf.nn.compute_average_loss(v, global_batch_size=global_batch)  # noqa
         return loss, average(real_score - fake_score), average(penalty)
 
-    def _replica_generator_step(self, chords, style, melody, groove, global_batch):
+    def _replica_generator_step(self, *batch):
+        # (chords, style, melody, groove[, real], global_batch): real gives the condition
+        *noise, global_batch = batch
+        real = noise[4] if len(noise) > 4 else None
         with tf.GradientTape() as tape:
-            fake = self._generate((chords, style, melody, groove), training=True)
+            fake = self._generate(noise[:4], training=True, real=real)
             score = self._score(fake)
             loss = tf.nn.compute_average_loss(-score, global_batch_size=global_batch)
             scaled = self._scaled(self.g_optimizer, loss)
@@ -219,11 +240,18 @@ class MuseGAN:
         self.critic_step_count.assign_add(1)
         return logs
 
-    def generator_step(self, batch) -> float:
-        """One generator step on a distributed batch (chords, style, melody, groove)."""
-        loss = float(self._generator_step(batch))
+    def generator_step(self, batch, real=None) -> float:
+        """One generator step on a distributed batch (chords, style, melody, groove).
+
+        ``real``: the distributed real rolls whose given tracks a track-conditional
+        generator reads (the critic batch's first element).
+        """
+        loss = float(self._generator_step(self._with_condition(batch, real)))
         self.step.assign_add(1)
         return loss
+
+    def _with_condition(self, noise, real):
+        return (*noise, real) if self.given_tracks else tuple(noise)
 
     def train_steps(self, iterator, max_steps: int) -> dict:
         """Up to ``max_steps`` critic steps from ``iterator`` in one compiled call.
@@ -258,11 +286,11 @@ class MuseGAN:
         # iterator's end and a non-finite loss end the outer loop through its condition.
         k = self.config.critic_steps
 
-        def generator_pass(i, total, count, last, finite, noise):
-            loss = tf.cast(self._generator_step(noise), tf.float32)
+        def generator_pass(i, total, count, last, finite, batch):
+            loss = tf.cast(self._generator_step(batch), tf.float32)
             self.step.assign_add(1)
             return (i + 1, total + loss, count + 1, tf.concat([last[:3], [loss]], 0),
-                    tf.math.is_finite(loss), noise)
+                    tf.math.is_finite(loss), batch)
 
         def keep_going(n, critic_sum, generator_sum, n_generator, last, finite, bad_generator,
                        element):
@@ -280,7 +308,7 @@ class MuseGAN:
             _, generator_sum, n_generator, last, generator_finite, _ = tf.while_loop(
                 lambda i, *_: i < tf.cast(due, tf.int32), generator_pass,
                 [tf.constant(0), generator_sum, n_generator, last, tf.constant(True),
-                 generator_noise])
+                 self._with_condition(generator_noise, critic_batch[0])])
             bad_generator = tf.logical_not(generator_finite)
             finite = tf.logical_and(finite, generator_finite)
             # Take the next batch only if the loop goes on (none is lost at max_steps).
@@ -421,14 +449,24 @@ class MuseGAN:
             losses = dict(zip(("critic loss", "wasserstein", "gradient penalty"), last[:3]))
         check_finite(losses, where, manager)
 
-    def generate(self, n: int, seed: int = 0, n_bars: int | None = None) -> np.ndarray:
+    def generate(self, n: int, seed: int = 0, n_bars: int | None = None,
+                 condition: np.ndarray | None = None) -> np.ndarray:
         """``n`` generated phrases (n, bars, steps, pitches, tracks) in [-1, 1].
 
         ``n_bars`` other than the phrase length chains phrases
-        (:func:`~kerasmusic.generation.musegan.generate_rolls`).
+        (:func:`~kerasmusic.generation.musegan.generate_rolls`). A track-conditional
+        MuseGAN needs ``condition``: rolls (n, bars, steps, pitches, given tracks) or
+        whole rolls whose given tracks are read; they come back unchanged.
         """
-        if n_bars is not None and n_bars != self.config.n_bars:
-            return generate_rolls(self.generator, n, n_bars=n_bars, seed=seed)
+        if self.given_tracks and condition is None:
+            raise KerasMusicError("this MuseGAN generates accompaniment: pass condition=")
+        if condition is not None:
+            condition = np.asarray(condition, np.float32)
+            if condition.shape[-1] == self.config.n_tracks != len(self.given_tracks):
+                condition = condition[..., self.given_tracks]
+        if (n_bars is not None and n_bars != self.config.n_bars) or condition is not None:
+            return generate_rolls(self.generator, n, n_bars=n_bars, seed=seed,
+                                  condition=condition)
         noise = self.noise(n, tf.constant(10_000_019 + seed, tf.int64))
         return keras.ops.convert_to_numpy(self._generate(noise, training=False))
 
@@ -439,11 +477,18 @@ def musegan_quality(gan: MuseGAN, encoding: MultiTrackPianoRoll, real_phrases: n
 
     Prints nothing; ``.table()`` gives per-track EB, UPC, QN and polyphony (real /
     generated), the mean tonal distance and which targets of
-    :data:`~kerasmusic.roll_metrics.ROLL_TARGETS` are met.
+    :data:`~kerasmusic.roll_metrics.ROLL_TARGETS` are met. An accompaniment MuseGAN
+    accompanies ``n`` real phrases drawn with ``seed`` (their given tracks are real).
     """
     if n < 1:
         raise KerasMusicError(f"n must be at least 1, got {n}")
-    generated = encoding.binarize(gan.generate(n, seed=seed))
+    condition = None
+    if gan.given_tracks:
+        # accompany n real phrases (drawn with the seed)
+        picks = np.random.default_rng(seed).choice(len(real_phrases), n,
+                                                   replace=n > len(real_phrases))
+        condition = real_phrases[picks]
+    generated = encoding.binarize(gan.generate(n, seed=seed, condition=condition))
     return compare_rolls(real_phrases, generated, lowest_pitch=encoding.lowest_pitch,
                          track_names=encoding.track_names)
 
@@ -599,7 +644,13 @@ def train_musegan(pieces: Sequence[Piece] | str | os.PathLike,
     if log_dir is not None:
         callbacks.append(TensorBoardScalars(log_dir))
     if sample_dir is not None:
-        callbacks.append(SampleWriter(sample_dir, encoding, every=sample_every, seed=seed))
+        condition = None
+        if gan.given_tracks:
+            # accompaniment samples: the given tracks of the first real phrases
+            condition = phrases[:2] if phrases is not None else \
+                next(iter(dataset))[:2].numpy()
+        callbacks.append(SampleWriter(sample_dir, encoding, every=sample_every, seed=seed,
+                                      condition=condition))
     history = gan.fit(dataset, epochs=epochs, checkpoint_dir=checkpoint_dir,
                       callbacks=callbacks, verbose=verbose, max_seconds=max_seconds)
     return MuseGANResult(gan, encoding, history, phrases)
@@ -667,12 +718,16 @@ class SampleWriter:
 
     For epoch E it writes ``epoch_E_I.mid`` (one multi-track MIDI per sample) and
     ``epoch_E.png`` (the rolls, tracks x bars) to ``out_dir``. The noise is the same
-    every time (``seed``), so the files show how the same inputs evolve.
+    every time (``seed``), so the files show how the same inputs evolve. An
+    accompaniment MuseGAN accompanies the phrases of ``condition`` (one sample each).
     """
 
     def __init__(self, out_dir: str | os.PathLike, encoding: MultiTrackPianoRoll,
-                 every: int = 1, n: int = 2, seed: int = 0, tempo: float = 100.0):
+                 every: int = 1, n: int = 2, seed: int = 0, tempo: float = 100.0,
+                 condition: np.ndarray | None = None):
         self.out_dir, self.encoding = os.fspath(out_dir), encoding
+        self.condition = condition
+        n = n if condition is None else len(condition)
         self.every, self.n, self.seed, self.tempo = max(1, int(every)), int(n), seed, tempo
         self.written: list[str] = []
 
@@ -682,7 +737,7 @@ class SampleWriter:
         from kerasmusic.plotting import plot_roll_grid
 
         os.makedirs(self.out_dir, exist_ok=True)
-        phrases = gan.generate(self.n, seed=self.seed)
+        phrases = gan.generate(self.n, seed=self.seed, condition=self.condition)
         stem = os.path.join(self.out_dir, f"epoch_{epoch:03d}")
         for i, phrase in enumerate(phrases):
             piece = self.encoding.decode(phrase, tempo=self.tempo, name=f"epoch {epoch}")
