@@ -8,8 +8,8 @@ defined here on a piece's pitched notes in onset order (ties broken by pitch):
 - ``polyphony``: fraction of notes whose onset is shared with another note;
 - ``scale_consistency``: fraction of notes in the best-fitting major or natural
   minor scale over the 12 roots (pitch taken mod 12);
-- ``repetitions``: number of positions where the length-3 pitch sequence starting
-  there already occurred earlier in the piece;
+- ``repetitions``: number of pairs of non-overlapping places where the same
+  length-3 pitch sequence occurs (the paper's code, see :func:`repetitions`);
 - ``intensity_span``: highest minus lowest velocity.
 
 Each function takes a :class:`Piece` or a list of :class:`Note`; ratios of a piece
@@ -19,6 +19,7 @@ without notes are NaN. :func:`music_statistics` averages them over many pieces.
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 
@@ -69,14 +70,42 @@ def scale_consistency(music: Piece | Iterable[Note]) -> float:
 
 
 def repetitions(music: Piece | Iterable[Note], length: int = 3) -> int:
-    """Positions whose ``length``-note pitch sequence already occurred earlier."""
+    """Pairs of non-overlapping, equal ``length``-note pitch sequences (C-RNN-GAN's count).
+
+    With ``t`` the pitches in onset order (ties by pitch) and ``n = len(t)``, the
+    count of pairs ``(i, j)`` with ``j - i >= length``, ``j < n - length`` and
+    ``t[i:i + length] == t[j:j + length]``, and 0 when ``n < 2 * length + 2``.
+    A sequence found at ``k`` such places adds ``k (k - 1) / 2``, so the count
+    grows with the square of a piece's length.
+
+    This is ``repetitions(tones)[length]`` of ``midi_statistics.py`` in
+    olofmogren/c-rnn-gan, the code behind the paper's statistics::
+
+        for l in range(2, min(len(tones)//2, 10)):
+          for i in range(len(tones)-l*2):
+            for j in range(i+l,len(tones)-l):
+              if tones[i:i+l] == tones[j:j+l]:
+                rs[l] += 1
+
+    Its bounds leave the last window ``t[n - length:]`` out of every comparison
+    and skip ``n < 2 * length + 2``; both are kept. The code reports lengths 2 to
+    9 only; other lengths here follow the same formula. It reads ``tones`` track
+    by track, which is onset order for the one-track MIDI files it generates.
+
+    Raises:
+        ValueError: ``length`` is below 1.
+    """
+    if length < 1:
+        raise ValueError(f"length must be at least 1, not {length!r}")
     pitches = [n.pitch for n in _notes(music)]
-    seen: set[tuple[int, ...]] = set()
+    if len(pitches) < 2 * length + 2:
+        return 0
+    starts: dict[tuple[int, ...], list[int]] = {}
     count = 0
-    for i in range(len(pitches) - length + 1):
-        gram = tuple(pitches[i:i + length])
-        count += gram in seen
-        seen.add(gram)
+    for j in range(len(pitches) - length):
+        earlier = starts.setdefault(tuple(pitches[j:j + length]), [])
+        count += bisect_right(earlier, j - length)  # earlier starts i <= j - length
+        earlier.append(j)
     return count
 
 
