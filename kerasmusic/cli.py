@@ -152,6 +152,9 @@ def _parser() -> argparse.ArgumentParser:
     musegan.add_argument("--samples", type=int, default=4, help="final MIDI samples to write")
     musegan.add_argument("--sample-every", type=int, default=1,
                          help="write sample MIDI + PNG every N epochs")
+    musegan.add_argument("--condition-tracks", default=None,
+                         help="accompaniment: comma-separated output tracks that are given, "
+                              "not generated (e.g. 0 for the soprano)")
     musegan.add_argument("--normalize-key", action="store_true",
                          help="move every piece to C major / A minor first")
     musegan.add_argument("--max-seconds", type=float, default=None,
@@ -262,6 +265,12 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("--continuity", type=float, default=0.8,
                      help="MuseGAN generators: how much of a phrase's chords and melody "
                           "noise the next phrase keeps, in [0, 1) (default 0.8)")
+    gen.add_argument("--condition", default=None,
+                     help="MuseGAN accompaniment generators: a MIDI or score file holding "
+                          "the given part(s)")
+    gen.add_argument("--track", default="0",
+                     help="with --condition: the file's track(s) to give, comma-separated "
+                          "selectors, one per given track (default 0)")
     gen.add_argument("--png", action="store_true", help="also write a piano-roll PNG")
     gen.add_argument("--musicxml", action="store_true", help="also write MusicXML")
     _add_sampling_args(gen)
@@ -484,10 +493,27 @@ def run_generate(args) -> int:
     elif isinstance(encoding, km.NoteDurationEncoding):
         pieces = _generate_note_lstm(model, encoding, args)
     elif isinstance(encoding, km.MultiTrackPianoRoll):
-        from kerasmusic.generation.musegan import generate_rolls
+        from kerasmusic.generation.musegan import (
+            condition_from_piece,
+            condition_tracks_of,
+            generate_rolls,
+        )
 
+        given, condition = condition_tracks_of(model), None
+        if args.condition is not None:
+            if not given:
+                raise KerasMusicError(f"{args.model} makes every track; --condition needs a "
+                                      "generator trained with --condition-tracks")
+            selectors = _selectors(args.track)
+            if len(selectors) != len(given):
+                raise KerasMusicError(f"{args.model} is given {len(given)} track(s) "
+                                      f"{given}: --track names {len(selectors)}")
+            condition = condition_from_piece(km.read_file(args.condition), encoding, selectors)
+        elif given:
+            raise KerasMusicError(f"{args.model} accompanies given track(s) {given}: pass "
+                                  "--condition FILE --track N")
         rolls = generate_rolls(model, args.n_pieces, n_bars=args.bars, seed=args.seed,
-                               continuity=args.continuity)
+                               continuity=args.continuity, condition=condition)
         pieces = [encoding.decode(roll, name=f"generated {i}") for i, roll in enumerate(rolls)]
     else:
         raise KerasMusicError(f"{args.model}: not a model that generates MIDI "
@@ -620,7 +646,9 @@ def run_train_musegan(args) -> int:
             source = [km.normalize_key(p) for p in source]
     config = km.MuseGANConfig(z_dim=args.z_dim, critic_steps=args.critic_steps, mode=args.mode,
                               learning_rate=args.learning_rate,
-                              mixed_precision=args.mixed_precision)
+                              mixed_precision=args.mixed_precision,
+                              condition_tracks=tuple(_tracks(args.condition_tracks or "all")
+                                                     or ()))
     result = km.train_musegan(
         source, encoding, epochs=args.epochs, batch_size=args.batch_size,
         steps_per_epoch=args.steps_per_epoch, config=config,
@@ -632,7 +660,12 @@ def run_train_musegan(args) -> int:
     km.save_model(result.gan.generator, out / "generator.keras", encoding)
     km.plot_losses(result.history, out / "losses.png", title="MuseGAN (WGAN-GP)",
                    keys=["critic_loss", "generator_loss", "wasserstein"])
-    phrases = result.gan.generate(args.samples, seed=args.seed)
+    condition = None
+    if result.gan.given_tracks:  # accompany the first real phrases
+        condition = result.phrases[:args.samples] if result.phrases is not None else next(iter(
+            km.pianoroll_shard_dataset(args.shards, args.samples, seed=args.seed))).numpy()
+    phrases = result.gan.generate(args.samples if condition is None else len(condition),
+                                  seed=args.seed, condition=condition)
     written = [out / "generator.keras", km.encoding_path(out / "generator.keras"),
                out / "losses.png", out / "logs", out / "samples.png"]
     for i, phrase in enumerate(phrases):

@@ -151,6 +151,31 @@ def test_train_musegan_then_evaluate_multitrack(tmp_path, band_dir, cache_dir, c
     assert eb == 0.0 and dp == 1.0  # no empty bar; every drum onset on the 8th grid
 
 
+def test_train_an_accompaniment_musegan_then_accompany_a_melody_file(tmp_path, band_dir,
+                                                                     cache_dir, capsys):
+    out = tmp_path / "accompany"
+    assert main(["train", "musegan", "--midi-dir", str(band_dir), "--out", str(out),
+                 "--tracks", "name:flute,program:32-39", "--condition-tracks", "0",
+                 "--n-pitches", "36", "--lowest-pitch", "36", "--steps-per-bar", "8",
+                 "--z-dim", "4", "--batch-size", "8", "--epochs", "1", "--critic-steps", "2",
+                 "--samples", "2", "--monophonic", "--eval-phrases", "8"]) == 0
+    printed = capsys.readouterr().out
+    assert "generated (8 phrases) vs real" in printed
+    # the user's melody: 5 bars of 8 steps (4/4 in eighths: 10 quarters), flute on track 1
+    melody = make_track([(62 + j % 5, Fraction(j, 2), Fraction(1, 2)) for j in range(20)],
+                        name="Lead")
+    km.write_midi(make_piece(make_track([(40, 0, 1)], name="Other"), melody),
+                  tmp_path / "melody.mid")
+    model = str(out / "generator.keras")
+    assert main(["generate", "--model", model, "--condition", str(tmp_path / "melody.mid"),
+                 "--track", "1", "--out", str(tmp_path / "with_bass.mid")]) == 0
+    piece = km.read_midi(tmp_path / "with_bass.mid")
+    given = [(n.start, n.pitch) for n in sorted(piece.tracks[0].notes)]
+    assert given == [(Fraction(j, 2), 62 + j % 5) for j in range(20)]  # the melody, as given
+    assert main(["generate", "--model", model, "--out", str(tmp_path / "x.mid")]) == 2
+    assert "--condition FILE --track N" in capsys.readouterr().err
+
+
 def test_shard_a_midi_folder_then_train_musegan_on_the_shards(tmp_path, band_dir, capsys):
     shards, out = tmp_path / "shards", tmp_path / "run"
     (band_dir / "broken.mid").write_bytes(b"MThd garbage")

@@ -20,11 +20,15 @@ from __future__ import annotations
 
 import math
 import re
+import warnings
+from collections.abc import Sequence
 
 import keras
 import numpy as np
 import tensorflow as tf
 
+from kerasmusic.data.notes import Piece
+from kerasmusic.data.pianoroll import MultiTrackPianoRoll, TrackSelector
 from kerasmusic.errors import KerasMusicError
 
 NOISE_INPUTS = ("chords", "style", "melody", "groove")
@@ -126,3 +130,28 @@ def _predict(generator: keras.Model, inputs: list[np.ndarray], batch_size: int) 
         generator([x[i:i + batch_size] for x in inputs], training=False), tf.float32))
         for i in range(0, len(inputs[0]), batch_size)]
     return np.concatenate(out)
+
+
+def condition_from_piece(piece: Piece, encoding: MultiTrackPianoRoll,
+                         tracks: Sequence[TrackSelector]) -> np.ndarray:
+    """The given part(s) of ``piece`` on the encoding's grid: (bars, steps, pitches, len(tracks)).
+
+    ``tracks`` are track selectors of ``piece`` (e.g. ``[0]``, ``["name:melody"]``),
+    one per given track of the generator, in its order. Notes outside the encoding's
+    pitch range cannot be given and are left out with a warning.
+
+    Raises:
+        KerasMusicError: a selector matches no track of ``piece``.
+    """
+    config = {**encoding.get_config(), "tracks": list(tracks), "programs": [0] * len(tracks),
+              "missing": "skip"}
+    part = MultiTrackPianoRoll.from_config(config)
+    low, high = encoding.lowest_pitch, encoding.lowest_pitch + encoding.n_pitches - 1
+    outside = sum(not low <= n.pitch <= high
+                  for chosen in part.select(piece) for t in chosen for n in t.notes)
+    if outside:
+        warnings.warn(f"kerasmusic: {piece.name or 'the given part'}: {outside} notes outside "
+                      f"the model's pitches {low}..{high} are left out", stacklevel=2)
+    roll = part.to_roll(piece)
+    steps, pitches = encoding.n_steps_per_bar, encoding.n_pitches
+    return np.where(roll, 1.0, -1.0).astype(np.float32).reshape(-1, steps, pitches, len(tracks))
