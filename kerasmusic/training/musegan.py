@@ -270,8 +270,9 @@ class MuseGAN:
             ``critic_steps`` and ``generator_steps`` run; ``critic`` (sums of critic
             loss, Wasserstein estimate and penalty) and ``generator`` (sum of
             generator losses) as numpy values; ``bad_step``: the critic step count at
-            which a loss was not finite (0 if none) and ``bad_generator`` whether it
-            was the generator's.
+            which a loss was not finite (0 if none), ``bad_generator`` whether it was
+            the generator's, and ``last``: the last critic step's three losses and the
+            last generator loss.
         """
         if int(max_steps) < 1:
             raise KerasMusicError(f"max_steps must be at least 1, got {max_steps}")
