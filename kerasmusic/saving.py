@@ -26,6 +26,9 @@ from pathlib import Path
 import h5py
 import keras
 
+# Registers every kerasmusic layer with Keras before any model is loaded (safe_mode=True
+# finds custom layers only in Keras' registry).
+import kerasmusic.models  # noqa: F401
 from kerasmusic.data.events import EventEncoding
 from kerasmusic.data.frames import FrameEncoding
 from kerasmusic.data.note_tokens import NoteDurationEncoding
