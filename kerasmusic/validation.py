@@ -76,3 +76,28 @@ def check_count(name: str, value, minimum: int = 1, *, optional: bool = False):
 def check_positive(name: str, value, *, optional: bool = False):
     """A number greater than 0 (a learning rate, a time budget, a tempo)."""
     return check(name, value, above=0, optional=optional)
+
+
+def check_rate(name: str, value, *, optional: bool = False):
+    """A dropout-like rate in [0, 1)."""
+    return check(name, value, minimum=0, below=1, optional=optional)
+
+
+def check_training(*, epochs, batch_size, learning_rate=None, max_seconds=None,
+                   **sizes) -> None:
+    """The arguments every trainer shares, checked before any data is read.
+
+    Args:
+        epochs, batch_size: whole numbers of at least 1.
+        learning_rate, max_seconds: greater than 0 (None passes).
+        **sizes: other whole numbers of at least 1 (``seq_len``, ``units``...; None passes).
+
+    Raises:
+        InvalidArgumentError: naming the first argument out of range.
+    """
+    check_count("epochs", epochs)
+    check_count("batch_size", batch_size)
+    check_positive("learning_rate", learning_rate, optional=True)
+    check_positive("max_seconds", max_seconds, optional=True)
+    for name, value in sizes.items():
+        check_count(name, value, optional=True)

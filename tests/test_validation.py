@@ -27,3 +27,42 @@ def test_check_names_the_argument_and_is_a_value_error():
     assert issubclass(InvalidArgumentError, KerasMusicError)
     assert check_count("top_k", None, optional=True) is None
     assert check("top_p", 0.9, above=0, maximum=1) == 0.9
+
+
+def _pieces():
+    from builders import make_piece
+
+    return [make_piece([(60 + (i + j) % 12, j, 1) for j in range(24)], name=f"p{i}")
+            for i in range(4)]
+
+
+def _trainers():
+    import kerasmusic as km
+
+    return {"note_lstm": lambda **kw: km.train_note_lstm(_pieces(), tracks=[0], **kw),
+            "event_lstm": lambda **kw: km.train_event_lstm(_pieces(), **kw),
+            "pianoroll_rnn": lambda **kw: km.train_pianoroll_rnn(_pieces(), **kw),
+            "char_rnn": lambda **kw: km.train_char_rnn(["abcabc " * 30, "cabcab " * 30], **kw),
+            "crnngan": lambda **kw: km.train_crnngan(_pieces(), **kw)}
+
+
+@pytest.mark.parametrize("trainer", ["note_lstm", "event_lstm", "pianoroll_rnn", "char_rnn",
+                                     "crnngan"])
+@pytest.mark.parametrize("bad", [dict(epochs=-1), dict(epochs=0), dict(batch_size=0),
+                                 dict(learning_rate=0.0), dict(max_seconds=-5.0)])
+def test_trainers_refuse_what_would_train_nothing(trainer, bad):
+    """``epochs=-1`` used to train nothing and return an untrained model."""
+    name = next(iter(bad))
+    if trainer == "crnngan" and name in ("learning_rate", "max_seconds"):
+        pytest.skip("the C-RNN-GAN takes its learning rates in CRNNGANConfig")
+    with pytest.raises(InvalidArgumentError, match=f"^{name} must be"):
+        _trainers()[trainer](**bad)
+
+
+def test_crnngan_config_is_checked():
+    import kerasmusic as km
+
+    with pytest.raises(InvalidArgumentError, match="^g_learning_rate must be greater than 0"):
+        km.CRNNGANConfig(g_learning_rate=0)
+    with pytest.raises(InvalidArgumentError, match="^freeze_threshold must be in"):
+        km.CRNNGANConfig(freeze_threshold=1.5)
