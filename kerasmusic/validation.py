@@ -74,8 +74,13 @@ def check_count(name: str, value, minimum: int = 1, *, optional: bool = False):
 
 
 def check_positive(name: str, value, *, optional: bool = False):
-    """A number greater than 0 (a learning rate, a time budget, a tempo)."""
+    """A number greater than 0 (a time budget, a tempo)."""
     return check(name, value, above=0, optional=optional)
+
+
+def check_learning_rate(name: str, value, *, optional: bool = False):
+    """A learning rate: at least 0 (0 keeps the weights as they are, which tests use)."""
+    return check(name, value, minimum=0, optional=optional)
 
 
 def check_rate(name: str, value, *, optional: bool = False):
@@ -89,7 +94,7 @@ def check_training(*, epochs, batch_size, learning_rate=None, max_seconds=None,
 
     Args:
         epochs, batch_size: whole numbers of at least 1.
-        learning_rate, max_seconds: greater than 0 (None passes).
+        learning_rate: at least 0; max_seconds: greater than 0 (None passes either).
         **sizes: other whole numbers of at least 1 (``seq_len``, ``units``...; None passes).
 
     Raises:
@@ -97,7 +102,7 @@ def check_training(*, epochs, batch_size, learning_rate=None, max_seconds=None,
     """
     check_count("epochs", epochs)
     check_count("batch_size", batch_size)
-    check_positive("learning_rate", learning_rate, optional=True)
+    check_learning_rate("learning_rate", learning_rate, optional=True)
     check_positive("max_seconds", max_seconds, optional=True)
     for name, value in sizes.items():
         check_count(name, value, optional=True)

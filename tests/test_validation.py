@@ -49,7 +49,7 @@ def _trainers():
 @pytest.mark.parametrize("trainer", ["note_lstm", "event_lstm", "pianoroll_rnn", "char_rnn",
                                      "crnngan"])
 @pytest.mark.parametrize("bad", [dict(epochs=-1), dict(epochs=0), dict(batch_size=0),
-                                 dict(learning_rate=0.0), dict(max_seconds=-5.0)])
+                                 dict(learning_rate=-0.1), dict(max_seconds=-5.0)])
 def test_trainers_refuse_what_would_train_nothing(trainer, bad):
     """``epochs=-1`` used to train nothing and return an untrained model."""
     name = next(iter(bad))
@@ -62,7 +62,7 @@ def test_trainers_refuse_what_would_train_nothing(trainer, bad):
 def test_crnngan_config_is_checked():
     import kerasmusic as km
 
-    with pytest.raises(InvalidArgumentError, match="^g_learning_rate must be greater than 0"):
-        km.CRNNGANConfig(g_learning_rate=0)
+    with pytest.raises(InvalidArgumentError, match="^g_learning_rate must be at least 0"):
+        km.CRNNGANConfig(g_learning_rate=-1e-3)
     with pytest.raises(InvalidArgumentError, match="^freeze_threshold must be in"):
         km.CRNNGANConfig(freeze_threshold=1.5)

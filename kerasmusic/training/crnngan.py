@@ -52,7 +52,13 @@ from kerasmusic.training.distributed import (
     check_finite,
     distributed_step,
 )
-from kerasmusic.validation import check, check_count, check_positive, check_training
+from kerasmusic.validation import (
+    check,
+    check_count,
+    check_learning_rate,
+    check_positive,
+    check_training,
+)
 
 _BCE = keras.losses.BinaryCrossentropy(reduction=None)
 
@@ -122,7 +128,7 @@ class CRNNGANConfig:
         check("l2", self.l2, minimum=0)
         check_positive("clip_norm", self.clip_norm, optional=True)
         for name in ("g_learning_rate", "d_learning_rate", "pretrain_learning_rate"):
-            check_positive(name, getattr(self, name))
+            check_learning_rate(name, getattr(self, name))
 
 
 class CRNNGAN:
