@@ -22,7 +22,8 @@ USER_LOG_LEVEL = os.environ.get(LOG_LEVEL)
 # INFO / WARNING records (CUDA stubs, oneDNN, CPU features, factory registration) and
 # the CUDA errors of a machine without a GPU driver.
 _NOISE = re.compile(r"^(WARNING: All log messages before absl::InitializeLog|[IW]\d{4} "
-                    r"|E\d{4} .*(cuInit|cuda_|cudart|cuDNN|cuFFT|cuBLAS))")
+                    r"|E\d{4} .*(cuInit|cuda_|cudart|cuDNN|cuFFT|cuBLAS)"
+                    r"|To enable the following instructions: )")
 
 
 def library_defaults() -> None:
