@@ -6,8 +6,10 @@ Description: Train a character RNN on the lyrics of the Bach chorales bundled wi
 (or on your own UTF-8 text, any language), compare its perplexity with a character-bigram
 baseline, and generate text at several temperatures.
 
-Run as is for a real run (a few minutes on 2 CPU cores), or with `--quick` for a
-smoke run of well under a minute:
+A real run trains for at most 900 s (`MAX_SECONDS`; docs/char_rnn.md shows a measured
+one). `--quick` is a smoke run: it took 15 s on a 2-core CPU shared with another
+training job, the chorale lyrics already cached (a first run also parses 40 chorales),
+with
 
     python examples/char_rnn.py --quick --out /tmp/char_rnn
     python examples/char_rnn.py --text lyrics.txt --prime "分开"

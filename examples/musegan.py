@@ -8,8 +8,10 @@ generator against its 3-D convolutional critic as a WGAN-GP, write the samples a
 multi-track MIDI and piano-roll pictures, and compare the paper's metrics (EB, UPC,
 QN, polyphony, TD) of the training phrases with those of the generated ones.
 
-A full run takes hours on 2 CPU cores (about 20 minutes on a GPU); `--quick` runs in
-about a minute and shows the plumbing, not music:
+A full run is 60 epochs of 100 critic steps: hours on 2 CPU cores (docs/musegan.md
+measured about 25 minutes for 10 epochs of 50 steps). `--quick` shows the plumbing, not
+music: it took 34 s on a 2-core CPU shared with another training job, the parsed
+chorales already cached (a first run also parses them: about 30 s more), with
 
     python examples/musegan.py --quick --out /tmp/musegan
 """

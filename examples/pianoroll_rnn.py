@@ -6,8 +6,9 @@ Description: Turn Bach chorales (or any corpus) into 88-key frames, train an LST
 predicts which keys sound in the next sixteenth note, sample new music key by key, and
 write it as MIDI.
 
-Run as is for a real run (about 10 minutes on 2 CPU cores), or with `--quick` for a
-smoke run of well under a minute:
+A real run trains for at most 600 s (`MAX_SECONDS`). `--quick` is a smoke run: it took
+9 s on a 2-core CPU shared with another training job, the parsed chorales already
+cached (a first run also parses them: about 30 s more), with
 
     python examples/pianoroll_rnn.py --quick --out /tmp/pianoroll_rnn
     python examples/pianoroll_rnn.py --corpus nottingham-dataset   # the seed's data set

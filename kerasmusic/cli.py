@@ -1,50 +1,23 @@
-"""The ``kerasmusic`` command line: demo, train, generate, evaluate, shard."""
+"""The ``kerasmusic`` command line: demo, train, generate, evaluate, shard.
+
+Arguments are defined and checked in :mod:`kerasmusic.cli_parser` without TensorFlow;
+TensorFlow loads only once a command runs (quietly unless ``--verbose``).
+"""
 
 from __future__ import annotations
 
-import argparse
-import os
 import sys
 import time
 import warnings
 from pathlib import Path
 
+from kerasmusic import tf_environment
+from kerasmusic.cli_parser import ROLL_OPTIONS, conflicts, parser
 from kerasmusic.errors import KerasMusicError
 
 
-def _add_sampling_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--n-events", type=int, default=128, help="events to generate per piece")
-    p.add_argument("--temperature", type=float, default=0.5, help="0 = always the likeliest")
-    p.add_argument("--top-k", type=int, default=None)
-    p.add_argument("--top-p", type=float, default=None)
-    p.add_argument("--method", choices=["cdf", "gumbel"], default="cdf",
-                   help="sampling draws: inverse CDF or Gumbel-max (same distribution)")
-    p.add_argument("--n-pieces", type=int, default=1, help="pieces to generate in one batch")
-    p.add_argument("--seed", type=int, default=0)
-
-
-ROLL_OPTIONS = {"tracks": "0,1,2,3", "programs": None, "missing": "skip", "n_bars": 2,
-                "steps_per_bar": 16, "n_pitches": 84, "lowest_pitch": 24}
-
-
-def _add_roll_encoding_args(p: argparse.ArgumentParser) -> None:
-    """The MultiTrackPianoRoll options (:func:`_roll_encoding`), defaults ROLL_OPTIONS."""
-    p.add_argument("--tracks", default=ROLL_OPTIONS["tracks"],
-                   help="comma-separated track selectors: numbers, 'drums', "
-                        "'program:A-B', 'name:TEXT' (default: the first 4 tracks)")
-    p.add_argument("--programs", default=ROLL_OPTIONS["programs"],
-                   help="comma-separated General MIDI programs of the output tracks")
-    p.add_argument("--missing", choices=["skip", "silent"], default=ROLL_OPTIONS["missing"],
-                   help="a piece without a selected track: skip it, or use silence")
-    p.add_argument("--monophonic", action="store_true",
-                   help="each track is one voice: generated rolls keep one pitch per step "
-                        "and track (the highest-valued), e.g. the chorales' S, A, T, B")
-    for name in ("n_bars", "steps_per_bar", "n_pitches", "lowest_pitch"):
-        p.add_argument(f"--{name.replace('_', '-')}", type=int, default=ROLL_OPTIONS[name])
-
-
 def _roll_encoding(args):
-    """The MultiTrackPianoRoll of :func:`_add_roll_encoding_args`' options."""
+    """The MultiTrackPianoRoll of the roll encoding options (ROLL_OPTIONS)."""
     import kerasmusic as km
 
     return km.MultiTrackPianoRoll(
@@ -52,271 +25,6 @@ def _roll_encoding(args):
         n_pitches=args.n_pitches, lowest_pitch=args.lowest_pitch,
         programs=_programs(args.programs), missing=args.missing,
         monophonic=getattr(args, "monophonic", False))
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="kerasmusic", description="Train and sample symbolic music models with Keras."
-    )
-    sub = parser.add_subparsers(dest="command", required=True)
-
-    demo = sub.add_parser("demo", help="train a small attention LSTM on Bach chorales and "
-                                       "generate a piece")
-    demo.add_argument("--out", default="kerasmusic-demo", help="output folder")
-    demo.add_argument("--pieces", type=int, default=None,
-                      help="use only the first N chorales (default: all)")
-    demo.add_argument("--epochs", type=int, default=40)
-    demo.add_argument("--max-seconds", type=float, default=100.0,
-                      help="training time budget in seconds")
-    demo.add_argument("--seed", type=int, default=0)
-
-    train = sub.add_parser("train", help="train a model on a corpus or a MIDI folder")
-    train_sub = train.add_subparsers(dest="model", required=True)
-    lstm = train_sub.add_parser("lstm", help="the note/duration attention LSTM")
-    source = lstm.add_mutually_exclusive_group(required=True)
-    source.add_argument("--corpus", help="a bundled corpus name, e.g. 'chorales' or 'bach'")
-    source.add_argument("--midi-dir", help="a folder of MIDI (or MusicXML/kern/ABC) files")
-    lstm.add_argument("--out", required=True,
-                      help="model path: *.keras, *.h5 or a folder for a SavedModel")
-    lstm.add_argument("--tracks", default="all",
-                      help="'all' (chords across parts) or comma-separated track numbers, "
-                           "e.g. 0 for the first part")
-    lstm.add_argument("--limit", type=int, default=None, help="use at most N files")
-    lstm.add_argument("--seq-len", type=int, default=8)
-    lstm.add_argument("--embed-size", type=int, default=32)
-    lstm.add_argument("--rnn-units", type=int, default=128)
-    lstm.add_argument("--no-attention", action="store_true")
-    lstm.add_argument("--epochs", type=int, default=20)
-    lstm.add_argument("--batch-size", type=int, default=64)
-    lstm.add_argument("--learning-rate", type=float, default=0.003)
-    lstm.add_argument("--max-seconds", type=float, default=None)
-    lstm.add_argument("--dropout", type=float, default=0.3,
-                      help="dropout of the LSTM inputs and the context (default: 0.3)")
-    lstm.add_argument("--no-transpose", action="store_true",
-                      help="train on the pieces as written, without transposed copies")
-    lstm.add_argument("--chords", choices=["split", "joined"], default="split",
-                      help="notes that start together: a token per note, '+' until the "
-                           "chord's last ('split', default), or one token per chord ('joined')")
-    lstm.add_argument("--seed", type=int, default=0)
-
-    crnngan = train_sub.add_parser("crnngan", help="the recurrent C-RNN-GAN (Mogren 2016)")
-    source = crnngan.add_mutually_exclusive_group(required=True)
-    source.add_argument("--corpus", help="a bundled corpus name, e.g. 'chorales'")
-    source.add_argument("--midi-dir", help="a folder of MIDI (or score) files")
-    crnngan.add_argument("--out", required=True, help="output folder")
-    crnngan.add_argument("--variant", choices=["paper", "seed"], default="paper",
-                         help="the paper's recurrent GAN, or the seed chapter's simplified one")
-    crnngan.add_argument("--latent-dim", type=int, default=1000, help="seed variant only")
-    crnngan.add_argument("--tracks", default="all")
-    crnngan.add_argument("--limit", type=int, default=None)
-    crnngan.add_argument("--seq-len", type=int, default=100)
-    crnngan.add_argument("--batch-size", type=int, default=32)
-    crnngan.add_argument("--steps-per-epoch", type=int, default=None)
-    crnngan.add_argument("--epochs", type=int, default=20, help="all epochs, MLE included")
-    crnngan.add_argument("--pretrain-epochs", type=int, default=5,
-                         help="MLE pre-training epochs; equal to --epochs for the baseline")
-    crnngan.add_argument("--units", type=int, default=350)
-    crnngan.add_argument("--tones-per-cell", type=int, default=1, help="3 for C-RNN-GAN-3")
-    crnngan.add_argument("--no-feature-matching", action="store_true")
-    crnngan.add_argument("--freeze-threshold", type=float, default=0.7,
-                         help="freezing ratio; 0 turns freezing off")
-    crnngan.add_argument("--samples", type=int, default=4, help="MIDI samples to write")
-    crnngan.add_argument("--no-transpose", action="store_true",
-                         help="crop the pieces as written only (default: also their copies "
-                              "shifted by -5..+6 semitones)")
-    crnngan.add_argument("--seed", type=int, default=0)
-
-    musegan = train_sub.add_parser("musegan", help="MuseGAN (multi-track piano rolls, WGAN-GP)")
-    source = musegan.add_mutually_exclusive_group(required=True)
-    source.add_argument("--corpus", help="a bundled corpus name, e.g. 'chorales'")
-    source.add_argument("--midi-dir", help="a folder of multi-track MIDI (or score) files")
-    source.add_argument("--shards", help="a folder written by 'kerasmusic shard' (streamed; "
-                                         "the encoding options come from its manifest)")
-    musegan.add_argument("--out", required=True, help="output folder")
-    _add_roll_encoding_args(musegan)
-    musegan.add_argument("--limit", type=int, default=None)
-    musegan.add_argument("--z-dim", type=int, default=32)
-    musegan.add_argument("--mode", choices=["hybrid", "jamming", "composer"], default="hybrid",
-                         help="generator: per-track generators with shared and own noise "
-                              "(hybrid), own noise only (jamming), one shared generator "
-                              "(composer)")
-    musegan.add_argument("--epochs", type=int, default=10)
-    musegan.add_argument("--batch-size", type=int, default=64)
-    musegan.add_argument("--steps-per-epoch", type=int, default=None,
-                         help="cap on critic steps per epoch")
-    musegan.add_argument("--critic-steps", type=int, default=5,
-                         help="critic steps per generator step")
-    musegan.add_argument("--learning-rate", type=float, default=1e-3)
-    musegan.add_argument("--mixed-precision", action="store_true",
-                         help="float16 compute with loss scaling (for GPUs)")
-    musegan.add_argument("--samples", type=int, default=4, help="final MIDI samples to write")
-    musegan.add_argument("--sample-every", type=int, default=1,
-                         help="write sample MIDI + PNG every N epochs")
-    musegan.add_argument("--condition-tracks", default=None,
-                         help="accompaniment: comma-separated output tracks that are given, "
-                              "not generated (e.g. 0 for the soprano)")
-    musegan.add_argument("--normalize-key", action="store_true",
-                         help="move every piece to C major / A minor first")
-    musegan.add_argument("--max-seconds", type=float, default=None,
-                         help="training time budget: no epoch starts after it is used up")
-    musegan.add_argument("--eval-phrases", type=int, default=500,
-                         help="generated phrases measured against the training phrases "
-                              "at the end (EB, UPC, QN, polyphony, TD; 0: none)")
-    musegan.add_argument("--no-transpose", action="store_true",
-                         help="train on the phrases as written (default: each phrase moved by "
-                              "a random shift of -5..+6 semitones that fits the roll)")
-    musegan.add_argument("--seed", type=int, default=0)
-
-    roll = train_sub.add_parser("pianoroll", help="the polyphonic piano-roll RNN (88 keys)")
-    source = roll.add_mutually_exclusive_group(required=True)
-    source.add_argument("--corpus", help="a bundled corpus name, e.g. 'chorales' or "
-                                         "'nottingham-dataset'")
-    source.add_argument("--midi-dir", help="a folder of MIDI (or score) files")
-    roll.add_argument("--out", required=True,
-                      help="model path: *.keras, *.h5 or a folder for a SavedModel")
-    roll.add_argument("--tracks", default="all")
-    roll.add_argument("--limit", type=int, default=None)
-    roll.add_argument("--step", default="1/4", help="frame length in quarter notes")
-    roll.add_argument("--frame-rule", choices=["cover", "sample"], default="cover",
-                      help="cover: a note fills its rounded span; sample: a frame holds the "
-                           "notes sounding at its start (as the JSB Chorales rolls)")
-    roll.add_argument("--seq-len", type=int, default=64)
-    roll.add_argument("--units", type=int, default=256)
-    roll.add_argument("--layers", type=int, default=2)
-    roll.add_argument("--dropout", type=float, default=0.0)
-    roll.add_argument("--output", choices=["sigmoid", "nade", "made"], default="sigmoid",
-                      help="sigmoid: each key on its own; nade / made: the keys of a frame "
-                           "modelled jointly (RNN-NADE, or the faster masked MADE)")
-    roll.add_argument("--joint-units", type=int, default=None,
-                      help="hidden units of a joint-keys output (default 128 NADE, 512 MADE)")
-    roll.add_argument("--no-skip", action="store_true",
-                      help="the seed's plain stack, without the input-to-output skip")
-    roll.add_argument("--epochs", type=int, default=10)
-    roll.add_argument("--batch-size", type=int, default=32)
-    roll.add_argument("--learning-rate", type=float, default=0.001)
-    roll.add_argument("--max-seconds", type=float, default=None)
-    roll.add_argument("--seed", type=int, default=0)
-
-    events = train_sub.add_parser("events", help="the note / velocity / time event LSTM")
-    source = events.add_mutually_exclusive_group(required=True)
-    source.add_argument("--corpus", help="a bundled corpus name, e.g. 'chorales'")
-    source.add_argument("--midi-dir", help="a folder of MIDI (or score) files")
-    events.add_argument("--out", required=True,
-                        help="model path: *.keras, *.h5 or a folder for a SavedModel")
-    events.add_argument("--tracks", default="all")
-    events.add_argument("--limit", type=int, default=None)
-    events.add_argument("--seq-len", type=int, default=30)
-    events.add_argument("--units", type=int, default=256)
-    events.add_argument("--dropout", type=float, default=0.5)
-    events.add_argument("--l1", type=float, default=1e-5, help="L1 weight penalty")
-    events.add_argument("--epochs", type=int, default=10)
-    events.add_argument("--batch-size", type=int, default=64)
-    events.add_argument("--learning-rate", type=float, default=0.001)
-    events.add_argument("--max-seconds", type=float, default=None)
-    events.add_argument("--seed", type=int, default=0)
-
-    chars = train_sub.add_parser("charrnn", help="a character-level LSTM language model")
-    chars.add_argument("--text", nargs="+", default=None,
-                       help="UTF-8 text files or folders, or one .csv (default: the lyrics of "
-                            "the bundled Bach chorales)")
-    chars.add_argument("--label-file", default=None,
-                       help="'file<TAB>label' lines: trains a model conditioned on the label")
-    chars.add_argument("--out", required=True, help="output folder")
-    chars.add_argument("--mode", choices=["consecutive", "random"], default="consecutive",
-                       help="consecutive windows with the state carried (truncated BPTT), "
-                            "or random windows")
-    chars.add_argument("--seq-len", type=int, default=64)
-    chars.add_argument("--batch-size", type=int, default=32)
-    chars.add_argument("--units", type=int, default=256)
-    chars.add_argument("--layers", type=int, default=1)
-    chars.add_argument("--dropout", type=float, default=0.0,
-                       help="dropout on the LSTM inputs and outputs")
-    chars.add_argument("--epochs", type=int, default=60)
-    chars.add_argument("--patience", type=int, default=8,
-                       help="stop after this many epochs without a better validation "
-                            "perplexity (the best epoch's weights are kept)")
-    chars.add_argument("--learning-rate", type=float, default=3e-3)
-    chars.add_argument("--max-seconds", type=float, default=240,
-                       help="training time budget in seconds (default 240: the whole run "
-                            "stays under 5 minutes on 2 cores)")
-    chars.add_argument("--limit", type=int, default=None,
-                       help="bundled lyrics: use the first N chorales")
-    chars.add_argument("--seed", type=int, default=0)
-
-    gen = sub.add_parser("generate", help="generate MIDI (or text) with a trained model")
-    gen.add_argument("kind", nargs="?", choices=["midi", "charrnn"], default=None,
-                     help="what the model makes (default: read from its saved encoding)")
-    gen.add_argument("--prime", default="", help="char-RNN: the text to continue")
-    gen.add_argument("--n-chars", type=int, default=200, help="char-RNN: characters to add")
-    gen.add_argument("--label", default=None, help="char-RNN: the label of a conditional model")
-    gen.add_argument("--model", default=None, help="a .keras or .h5 file saved by kerasmusic")
-    gen.add_argument("--preset", default=None,
-                     help="a model shipped with kerasmusic instead of --model (see "
-                          "`kerasmusic presets`)")
-    gen.add_argument("--out", default="generated.mid",
-                     help="MIDI path; with --n-pieces > 1 a number is added per piece")
-    gen.add_argument("--primer", default=None,
-                     help="a MIDI or score file to continue (needed by event models)")
-    gen.add_argument("--threshold", type=float, default=None,
-                     help="piano-roll models: keys above this probability sound (no sampling)")
-    gen.add_argument("--bars", type=int, default=None,
-                     help="MuseGAN generators: bars per piece (default: one phrase; more "
-                          "chains phrases)")
-    gen.add_argument("--continuity", type=float, default=0.8,
-                     help="MuseGAN generators: how much of a phrase's chords and melody "
-                          "noise the next phrase keeps, in [0, 1) (default 0.8)")
-    gen.add_argument("--condition", default=None,
-                     help="MuseGAN accompaniment generators: a MIDI or score file holding "
-                          "the given part(s)")
-    gen.add_argument("--track", default="0",
-                     help="with --condition: the file's track(s) to give, comma-separated "
-                          "selectors, one per given track (default 0)")
-    gen.add_argument("--png", action="store_true", help="also write a piano-roll PNG")
-    gen.add_argument("--musicxml", action="store_true", help="also write MusicXML")
-    _add_sampling_args(gen)
-
-    shard = sub.add_parser("shard", help="preprocess a MIDI folder into TFRecord shards of "
-                                         "piano-roll phrases (for 'train musegan --shards')")
-    shard.add_argument("midi_dir", help="folder searched recursively for .mid / .midi files")
-    shard.add_argument("out", help="shard folder (shards and manifest.json)")
-    _add_roll_encoding_args(shard)
-    shard.add_argument("--examples-per-shard", type=int, default=20_000)
-    shard.add_argument("--workers", type=int, default=None,
-                       help="parser processes (default: one per CPU core)")
-
-    sub.add_parser("presets", help="list the trained models shipped with kerasmusic "
-                                   "(use one with generate --preset NAME)")
-    evaluate = sub.add_parser(
-        "evaluate", help="print music statistics of MIDI folders, or a model's held-out "
-                         "quality (--model M --corpus C)")
-    evaluate.add_argument("sources", nargs="*",
-                          help="folders of MIDI / score files, or corpus names; one row each")
-    evaluate.add_argument("--model", default=None,
-                          help="a saved model: print its held-out NLL next to the unigram "
-                               "and bigram count models (needs --corpus)")
-    evaluate.add_argument("--corpus", default=None,
-                          help="with --model: the corpus name or folder it was trained on; "
-                               "split as in training (a char-RNN: 'chorales' for the bundled "
-                               "lyrics, or a text file, folder or .csv)")
-    evaluate.add_argument("--validation-fraction", type=float, default=0.1,
-                          help="with --model: the training run's held-out share (default 0.1)")
-    evaluate.add_argument("--seed", type=int, default=0,
-                          help="with --model: the training run's seed, which fixed the split")
-    evaluate.add_argument("--seq-len", type=int, default=64,
-                          help="with --model, a char-RNN: characters per held-out window "
-                               "(the state is carried across windows)")
-    evaluate.add_argument("--batch-size", type=int, default=32,
-                          help="with --model, a char-RNN: held-out rows per batch")
-    evaluate.add_argument("--normalize-key", action="store_true",
-                          help="with --model: move every piece to C major / A minor first, as "
-                               "the demo does")
-    evaluate.add_argument("--limit", type=int, default=None, help="at most N files per source")
-    evaluate.add_argument("--tracks", default=None,
-                          help="track selectors for the MuseGAN metrics of multi-track "
-                               "sources (default: the first tracks all pieces have, up to 4)")
-    evaluate.add_argument("--n-bars", type=int, default=2,
-                          help="bars per phrase for the MuseGAN metrics")
-    return parser
 
 
 def _tracks(value: str):
@@ -344,7 +52,10 @@ def _programs(value: str | None) -> list[int] | None:
         raise KerasMusicError(f"--programs must be numbers like '0,32', got {value!r}") from None
 
 
-def _write_outputs(pieces, out: Path, png: bool, musicxml: bool) -> list[Path]:
+def _write_outputs(pieces, out: Path, png: bool, musicxml: bool,
+                   notes: list[str] | None = None) -> list[str]:
+    """Write each piece as MIDI (and PNG / MusicXML); the paths written, each MIDI path
+    followed by its piece's entry of ``notes`` in brackets."""
     from kerasmusic.data.midi import write_midi
     from kerasmusic.data.scores import write_musicxml
     from kerasmusic.plotting import plot_piano_roll
@@ -354,19 +65,22 @@ def _write_outputs(pieces, out: Path, png: bool, musicxml: bool) -> list[Path]:
     for i, piece in enumerate(pieces):
         path = out if len(pieces) == 1 else out.with_name(f"{out.stem}_{i}{out.suffix}")
         write_midi(piece, path)
-        written.append(path)
+        written.append(f"{path} ({notes[i]})" if notes else str(path))
         if png:
             plot_piano_roll(piece, path.with_suffix(".png"))
-            written.append(path.with_suffix(".png"))
+            written.append(str(path.with_suffix(".png")))
         if musicxml:
             write_musicxml(piece, path.with_suffix(".musicxml"))
-            written.append(path.with_suffix(".musicxml"))
+            written.append(str(path.with_suffix(".musicxml")))
     return written
 
 
-def _fit_verbosity() -> int:
-    """A progress bar on a terminal; one line per epoch in logs and pipes."""
-    return 1 if sys.stdout.isatty() else 2
+def _events_notes(lengths: list[int], n_events: int, unit: str = "events",
+                  flag: str = "--n-events") -> list[str]:
+    """'N events' per piece, saying so when the model ended a piece before ``n_events``."""
+    return [f"{n} {unit}" if n == n_events else
+            f"{n} {unit}: the model ended the piece (its end token) before {flag} "
+            f"{n_events}; see --min-events, --no-stop" for n in lengths]
 
 
 def run_demo(args) -> int:
@@ -385,7 +99,7 @@ def run_demo(args) -> int:
     result = km.train_note_lstm(
         pieces, tracks=[0], seq_len=8, embed_size=32, rnn_units=64, epochs=args.epochs,
         batch_size=64, learning_rate=0.003, dropout=0.2, max_seconds=args.max_seconds,
-        seed=args.seed, verbose=_fit_verbosity(), transpose=None,
+        seed=args.seed, transpose=None,
     )
     val = result.history.get("val_loss", [])
     if val:
@@ -396,9 +110,11 @@ def run_demo(args) -> int:
     km.save_model(result.model, model_path, result.encoding)
     _report_quality(result.quality, model_path)
     km.plot_losses(result.history, out / "loss.png", title="demo: attention LSTM")
-    generated = km.generate(result.model, result.encoding, n_events=96, temperature=0.6,
-                            seed=args.seed, tempo=90)
-    written = _write_outputs(generated, out / "demo.mid", png=True, musicxml=False)
+    generated, lengths = km.generate(result.model, result.encoding, n_events=96,
+                                     temperature=0.6, seed=args.seed, tempo=90,
+                                     return_lengths=True)
+    written = _write_outputs(generated, out / "demo.mid", png=True, musicxml=False,
+                             notes=[f"{n} events" for n in lengths])
     print(f"done in {time.monotonic() - started:.0f} s. Wrote:")
     for path in [model_path, km.encoding_path(model_path), km.quality_path(model_path),
                  out / "loss.png", *written]:
@@ -417,7 +133,7 @@ def run_train_lstm(args) -> int:
         embed_size=args.embed_size, rnn_units=args.rnn_units,
         use_attention=not args.no_attention, epochs=args.epochs, batch_size=args.batch_size,
         learning_rate=args.learning_rate, max_seconds=args.max_seconds, seed=args.seed,
-        verbose=_fit_verbosity(), transpose=None if args.no_transpose else km.DEFAULT_SHIFTS,
+        transpose=None if args.no_transpose else km.DEFAULT_SHIFTS,
         dropout=args.dropout, chords=args.chords,
     )
     enc_path = km.save_model(result.model, args.out, result.encoding)
@@ -461,8 +177,6 @@ def run_generate(args) -> int:
     """
     import kerasmusic as km
 
-    if (args.model is None) == (args.preset is None):
-        raise KerasMusicError("generate needs --model FILE or --preset NAME (one of them)")
     if args.preset is not None:
         args.model = km.get_preset(args.preset).path
     model = km.load_model(args.model)
@@ -483,6 +197,7 @@ def run_generate(args) -> int:
             model, encoding, n_steps=args.n_events, primer=args.primer,
             temperature=args.temperature, threshold=args.threshold, n_pieces=args.n_pieces,
             seed=args.seed)
+        notes = _events_notes([args.n_events] * len(pieces), args.n_events, "frames")
     elif isinstance(encoding, km.EventEncoding):
         if args.primer is None:
             raise KerasMusicError("an event model continues a primer: pass --primer FILE")
@@ -490,8 +205,15 @@ def run_generate(args) -> int:
             model, encoding, args.primer, n_events=args.n_events,
             temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,
             method=args.method, n_pieces=args.n_pieces, seed=args.seed)
+        notes = _events_notes([args.n_events] * len(pieces), args.n_events)
     elif isinstance(encoding, km.NoteDurationEncoding):
-        pieces = _generate_note_lstm(model, encoding, args)
+        pieces, lengths = km.generate(
+            model, encoding, n_events=args.n_events, primer=args.primer,
+            temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,
+            method=args.method, n_pieces=args.n_pieces, seed=args.seed,
+            min_events=args.n_events if args.no_stop else args.min_events,
+            return_lengths=True)
+        notes = _events_notes(lengths, args.n_events)
     elif isinstance(encoding, km.MultiTrackPianoRoll):
         from kerasmusic.generation.musegan import (
             condition_from_piece,
@@ -515,22 +237,13 @@ def run_generate(args) -> int:
         rolls = generate_rolls(model, args.n_pieces, n_bars=args.bars, seed=args.seed,
                                continuity=args.continuity, condition=condition)
         pieces = [encoding.decode(roll, name=f"generated {i}") for i, roll in enumerate(rolls)]
+        notes = [f"{rolls.shape[1]} bars"] * len(pieces)
     else:
         raise KerasMusicError(f"{args.model}: not a model that generates MIDI "
                               f"({type(encoding).__name__})")
-    for path in _write_outputs(pieces, Path(args.out), args.png, args.musicxml):
+    for path in _write_outputs(pieces, Path(args.out), args.png, args.musicxml, notes):
         print(f"wrote {path}")
     return 0
-
-
-def _generate_note_lstm(model, encoding, args):
-    import kerasmusic as km
-
-    return km.generate(
-        model, encoding, n_events=args.n_events, primer=args.primer,
-        temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,
-        method=args.method, n_pieces=args.n_pieces, seed=args.seed,
-    )
 
 
 def run_train_crnngan(args) -> int:
@@ -574,7 +287,7 @@ def _train_keras_model(args, train, **kwargs) -> int:
     print(f"{len(corpus.pieces)} pieces loaded, {len(corpus.errors)} unreadable", flush=True)
     result = train(corpus.pieces, epochs=args.epochs, batch_size=args.batch_size,
                    learning_rate=args.learning_rate, max_seconds=args.max_seconds,
-                   seed=args.seed, verbose=_fit_verbosity(), **kwargs)
+                   seed=args.seed, **kwargs)
     val = result.history.get("val_loss", [])
     if val:
         print(f"validation loss: {result.initial_val_loss:.4f} untrained, best {min(val):.4f} "
@@ -615,7 +328,7 @@ def run_train_charrnn(args) -> int:
         batch_size=args.batch_size, rnn_units=args.units, n_layers=args.layers,
         dropout=args.dropout, epochs=args.epochs, learning_rate=args.learning_rate,
         max_seconds=args.max_seconds, patience=args.patience, limit=args.limit, out=args.out,
-        seed=args.seed, verbose=_fit_verbosity())
+        seed=args.seed)
     print(f"best validation perplexity {result.best_val_perplexity:.3f} (epoch "
           f"{result.best_epoch}); character bigram {result.bigram_perplexity:.3f}; untrained "
           f"{result.initial_val_perplexity:.3f}")
@@ -782,9 +495,19 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``kerasmusic`` command."""
-    args = _parser().parse_args(argv)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    """Entry point of the ``kerasmusic`` command.
+
+    Arguments are parsed and checked before TensorFlow loads (``--help``, ``--version``
+    and usage errors never load it); then TensorFlow is imported with its start-up
+    lines hidden unless ``--verbose``, and the command runs.
+    """
+    arguments = parser()
+    args = arguments.parse_args(argv)
+    problem = conflicts(args)
+    if problem:
+        arguments.error(problem)
+    tf_environment.command_line_defaults(args.verbose)
+    tf_environment.import_tensorflow(args.verbose)
     shown, warnings.showwarning = warnings.showwarning, _show_warning
     try:
         if args.command == "demo":

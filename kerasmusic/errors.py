@@ -13,6 +13,14 @@ class KerasMusicError(Exception):
     """Base class of every error kerasmusic raises on bad input."""
 
 
+class InvalidArgumentError(KerasMusicError, ValueError):
+    """An argument is out of its range: a count below 1, a negative temperature, ...
+
+    The message names the argument (``n_events must be at least 1, got 0``); the
+    command line names its flag instead (``--n-events``).
+    """
+
+
 class FileReadError(KerasMusicError):
     """A file could not be read as music.
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping, Sequence
 
@@ -17,52 +18,100 @@ def _pyplot():
     return plt
 
 
-def plot_piano_roll(piece: Piece, path: str | os.PathLike, *, title: str | None = None) -> None:
-    """Draw ``piece`` as a piano roll (time in quarters vs pitch) and save a PNG.
+def pitch_ticks(low: int, high: int) -> list[tuple[int, str]]:
+    """Whole MIDI numbers between ``low`` and ``high`` worth a tick, with their names.
 
-    Each track gets its own colour; drums are drawn too.
+    Every natural note on a narrow range, C and G on a wider one, only C beyond four
+    octaves: ``(60, "C4"), (67, "G4"), ...``.
     """
+    from kerasmusic.data.note_tokens import pitch_name
+
+    span = high - low
+    classes = (0, 2, 4, 5, 7, 9, 11) if span <= 14 else (0, 7) if span <= 48 else (0,)
+    return [(p, pitch_name(p)) for p in range(math.ceil(low), math.floor(high) + 1)
+            if p % 12 in classes]
+
+
+def _name_pitch_axis(ax, low: float, high: float) -> None:
+    ticks = pitch_ticks(math.ceil(low), math.floor(high))
+    ax.set_yticks([p for p, _ in ticks], [name for _, name in ticks])
+
+
+# A note's bar ends this much (in quarters, at most a tenth of the note) before the next
+# note may start, so repeated notes of one pitch show as separate bars.
+_NOTE_GAP = 0.06
+
+
+def piano_roll_figure(piece: Piece, *, title: str | None = None):
+    """The matplotlib figure :func:`plot_piano_roll` saves (closing it is the caller's)."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(12, 4), dpi=100)
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     pitches = []
     for i, track in enumerate(piece.tracks):
         colour = colours[i % len(colours)]
-        for n in track.notes:
-            ax.broken_barh([(float(n.start), float(n.duration))], (n.pitch - 0.4, 0.8),
-                           facecolors=colour)
+        bars = [(float(n.start), float(n.duration) - min(_NOTE_GAP, float(n.duration) / 10))
+                for n in track.notes]
+        for n, bar in zip(track.notes, bars):
+            ax.broken_barh([bar], (n.pitch - 0.4, 0.8), facecolors=colour,
+                           edgecolors="black", linewidths=0.5)
             pitches.append(n.pitch)
         if track.notes:
             ax.plot([], [], color=colour, linewidth=6, label=track.name or f"track {i}")
     if pitches:
         ax.set_ylim(min(pitches) - 2, max(pitches) + 2)
         ax.set_xlim(0, float(piece.duration))
+        _name_pitch_axis(ax, min(pitches) - 2, max(pitches) + 2)
     ax.set_xlabel("time (quarter notes)")
-    ax.set_ylabel("MIDI pitch")
+    ax.set_ylabel("pitch")
     ax.set_title(title or piece.name or "piano roll")
     if len(piece.tracks) > 1:
-        ax.legend(loc="upper right", fontsize="small")
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), borderaxespad=0,
+                  fontsize="small")
     fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    return fig
 
 
-def plot_losses(history: Mapping[str, Sequence[float]], path: str | os.PathLike,
-                *, keys: Sequence[str] | None = None, title: str = "training") -> None:
-    """Plot per-epoch values from a Keras ``history`` dict (default: every key ending in loss)."""
+def plot_piano_roll(piece: Piece, path: str | os.PathLike, *, title: str | None = None) -> None:
+    """Draw ``piece`` as a piano roll (time in quarters vs pitch) and save a PNG.
+
+    Each track gets its own colour; drums are drawn too. Every note is a bar with an
+    outline that ends just before the next note can start, so repeated notes of one
+    pitch stay apart; the pitch axis is labelled with note names (C4, G4, ...).
+    """
+    _save(piano_roll_figure(piece, title=title), path)
+
+
+def loss_figure(history: Mapping[str, Sequence[float]], *, keys: Sequence[str] | None = None,
+                title: str = "training"):
+    """The matplotlib figure :func:`plot_losses` saves (closing it is the caller's)."""
     plt = _pyplot()
     keys = keys or [k for k in history if k.endswith("loss")]
-    fig, ax = plt.subplots(figsize=(7, 4), dpi=100)
+    fig, ax = plt.subplots(figsize=(8.5, 4), dpi=100)
     for key in keys:
         values = history[key]
         ax.plot(range(1, len(values) + 1), values, marker="o", label=key)
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss")
     ax.set_title(title)
-    ax.legend()
+    # Beside the plot, never over the curves.
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), borderaxespad=0)
     fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    return fig
+
+
+def plot_losses(history: Mapping[str, Sequence[float]], path: str | os.PathLike,
+                *, keys: Sequence[str] | None = None, title: str = "training") -> None:
+    """Plot per-epoch values from a Keras ``history`` dict (default: every key ending in loss).
+
+    The legend stands to the right of the plot, so it never hides a curve.
+    """
+    _save(loss_figure(history, keys=keys, title=title), path)
+
+
+def _save(fig, path: str | os.PathLike) -> None:
+    fig.savefig(path, bbox_inches="tight")
+    _pyplot().close(fig)
 
 
 def plot_roll_grid(rolls, path: str | os.PathLike, *, track_names: Sequence[str] | None = None,
@@ -104,6 +153,8 @@ def plot_roll_grid(rolls, path: str | os.PathLike, *, track_names: Sequence[str]
             ax.set_xticks([])
             if c == 0:
                 ax.set_ylabel(names[k], fontsize="small")
+                _name_pitch_axis(ax, lo + lowest_pitch - 0.5, hi + lowest_pitch - 0.5)
+                ax.tick_params(axis="y", labelsize="x-small")
             else:
                 ax.tick_params(labelleft=False)
             if k == 0:
@@ -111,5 +162,4 @@ def plot_roll_grid(rolls, path: str | os.PathLike, *, track_names: Sequence[str]
                 ax.set_title(label, fontsize="small")
     fig.suptitle(title or "piano rolls")
     fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    _save(fig, path)

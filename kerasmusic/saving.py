@@ -26,6 +26,9 @@ from pathlib import Path
 import h5py
 import keras
 
+# Registers every kerasmusic layer with Keras before any model is loaded (safe_mode=True
+# finds custom layers only in Keras' registry).
+import kerasmusic.models  # noqa: F401
 from kerasmusic.data.events import EventEncoding
 from kerasmusic.data.frames import FrameEncoding
 from kerasmusic.data.note_tokens import NoteDurationEncoding
@@ -188,7 +191,9 @@ def load_model(
             raise ModelFileError(f"{encoding_path(path)}: not a readable encoding ({exc})") \
                 from exc
     if encoding is not None:
-        if inside is not None and encoding.get_config() != inside:
+        # Compared as read back, so a file written before an option existed (its key
+        # absent, its default meant) still matches.
+        if inside is not None and encoding.get_config() != _from_config(inside, path).get_config():
             raise VocabularyMismatchError(
                 f"{path}: the encoding given (or the one in {encoding_path(path).name}) is not "
                 "the one this model was saved with; load_encoding(path) returns the right one")

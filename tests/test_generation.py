@@ -80,3 +80,41 @@ def test_bad_generation_arguments_are_clear_errors(model):
         km.generate(small, enc, 4, n_pieces=0)
     with pytest.raises(km.KerasMusicError, match="pitch ids must be in"):
         km.generate_ids(model, np.full((1, 4), 999), np.zeros((1, 4)), 3)
+
+
+def test_min_steps_rules_out_the_end_in_both_loops(model):
+    rng = np.random.default_rng(1)
+    pw, dw = rng.integers(1, 30, (4, 6)), rng.integers(1, 8, (4, 6))
+    kwargs = dict(pitch_sampler=km.Sampler(3.0), seed=2, min_steps=40)
+    pitches, durations = km.generate_ids(model, pw, dw, 120, **kwargs)
+    slow, _ = km.generate_ids_reference(model, pw, dw, 120, **kwargs)
+    np.testing.assert_array_equal(pitches, slow)
+    assert (pitches[:, :40] != 0).all() and (durations[:, :40] != 0).all()
+    assert (pitches[:, 40:] == 0).any()  # the end comes after step 40 (temperature 3)
+
+
+def test_generate_reports_lengths_and_min_events_reaches_n_events():
+    piece = make_piece([(60, 0, 1), (62, 1, 1), (64, 2, 1), (65, 3, 2), (67, 6, 1)])
+    enc = km.NoteDurationEncoding(seq_len=4).fit([piece])
+    model = km.create_network(enc.n_pitches, enc.n_durations, embed_size=4, rnn_units=8)
+    pieces, lengths = km.generate(model, enc, 30, temperature=3.0, n_pieces=6, seed=3,
+                                  return_lengths=True)
+    assert len(pieces) == len(lengths) == 6 and all(0 <= n <= 30 for n in lengths)
+    assert min(lengths) < 30  # an untrained model at temperature 3 ends some pieces early
+    full, lengths = km.generate(model, enc, 30, temperature=3.0, n_pieces=6, seed=3,
+                                min_events=30, return_lengths=True)
+    assert lengths == [30] * 6
+    assert all(len(p.notes) > 0 for p in full)
+
+
+@pytest.mark.parametrize("kwargs, name", [
+    (dict(n_events=0), "n_events"), (dict(n_events=4, min_events=5), "min_events"),
+    (dict(n_events=4, n_pieces=0), "n_pieces"), (dict(n_events=4, temperature=-1), "temperature"),
+    (dict(n_events=4, top_p=1.5), "top_p"), (dict(n_events=4, top_k=0), "top_k"),
+    (dict(n_events=4, tempo=0), "tempo"),
+])
+def test_generate_names_the_bad_argument(kwargs, name):
+    enc = km.NoteDurationEncoding(seq_len=4).fit([make_piece([(60, 0, 1)])])
+    small = km.create_network(enc.n_pitches, enc.n_durations, embed_size=4, rnn_units=8)
+    with pytest.raises(km.InvalidArgumentError, match=f"^{name} must be"):
+        km.generate(small, enc, **kwargs)

@@ -47,4 +47,6 @@ def test_cli_lists_presets_and_generates_from_one(tmp_path, capsys):
     assert main(["generate", "--preset", "chorale-lyrics-charrnn", "--prime", "Gott",
                  "--n-chars", "20"]) == 0
     assert capsys.readouterr().out.startswith("Gott")
-    assert main(["generate", "--model", str(out), "--preset", "chorale-soprano-lstm"]) == 2
+    with pytest.raises(SystemExit) as usage:  # a usage error, found before TensorFlow loads
+        main(["generate", "--model", str(out), "--preset", "chorale-soprano-lstm"])
+    assert usage.value.code == 2 and "--model FILE or --preset NAME" in capsys.readouterr().err

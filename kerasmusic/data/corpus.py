@@ -151,6 +151,8 @@ def corpus_files(source: str | os.PathLike | Sequence[str | os.PathLike]) -> lis
         return files
     if os.path.isfile(source_str):
         return [source_str]
+    if os.sep in source_str or "/" in source_str or source_str.startswith((".", "~")):
+        raise CorpusError(f"{source_str}: no such file or folder")
     raise CorpusError(
         f"{source_str!r} is not a file, a folder or a corpus name. Corpus names: "
         f"'chorales' (alias 'bach'), or a folder of the music21 corpus: "

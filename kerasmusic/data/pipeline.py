@@ -11,6 +11,7 @@ import tensorflow as tf
 from kerasmusic.data.note_tokens import NoteDurationEncoding
 from kerasmusic.data.notes import Piece
 from kerasmusic.errors import KerasMusicError
+from kerasmusic.validation import check_count
 
 
 def split_pieces(
@@ -104,6 +105,7 @@ def note_duration_dataset(
     {"pitch": (B,), "duration": (B,)})``, shuffled (when asked) with ``seed``,
     batched and prefetched.
     """
+    check_count("batch_size", batch_size)
     inputs, targets = note_duration_arrays(pieces, encoding)
     ds = tf.data.Dataset.from_tensor_slices((inputs, targets))
     if shuffle:

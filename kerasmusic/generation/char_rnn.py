@@ -23,6 +23,7 @@ from kerasmusic.errors import KerasMusicError
 from kerasmusic.generation.compiled import loop_cache, use_xla
 from kerasmusic.models.char_rnn import CharRNNCore, check_char_encoding
 from kerasmusic.sampling import Sampler, draw_uniforms
+from kerasmusic.validation import check_count
 
 _CACHE_ATTR = "_kerasmusic_char_loops"
 
@@ -56,7 +57,7 @@ def _rows(core: CharRNNCore, primes, label_ids) -> tuple[list[np.ndarray], np.nd
     return rows, labels
 
 
-def _loops(model: keras.Model, core: CharRNNCore, n_chars: int, sampler: Sampler, jit: bool):
+def _loops(model: keras.Model, core: CharRNNCore, sampler: Sampler, jit: bool):
     cache = loop_cache(model, _CACHE_ATTR)
     if "prime" not in cache:
         def prime(ids, labels):
@@ -64,12 +65,14 @@ def _loops(model: keras.Model, core: CharRNNCore, n_chars: int, sampler: Sampler
             return logits[:, -1], state
 
         cache["prime"] = tf.function(prime, reduce_retracing=True)
-    key = (n_chars, sampler, jit)
+    # One loop per sampler kind: the length and the sampler's numbers are inputs.
+    key = (sampler.kind, jit)
     if key not in cache:
-        def loop(logits, state, labels, uniforms):
+        def loop(logits, state, labels, uniforms, values):
+            n_chars = tf.shape(uniforms)[0]
             out = tf.TensorArray(tf.int32, size=n_chars)
             for i in tf.range(n_chars):
-                token = sampler(logits, uniforms[i], from_logits=True)
+                token = sampler(logits, uniforms[i], from_logits=True, values=values)
                 out = out.write(i, token)
                 logits, state = core.step(token, labels, state)
             return tf.transpose(out.stack())
@@ -123,9 +126,8 @@ def generate_char_ids(
     """
     core = CharRNNCore(model)
     rows, labels = _rows(core, primes, label_ids)
-    if n_chars < 1:
-        raise KerasMusicError(f"n_chars must be at least 1, got {n_chars}")
-    prime, loop = _loops(model, core, int(n_chars), sampler, use_xla(jit_compile))
+    check_count("n_chars", n_chars)
+    prime, loop = _loops(model, core, sampler, use_xla(jit_compile))
     last = [None] * len(rows)
     states = [None] * len(rows)
     for length, idx in _groups(rows).items():
@@ -139,7 +141,7 @@ def generate_char_ids(
     state = tuple(tf.stack(parts) for parts in zip(*states))
     uniforms = draw_uniforms(seed, (n_chars, len(rows), *sampler.draw_shape(core.vocab_size)))
     out = loop(logits, state, None if labels is None else tf.constant(labels),
-               tf.constant(uniforms))
+               tf.constant(uniforms), tf.constant(sampler.values))
     return out.numpy()
 
 
@@ -162,6 +164,7 @@ def generate_char_ids_reference(
     """
     core = CharRNNCore(model)
     rows, labels = _rows(core, primes, label_ids)
+    check_count("n_chars", n_chars)
     uniforms = draw_uniforms(seed, (n_chars, len(rows), *sampler.draw_shape(core.vocab_size)))
     forward = _forward(model, core)
     prefixes = [list(r) for r in rows]
@@ -229,9 +232,11 @@ def generate_text(
     check_char_encoding(model, encoding)
     if isinstance(prime, str) and not isinstance(label, (str, type(None))) and n_samples == 1:
         n_samples = len(label)  # one sample per label
+    check_count("n_samples", n_samples)
+    check_count("n_chars", n_chars)
     primes = [prime] * n_samples if isinstance(prime, str) else list(prime)
-    if not primes or n_samples < 1:
-        raise KerasMusicError("nothing to generate: n_samples and the primes must be >= 1")
+    if not primes:
+        raise KerasMusicError("nothing to generate: give at least one prime")
     start = encoding.separator if from_start else ""
     rows = [encoding.encode(start + p, where=f"the prime {p!r}") for p in primes]
     if any(len(r) == 0 for r in rows):

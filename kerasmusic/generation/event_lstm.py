@@ -23,6 +23,7 @@ from kerasmusic.data.notes import Piece
 from kerasmusic.errors import EncodingError, KerasMusicError
 from kerasmusic.generation.compiled import loop_cache, use_xla
 from kerasmusic.sampling import Sampler, draw_uniforms
+from kerasmusic.validation import check_count, check_positive
 
 _CACHE_ATTR = "_kerasmusic_event_loops"
 
@@ -44,12 +45,18 @@ def _draws(seed: int, n_steps: int, batch: int, samplers, sizes) -> np.ndarray:
     return draw_uniforms(seed, (n_steps, batch, sum(_draw_widths(samplers, sizes))))
 
 
-def _sample_event(probs, uniform, samplers, sizes):
-    """(batch, 3) int32 event from the three heads' probabilities and one row of draws."""
+def _sample_event(probs, uniform, samplers, sizes, values=None):
+    """(batch, 3) int32 event from the three heads' probabilities and one row of draws.
+
+    ``values`` (3, 3): each sampler's :attr:`~kerasmusic.Sampler.values` (default: theirs).
+    """
+    if values is None:
+        values = np.stack([s.values for s in samplers])
     picks, start = [], 0
-    for p, sampler, size, width in zip(probs, samplers, sizes, _draw_widths(samplers, sizes)):
+    for k, (p, sampler, size, width) in enumerate(
+            zip(probs, samplers, sizes, _draw_widths(samplers, sizes))):
         u = uniform[:, start:start + width]
-        picks.append(sampler(p, u if sampler.draw_shape(size) else u[:, 0]))
+        picks.append(sampler(p, u if sampler.draw_shape(size) else u[:, 0], values=values[k]))
         start += width
     return tf.stack(picks, axis=1)
 
@@ -73,17 +80,19 @@ def _check_window(window, sizes, seq_len: int | None = None, name: str = "primer
     return w.astype(np.int32)
 
 
-def _compiled_loop(model, n_steps, samplers, sizes, jit):
-    key = (n_steps, tuple(samplers), jit)
+def _compiled_loop(model, samplers, sizes, jit):
+    """The loop for these samplers' kinds; the length and their numbers are its inputs."""
+    key = (tuple(s.kind for s in samplers), jit)
     cache = loop_cache(model, _CACHE_ATTR)
     if key in cache:
         return cache[key]
 
-    def loop(window, uniforms):
+    def loop(window, uniforms, values):
+        n_steps = tf.shape(uniforms)[0]
         out = tf.TensorArray(tf.int32, size=n_steps)
         for i in tf.range(n_steps):
             probs = model(window, training=False)
-            event = _sample_event(probs, uniforms[i], samplers, sizes)
+            event = _sample_event(probs, uniforms[i], samplers, sizes, values)
             out = out.write(i, event)
             window = tf.concat([window[:, 1:], event[:, None]], axis=1)
         return tf.transpose(out.stack(), [1, 0, 2])
@@ -120,12 +129,12 @@ def generate_event_ids(
     """
     sizes = _head_sizes(model)
     window = _check_window(window, sizes)
-    if n_steps < 1:
-        raise KerasMusicError(f"n_steps must be at least 1, got {n_steps}")
+    check_count("n_steps", n_steps)
     samplers = (note_sampler, velocity_sampler, time_sampler)
     uniforms = _draws(seed, n_steps, window.shape[0], samplers, sizes)
-    loop = _compiled_loop(model, int(n_steps), samplers, sizes, use_xla(jit_compile))
-    return loop(tf.constant(window), tf.constant(uniforms)).numpy()
+    loop = _compiled_loop(model, samplers, sizes, use_xla(jit_compile))
+    values = np.stack([s.values for s in samplers])
+    return loop(tf.constant(window), tf.constant(uniforms), tf.constant(values)).numpy()
 
 
 def generate_event_ids_reference(
@@ -144,6 +153,7 @@ def generate_event_ids_reference(
     """
     sizes = _head_sizes(model)
     window = _check_window(window, sizes)
+    check_count("n_steps", n_steps)
     samplers = (note_sampler, velocity_sampler, time_sampler)
     uniforms = _draws(seed, n_steps, window.shape[0], samplers, sizes)
     out = np.zeros((window.shape[0], n_steps, 3), np.int32)
@@ -209,12 +219,12 @@ def generate_events(
             note in the key range.
     """
     encoding.check_model(model)
-    if n_pieces < 1:
-        raise KerasMusicError(f"n_pieces must be at least 1, got {n_pieces}")
+    check_count("n_events", n_events)
+    check_count("n_pieces", n_pieces)
+    check_count("primer_events", primer_events, optional=True)
+    check_positive("tempo", tempo)
     events, name = _encode_primer(primer, encoding)
     if primer_events is not None:
-        if primer_events < 1:
-            raise KerasMusicError(f"primer_events must be at least 1, got {primer_events}")
         events = events[:primer_events]
     events = _check_window(events, encoding.sizes, encoding.seq_len, name)[0]
     window = events[-encoding.seq_len:]

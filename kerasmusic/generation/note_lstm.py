@@ -23,6 +23,7 @@ from kerasmusic.errors import KerasMusicError
 from kerasmusic.generation.compiled import loop_cache, use_xla
 from kerasmusic.models.attention_lstm import check_encoding, has_layer
 from kerasmusic.sampling import _TINY, Sampler, draw_uniforms
+from kerasmusic.validation import check, check_count, check_positive
 
 _CACHE_ATTR = "_kerasmusic_generation_loops"
 
@@ -80,17 +81,20 @@ def _masked_logits(probs, keep):
 
 
 def _step_tokens(probs, pitch_uniform, duration_uniform, done, pitch_sampler, duration_sampler,
-                 stop_at_start, pitch_keep, duration_keep):
+                 stop_at_start, pitch_keep, duration_keep, may_end, pitch_values, duration_values):
     """Sample both heads for one step; finished rows emit start tokens (id 0).
 
     The start token ends a piece only through the pitch head, and a start pitch always
-    gets the start duration. Ids whose ``*_keep`` entry is 0 are never chosen.
+    gets the start duration. Ids whose ``*_keep`` entry is 0 are never chosen, nor is
+    the start pitch while ``may_end`` is false (a piece shorter than ``min_steps``).
     """
     pitch_probs, duration_probs = probs
-    pitch = pitch_sampler(_masked_logits(pitch_probs, pitch_keep), pitch_uniform,
-                          from_logits=True)
+    start_keep = tf.where(tf.range(tf.shape(pitch_keep)[0]) == 0,
+                          tf.cast(may_end, tf.float32), 1.0)
+    pitch = pitch_sampler(_masked_logits(pitch_probs, pitch_keep * start_keep), pitch_uniform,
+                          from_logits=True, values=pitch_values)
     duration = duration_sampler(_masked_logits(duration_probs, duration_keep), duration_uniform,
-                                from_logits=True)
+                                from_logits=True, values=duration_values)
     ended = tf.logical_or(done, tf.equal(pitch, 0))
     pitch = tf.where(done, tf.zeros_like(pitch), pitch)
     duration = tf.where(ended, tf.zeros_like(duration), duration)
@@ -99,14 +103,22 @@ def _step_tokens(probs, pitch_uniform, duration_uniform, done, pitch_sampler, du
     return pitch, duration, done
 
 
-def _compiled_loop(model, n_steps, pitch_sampler, duration_sampler, stop_at_start, jit):
-    key = (n_steps, pitch_sampler, duration_sampler, stop_at_start, jit)
+def _compiled_loop(model, pitch_sampler, duration_sampler, stop_at_start, jit):
+    """The loop for these samplers' kinds; lengths, temperatures etc. are its inputs.
+
+    One trace serves every call with the same shapes (another temperature, seed or
+    ``min_steps`` included); ``reduce_retracing`` makes a second length or batch size
+    trace a shape-generic loop once, instead of once per shape.
+    """
+    key = (pitch_sampler.kind, duration_sampler.kind, stop_at_start, jit)
     cache = loop_cache(model, _CACHE_ATTR)
     if key in cache:
         return cache[key]
 
-    def loop(pw, dw, pitch_uniforms, duration_uniforms, pitch_keep, duration_keep):
+    def loop(pw, dw, pitch_uniforms, duration_uniforms, pitch_keep, duration_keep, min_steps,
+             pitch_values, duration_values):
         batch = tf.shape(pw)[0]
+        n_steps = tf.shape(pitch_uniforms)[0]
         pitches = tf.TensorArray(tf.int32, size=n_steps)
         durations = tf.TensorArray(tf.int32, size=n_steps)
         done = tf.zeros([batch], tf.bool)
@@ -114,7 +126,8 @@ def _compiled_loop(model, n_steps, pitch_sampler, duration_sampler, stop_at_star
             probs = model([pw, dw], training=False)
             pitch, duration, done = _step_tokens(
                 probs, pitch_uniforms[i], duration_uniforms[i], done, pitch_sampler,
-                duration_sampler, stop_at_start, pitch_keep, duration_keep
+                duration_sampler, stop_at_start, pitch_keep, duration_keep, i >= min_steps,
+                pitch_values, duration_values
             )
             pitches = pitches.write(i, pitch)
             durations = durations.write(i, duration)
@@ -139,6 +152,7 @@ def generate_ids(
     jit_compile: bool | str = "auto",
     pitch_exclude: Sequence[int] = (),
     duration_exclude: Sequence[int] = (),
+    min_steps: int = 0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Generate ``n_steps`` events after the given windows in one compiled loop.
 
@@ -157,21 +171,30 @@ def generate_ids(
             visible (a cuDNN LSTM cannot be XLA-compiled).
         pitch_exclude: pitch ids never to choose (e.g. the ``"<unk>"`` token's).
         duration_exclude: duration ids never to choose.
+        min_steps: the start token (end of piece) is never chosen in the first
+            ``min_steps`` steps; ``n_steps`` gives exactly ``n_steps`` events.
 
     Returns:
         (pitch ids, duration ids), each int32 of shape (batch, n_steps).
     """
     pw, dw = _check_windows(pitch_window, duration_window, model)
-    if n_steps < 1:
-        raise KerasMusicError(f"n_steps must be at least 1, got {n_steps}")
+    _check_steps(n_steps, min_steps)
     pitch_u, duration_u = _draws(seed, n_steps, pw.shape[0], model, pitch_sampler,
                                  duration_sampler)
-    loop = _compiled_loop(model, int(n_steps), pitch_sampler, duration_sampler, stop_at_start,
+    loop = _compiled_loop(model, pitch_sampler, duration_sampler, stop_at_start,
                           use_xla(jit_compile))
     keep = _keep_masks(model, pitch_exclude, duration_exclude)
     pitches, durations = loop(tf.constant(pw), tf.constant(dw), tf.constant(pitch_u),
-                              tf.constant(duration_u), *map(tf.constant, keep))
+                              tf.constant(duration_u), *map(tf.constant, keep),
+                              tf.constant(int(min_steps), tf.int32),
+                              tf.constant(pitch_sampler.values),
+                              tf.constant(duration_sampler.values))
     return pitches.numpy(), durations.numpy()
+
+
+def _check_steps(n_steps: int, min_steps: int) -> None:
+    check_count("n_steps", n_steps)
+    check("min_steps", min_steps, minimum=0, maximum=n_steps, integer=True)
 
 
 def generate_ids_reference(
@@ -186,6 +209,7 @@ def generate_ids_reference(
     stop_at_start: bool = True,
     pitch_exclude: Sequence[int] = (),
     duration_exclude: Sequence[int] = (),
+    min_steps: int = 0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The straightforward loop: ``model.predict`` on the last window for every token.
 
@@ -194,6 +218,7 @@ def generate_ids_reference(
     tested and benchmarked against.
     """
     pw, dw = _check_windows(pitch_window, duration_window, model)
+    _check_steps(n_steps, min_steps)
     pitch_u, duration_u = _draws(seed, n_steps, pw.shape[0], model, pitch_sampler,
                                  duration_sampler)
     keep = _keep_masks(model, pitch_exclude, duration_exclude)
@@ -204,7 +229,8 @@ def generate_ids_reference(
         probs = model.predict([pw, dw], verbose=0)
         pitch, duration, done = _step_tokens(
             probs, pitch_u[i], duration_u[i], done, pitch_sampler, duration_sampler,
-            stop_at_start, *keep
+            stop_at_start, *keep, tf.constant(i >= min_steps), pitch_sampler.values,
+            duration_sampler.values
         )
         pitches[:, i], durations[:, i] = pitch.numpy(), duration.numpy()
         pw = np.concatenate([pw[:, 1:], pitches[:, i:i + 1]], axis=1)
@@ -244,15 +270,22 @@ def generate(
     n_pieces: int = 1,
     seed: int = 0,
     stop_at_start: bool = True,
+    min_events: int = 0,
     include_primer: bool = True,
     tempo: float = 120.0,
-) -> list[Piece]:
+    return_lengths: bool = False,
+) -> list[Piece] | tuple[list[Piece], list[int]]:
     """Generate ``n_pieces`` pieces of up to ``n_events`` events each.
+
+    The model ends a piece when it predicts the start token (its end-of-piece mark),
+    so a piece can have fewer than ``n_events`` events: ``min_events`` rules the end
+    out until that many events are generated (``min_events=n_events`` gives exactly
+    ``n_events``), and ``return_lengths`` says how many each piece got.
 
     Args:
         model: a trained model from :func:`create_network`.
         encoding: the encoding (vocabularies) the model was trained with.
-        n_events: events (notes, chords or rests) to generate per piece.
+        n_events: events (notes, chords or rests) to generate per piece, at most.
         primer: what to continue: a Piece, a MIDI or score file, or a list of
             (pitch token, duration token) pairs. None starts from scratch.
         temperature: pitch sampling temperature (0 = always the likeliest).
@@ -263,37 +296,45 @@ def generate(
         n_pieces: pieces generated at once, in one batch.
         seed: fixes the random draws.
         stop_at_start: end a piece when the model predicts the start token.
+        min_events: never end a piece before this many generated events (0..n_events).
         include_primer: put the primer's events at the start of each piece.
         tempo: tempo of the returned pieces, quarter notes per minute.
+        return_lengths: also return the number of events generated for each piece.
 
     Returns:
-        A list of ``n_pieces`` one-track Pieces.
+        A list of ``n_pieces`` one-track Pieces; with ``return_lengths``, also a
+        list of the events generated for each (the primer's not counted).
+
+    Raises:
+        InvalidArgumentError: an argument out of its range (named in the message).
     """
     check_encoding(model, encoding)
-    if n_pieces < 1 or n_events < 1:
-        raise KerasMusicError(f"n_pieces and n_events must be at least 1, got {n_pieces} and "
-                              f"{n_events}")
-    events = _primer_events(primer, encoding)
-    pw, dw = encoding.primer(events)
+    check_count("n_events", n_events)
+    check_count("n_pieces", n_pieces)
+    check("min_events", min_events, minimum=0, maximum=n_events, integer=True)
+    check_positive("tempo", tempo)
     pitch_sampler = Sampler(temperature, top_k, top_p, method)
     duration_sampler = Sampler(
         temperature if duration_temperature is None else duration_temperature, top_k, top_p,
         method,
     )
+    events = _primer_events(primer, encoding)
+    pw, dw = encoding.primer(events)
     pitches, durations = generate_ids(
         model, np.tile(pw, (n_pieces, 1)), np.tile(dw, (n_pieces, 1)), n_events,
         pitch_sampler=pitch_sampler, duration_sampler=duration_sampler, seed=seed,
         stop_at_start=stop_at_start, pitch_exclude=_unknown(encoding.pitch_vocabulary),
-        duration_exclude=_unknown(encoding.duration_vocabulary),
+        duration_exclude=_unknown(encoding.duration_vocabulary), min_steps=min_events,
     )
-    pieces = []
+    pieces, lengths = [], []
     for i in range(n_pieces):
         generated = encoding.decode_ids(pitches[i], durations[i])
         if stop_at_start:
             generated = _until_start(generated)
+        lengths.append(len(generated))
         pieces.append(encoding.from_tokens((events if include_primer else []) + generated,
                                            tempo=tempo, name=f"generated_{i}"))
-    return pieces
+    return (pieces, lengths) if return_lengths else pieces
 
 
 def _unknown(vocabulary) -> tuple[int, ...]:

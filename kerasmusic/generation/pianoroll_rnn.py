@@ -35,6 +35,7 @@ from kerasmusic.generation.compiled import loop_cache, use_xla
 from kerasmusic.models.joint_keys import JOINT_KEY_LAYERS
 from kerasmusic.models.pianoroll_rnn import OUTPUT_LAYER, SKIP_LAYER, reads_next_frames
 from kerasmusic.sampling import draw_uniforms
+from kerasmusic.validation import check, check_count, check_positive
 
 _CACHE_ATTR = "_kerasmusic_frame_loops"
 _OUTPUT_LAYERS = (keras.layers.Dense, *(layer for layer, _ in JOINT_KEY_LAYERS.values()))
@@ -48,18 +49,21 @@ def bernoulli_keys(probs, uniform, temperature: float = 1.0, threshold: float | 
         probs: per-key probabilities (batch, keys).
         uniform: draws in [0, 1), same shape (from :func:`draw_uniforms`).
         temperature: 1 samples the model's probabilities; lower sharpens them
-            towards 0/1, higher flattens them towards 1/2; 0 is p > 0.5.
-        threshold: if set, a key sounds when p >= threshold, ignoring the draws.
+            towards 0/1, higher flattens them towards 1/2; 0 is p > 0.5. A number
+            or a scalar tensor (a compiled loop passes it in).
+        threshold: if set, a key sounds when p >= threshold, ignoring the draws (a
+            number or a scalar tensor).
     """
     probs = tf.cast(probs, tf.float32)
     if threshold is not None:
-        return tf.cast(probs >= threshold, tf.float32)
-    if temperature == 0:
-        return tf.cast(probs > 0.5, tf.float32)
-    if temperature != 1:
-        p = tf.clip_by_value(probs, _TINY, 1 - _TINY)
-        probs = tf.sigmoid((tf.math.log(p) - tf.math.log1p(-p)) / temperature)
-    return tf.cast(tf.cast(uniform, tf.float32) < probs, tf.float32)
+        return tf.cast(probs >= tf.cast(threshold, tf.float32), tf.float32)
+    temperature = tf.cast(temperature, tf.float32)
+    p = tf.clip_by_value(probs, _TINY, 1 - _TINY)
+    tempered = tf.sigmoid((tf.math.log(p) - tf.math.log1p(-p))
+                          / tf.where(temperature > 0, temperature, 1.0))
+    drawn = tf.cast(tf.cast(uniform, tf.float32) < tf.where(temperature == 1, probs, tempered),
+                    tf.float32)
+    return tf.where(temperature > 0, drawn, tf.cast(probs > 0.5, tf.float32))
 
 
 def sample_keys_jointly(layer, context, uniform, temperature: float = 1.0,
@@ -97,10 +101,8 @@ def sample_keys_jointly(layer, context, uniform, temperature: float = 1.0,
 
 
 def _check_options(temperature: float, threshold: float | None) -> None:
-    if temperature < 0:
-        raise KerasMusicError(f"temperature must be >= 0, got {temperature}")
-    if threshold is not None and not 0 < threshold <= 1:
-        raise KerasMusicError(f"threshold must be in (0, 1], got {threshold}")
+    check("temperature", temperature, minimum=0)
+    check("threshold", threshold, above=0, maximum=1, optional=True)
 
 
 def _stack(model: keras.Model) -> tuple[list[keras.layers.Layer], bool, keras.layers.Layer]:
@@ -138,8 +140,9 @@ def _frame_width(model: keras.Model) -> int:
     return int(model.inputs[0].shape[-1])
 
 
-def _compiled_loop(model, n_steps, temperature, threshold, jit):
-    key = (n_steps, temperature, threshold, jit)
+def _compiled_loop(model, thresholded: bool, jit: bool):
+    """The loop for sampled or thresholded keys; length, temperature, threshold are inputs."""
+    key = (thresholded, jit)
     cache = loop_cache(model, _CACHE_ATTR)
     if key in cache:
         return cache[key]
@@ -156,12 +159,14 @@ def _compiled_loop(model, n_steps, temperature, threshold, jit):
             x = tf.concat([frame, x], axis=-1)
         return x, new_states
 
-    def draw(context, uniform):
+    def draw(context, uniform, temperature, threshold):
+        threshold = threshold if thresholded else None
         if joint:
             return sample_keys_jointly(head, context, uniform, temperature, threshold)[0]
         return bernoulli_keys(head(context), uniform, temperature, threshold)
 
-    def loop(primer, uniforms):
+    def loop(primer, uniforms, temperature, threshold):
+        n_steps = tf.shape(uniforms)[0]
         batch = tf.shape(primer)[0]
         states = [[tf.zeros([batch, size]) for size in tf.nest.flatten(layer.cell.state_size)]
                   for layer in recurrent]
@@ -170,7 +175,7 @@ def _compiled_loop(model, n_steps, temperature, threshold, jit):
             context, states = step(primer[:, t], states)
         frames = tf.TensorArray(tf.float32, size=n_steps)
         for i in tf.range(n_steps):
-            frame = draw(context, uniforms[i])
+            frame = draw(context, uniforms[i], temperature, threshold)
             frames = frames.write(i, frame)
             context, states = step(frame, states)
         return tf.transpose(frames.stack(), [1, 0, 2])
@@ -217,12 +222,11 @@ def generate_frames(
     """
     _check_options(temperature, threshold)
     primer = _check_primer(primer, _frame_width(model))
-    if n_steps < 1:
-        raise KerasMusicError(f"n_steps must be at least 1, got {n_steps}")
+    check_count("n_steps", n_steps)
     uniforms = draw_uniforms(seed, (n_steps, primer.shape[0], primer.shape[2]))
-    loop = _compiled_loop(model, int(n_steps), float(temperature),
-                          None if threshold is None else float(threshold), use_xla(jit_compile))
-    return loop(tf.constant(primer), tf.constant(uniforms)).numpy()
+    loop = _compiled_loop(model, threshold is not None, use_xla(jit_compile))
+    return loop(tf.constant(primer), tf.constant(uniforms), tf.constant(temperature, tf.float32),
+                tf.constant(1.0 if threshold is None else threshold, tf.float32)).numpy()
 
 
 def generate_frames_reference(
@@ -242,6 +246,7 @@ def generate_frames_reference(
     """
     _check_options(temperature, threshold)
     primer = _check_primer(primer, _frame_width(model))
+    check_count("n_steps", n_steps)
     uniforms = draw_uniforms(seed, (n_steps, primer.shape[0], primer.shape[2]))
     joint = reads_next_frames(model)
     sequence, frames, probs = primer, [], []
@@ -313,12 +318,13 @@ def generate_pianoroll(
         EncodingError: the primer has no note in the key range, or is too short.
     """
     encoding.check_model(model)
-    if n_pieces < 1:
-        raise KerasMusicError(f"n_pieces must be at least 1, got {n_pieces}")
+    check_count("n_steps", n_steps)
+    check_count("n_pieces", n_pieces)
+    check_count("primer_steps", primer_steps, optional=True)
+    check_positive("tempo", tempo)
+    _check_options(temperature, threshold)
     frames = _primer_frames(primer, encoding)
     if primer_steps is not None:
-        if primer_steps < 1:
-            raise KerasMusicError(f"primer_steps must be at least 1, got {primer_steps}")
         frames = frames[:primer_steps]
     batch = np.tile(frames[None], (n_pieces, 1, 1))
     generated = generate_frames(model, batch, n_steps, temperature=temperature,

@@ -8,6 +8,7 @@ import numpy as np
 from kerasmusic.data.note_tokens import NoteDurationEncoding
 from kerasmusic.errors import KerasMusicError, VocabularyMismatchError
 from kerasmusic.models.layers import CausalAttentionPooling, TemporalSoftmax, WeightedSum
+from kerasmusic.validation import check_learning_rate
 
 ATTENTION_LAYER = "attention_weights"
 
@@ -60,6 +61,7 @@ def create_network(
             raise KerasMusicError(f"create_network: {name} must be a positive integer, got {value}")
     if not 0 <= dropout < 1:
         raise KerasMusicError(f"create_network: dropout must be in [0, 1), got {dropout}")
+    check_learning_rate("learning_rate", learning_rate)
     layers = keras.layers
     notes_in = keras.Input(shape=(None,), dtype="int32", name="notes")
     durations_in = keras.Input(shape=(None,), dtype="int32", name="durations")

@@ -20,6 +20,7 @@ from keras import ops
 
 from kerasmusic.errors import KerasMusicError, VocabularyMismatchError
 from kerasmusic.models.layers import register
+from kerasmusic.validation import check_learning_rate, check_rate
 
 
 @register
@@ -84,6 +85,8 @@ def build_char_rnn(
                               f"{n_labels}")
     if stateful and not batch_size:
         raise KerasMusicError("a stateful model needs a fixed batch_size")
+    check_learning_rate("learning_rate", learning_rate)
+    check_rate("dropout", dropout)
     chars = keras.Input((None,), batch_size=batch_size, dtype="int32", name="chars")
     inputs = [chars]
     if embed_size:

@@ -20,6 +20,7 @@ from kerasmusic.data.events import HEADS, N_VELOCITIES
 from kerasmusic.data.frames import PIANO_KEYS
 from kerasmusic.errors import KerasMusicError
 from kerasmusic.models.layers import register
+from kerasmusic.validation import check_learning_rate
 
 
 @register
@@ -107,6 +108,7 @@ def build_event_lstm(
     if not 0 <= dropout < 1 or l1 < 0:
         raise KerasMusicError(f"build_event_lstm: dropout must be in [0, 1) and l1 >= 0, got "
                               f"{dropout} and {l1}")
+    check_learning_rate("learning_rate", learning_rate)
 
     def penalty():
         return keras.regularizers.L1(l1) if l1 else None

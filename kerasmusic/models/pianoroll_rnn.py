@@ -15,6 +15,7 @@ import keras
 from kerasmusic.data.frames import PIANO_KEYS
 from kerasmusic.errors import KerasMusicError
 from kerasmusic.models.joint_keys import JOINT_KEY_LAYERS
+from kerasmusic.validation import check_learning_rate
 
 OUTPUT_LAYER = "keys"
 SKIP_LAYER = "skip"
@@ -94,6 +95,7 @@ def build_pianoroll_rnn(
                                   f"got {value}")
     if not 0 <= dropout < 1:
         raise KerasMusicError(f"build_pianoroll_rnn: dropout must be in [0, 1), got {dropout}")
+    check_learning_rate("learning_rate", learning_rate)
     frames = keras.Input(shape=(None, n_pitches), name="frames")
     x = frames
     for i in range(n_layers):

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 import time
 
 import keras
 
 from kerasmusic.training.distributed import check_finite
+from kerasmusic.validation import check_count, check_positive
 
 
 class TimeBudget(keras.callbacks.Callback):
@@ -69,6 +71,8 @@ def regularised_callbacks(has_validation: bool, patience: int | None,
         lr_patience: epochs without a better ``val_loss`` before the learning rate
             is halved (None: constant rate).
     """
+    check_count("patience", patience, minimum=0, optional=True)
+    check_count("lr_patience", lr_patience, minimum=0, optional=True)
     if not has_validation:
         return []
     out: list[keras.callbacks.Callback] = [keras.callbacks.EarlyStopping(
@@ -80,14 +84,30 @@ def regularised_callbacks(has_validation: bool, patience: int | None,
     return out
 
 
+def fit_verbosity(verbose: int | str = "auto") -> int | str:
+    """Keras ``fit`` verbosity: ``"auto"`` is a progress bar on a terminal and one line
+    per epoch otherwise (logs, pipes, notebooks' captured output), never a bar's escape
+    codes in a file. Any other value is returned as it is."""
+    if verbose != "auto":
+        return verbose
+    return 1 if sys.stdout.isatty() else 2
+
+
 def fit_with_baseline(model: keras.Model, train_ds, val_ds, *, epochs: int,
                       max_seconds: float | None, callbacks=(),
                       verbose="auto") -> tuple[dict, float | None]:
     """Evaluate the untrained model on ``val_ds``, then ``fit`` within a time budget.
 
-    Training stops at a NaN/Inf loss (:class:`StopOnNonFinite`). Returns the history
-    dict and the untrained validation loss (None without validation data).
+    Training stops at a NaN/Inf loss (:class:`StopOnNonFinite`). ``verbose="auto"``
+    draws a progress bar only on a terminal (:func:`fit_verbosity`). Returns the
+    history dict and the untrained validation loss (None without validation data).
+
+    Raises:
+        InvalidArgumentError: ``epochs`` below 1 or ``max_seconds`` not above 0.
     """
+    check_count("epochs", epochs)
+    check_positive("max_seconds", max_seconds, optional=True)
+    verbose = fit_verbosity(verbose)
     initial = None
     if val_ds is not None:
         initial = float(model.evaluate(val_ds, verbose=0, return_dict=True)["loss"])

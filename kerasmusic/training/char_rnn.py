@@ -41,6 +41,7 @@ from kerasmusic.quality import (
 )
 from kerasmusic.saving import quality_path, save_model
 from kerasmusic.training.distributed import apply_summed_gradients, check_finite
+from kerasmusic.validation import check_count, check_rate, check_training
 
 
 @dataclasses.dataclass
@@ -271,7 +272,16 @@ def train_char_rnn(
             one); a new model is built in its scope, a given one must have been.
         seed: fixes the weights, the split and the shuffling.
         verbose: 1 prints a line per epoch, 0 nothing.
+
+    Raises:
+        InvalidArgumentError: an argument out of its range (named in the message).
     """
+    check_training(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
+                   max_seconds=max_seconds, seq_len=seq_len, rnn_units=rnn_units,
+                   n_layers=n_layers, embed_size=embed_size, label_embed_size=label_embed_size,
+                   checkpoint_every=checkpoint_every, limit=limit)
+    check_rate("dropout", dropout)
+    check_count("patience", patience, minimum=0, optional=True)
     keras.utils.set_random_seed(seed)
     corpus = as_text_corpus(source, labels, limit=limit, cache_dir=cache_dir)
     encoding = encoding or CharEncoding.fit(corpus)

@@ -52,6 +52,13 @@ from kerasmusic.training.distributed import (
     check_finite,
     distributed_step,
 )
+from kerasmusic.validation import (
+    check,
+    check_count,
+    check_learning_rate,
+    check_positive,
+    check_training,
+)
 
 _BCE = keras.losses.BinaryCrossentropy(reduction=None)
 
@@ -112,6 +119,16 @@ class CRNNGANConfig:
     g_learning_rate: float = 1e-3
     d_learning_rate: float = 1e-3
     pretrain_learning_rate: float = 1e-3
+
+    def __post_init__(self):
+        for name in ("n_features", "units", "n_layers", "latent_dim", "seq_len"):
+            check_count(name, getattr(self, name))
+        check_count("noise_dim", self.noise_dim, optional=True)
+        check("freeze_threshold", self.freeze_threshold, minimum=0, maximum=1, optional=True)
+        check("l2", self.l2, minimum=0)
+        check_positive("clip_norm", self.clip_norm, optional=True)
+        for name in ("g_learning_rate", "d_learning_rate", "pretrain_learning_rate"):
+            check_learning_rate(name, getattr(self, name))
 
 
 class CRNNGAN:
@@ -434,7 +451,13 @@ def train_crnngan(
             an epoch keeps its length. None or ``()`` for the pieces as written.
         seed: fixes weights, crops and noise.
         verbose: print one line per epoch.
+
+    Raises:
+        InvalidArgumentError: an argument out of its range (named in the message).
     """
+    check_training(epochs=epochs, batch_size=batch_size, seq_len=seq_len,
+                   steps_per_epoch=steps_per_epoch, tones_per_cell=tones_per_cell)
+    check("pretrain_epochs", pretrain_epochs, minimum=0, maximum=epochs, integer=True)
     copies = copies_only(pieces, transpose, seed=seed)
     if variant == "seed":
         encoding = ScaledTokenEncoding(tracks=tracks).fit([*pieces, *copies])

@@ -15,6 +15,7 @@ from kerasmusic.data.notes import Piece
 from kerasmusic.models.event_lstm import build_event_lstm
 from kerasmusic.quality import QualityReport, event_lstm_quality
 from kerasmusic.training.callbacks import fit_with_baseline, regularised_callbacks
+from kerasmusic.validation import check_rate, check_training
 
 
 @dataclasses.dataclass
@@ -92,8 +93,14 @@ def train_event_lstm(
         seed: fixes weights, split and shuffling.
         strategy: a ``tf.distribute.Strategy`` to build and train under.
         callbacks: extra Keras callbacks.
-        verbose: Keras ``fit`` verbosity.
+        verbose: Keras ``fit`` verbosity (a progress bar only on a terminal).
+
+    Raises:
+        InvalidArgumentError: an argument out of its range (named in the message).
     """
+    check_training(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
+                   max_seconds=max_seconds, units=units)
+    check_rate("dropout", dropout)
     keras.utils.set_random_seed(seed)
     encoding = encoding or EventEncoding()
     split = split_encoded_pieces(pieces, encoding, validation_fraction, seed,

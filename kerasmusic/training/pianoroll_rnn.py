@@ -14,6 +14,7 @@ from kerasmusic.data.notes import Piece
 from kerasmusic.models.pianoroll_rnn import build_pianoroll_rnn
 from kerasmusic.quality import QualityReport, pianoroll_quality
 from kerasmusic.training.callbacks import fit_with_baseline, regularised_callbacks
+from kerasmusic.validation import check_rate, check_training
 
 
 @dataclasses.dataclass
@@ -104,8 +105,15 @@ def train_pianoroll_rnn(
         seed: fixes weights, split and shuffling.
         strategy: a ``tf.distribute.Strategy`` to build and train under.
         callbacks: extra Keras callbacks.
-        verbose: Keras ``fit`` verbosity.
+        verbose: Keras ``fit`` verbosity (a progress bar only on a terminal).
+
+    Raises:
+        InvalidArgumentError: an argument out of its range (named in the message).
     """
+    check_training(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
+                   max_seconds=max_seconds, seq_len=seq_len, hop=hop, units=units,
+                   n_layers=n_layers, joint_units=joint_units)
+    check_rate("dropout", dropout)
     keras.utils.set_random_seed(seed)
     encoding = encoding or FrameEncoding()
     split = split_encoded_pieces(pieces, encoding, validation_fraction, seed,

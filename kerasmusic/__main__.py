@@ -1,0 +1,7 @@
+"""``python -m kerasmusic``: the ``kerasmusic`` command."""
+
+import sys
+
+from kerasmusic.cli import main
+
+sys.exit(main())
