@@ -215,3 +215,12 @@ def test_a_spent_time_budget_starts_no_epoch():
     assert history["critic_loss"] == [] and int(gan.epoch.numpy()) == 0
     with pytest.raises(km.KerasMusicError, match="max_steps"):
         gan.train_steps(iter(gan.distribute(_batches())), 0)
+
+
+def test_bad_settings_are_refused_before_any_work():
+    with pytest.raises(km.InvalidArgumentError, match="critic_steps must be at least 1"):
+        MuseGANConfig(critic_steps=0)
+    with pytest.raises(km.InvalidArgumentError, match="beta_2"):
+        MuseGANConfig(beta_2=1.0)
+    with pytest.raises(km.InvalidArgumentError, match="epochs must be at least 1"):
+        km.train_musegan([], epochs=-1)

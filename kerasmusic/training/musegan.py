@@ -38,6 +38,7 @@ from kerasmusic.training.distributed import (
     check_finite,
     distributed_step,
 )
+from kerasmusic.validation import check, check_count, check_learning_rate, check_training
 
 
 def gradient_penalty(critic: keras.Model, real, fake, alpha, scale=1.0):
@@ -100,6 +101,17 @@ class MuseGANConfig:
     patch_convs: bool = True
     steps_per_call: int | None = None
     condition_tracks: tuple[int, ...] = ()
+
+    def __post_init__(self):
+        for name in ("z_dim", "n_tracks", "n_bars", "n_steps_per_bar", "n_pitches",
+                     "critic_steps"):
+            check_count(name, getattr(self, name))
+        check_count("steps_per_call", self.steps_per_call, optional=True)
+        check("gp_weight", self.gp_weight, minimum=0)
+        check_learning_rate("learning_rate", self.learning_rate)
+        for name in ("beta_1", "beta_2"):
+            check(name, getattr(self, name), minimum=0, below=1)
+        self.condition_tracks = tuple(int(t) for t in self.condition_tracks)
 
 
 @contextlib.contextmanager
@@ -617,6 +629,9 @@ def train_musegan(pieces: Sequence[Piece] | str | os.PathLike,
         ShardError: a shard folder without a valid manifest, or ``encoding`` differs
             from the one the shards were written with.
     """
+    check_training(epochs=epochs, batch_size=batch_size, max_seconds=max_seconds,
+                   steps_per_epoch=steps_per_epoch, sample_every=sample_every,
+                   shuffle_buffer=shuffle_buffer)
     if isinstance(pieces, (str, os.PathLike)):
         encoding, dataset, n_phrases = _shard_source(pieces, encoding, batch_size,
                                                      shuffle_buffer, seed, steps_per_epoch,

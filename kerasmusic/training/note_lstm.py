@@ -100,7 +100,7 @@ def train_note_lstm(
         strategy: a ``tf.distribute.Strategy`` to build and train under
             (default: the current one).
         callbacks: extra Keras callbacks.
-        verbose: Keras ``fit`` verbosity (progress bar by default).
+        verbose: Keras ``fit`` verbosity (a progress bar only on a terminal).
         transpose: semitone shifts for the training pieces' transposed copies
             (None or empty: no augmentation).
         dropout: dropout rate of the LSTMs' inputs and the pooled context.
