@@ -86,3 +86,24 @@ def test_accompaniment_returns_the_given_track_and_trains(tmp_path):
     assert condition_tracks_of(plain.generator) == []
     with pytest.raises(km.KerasMusicError, match="takes no condition"):
         generate_rolls(plain.generator, 1, condition=part)
+
+
+def test_octave_pitch_classes_mark_each_steps_classes_in_every_octave(tmp_path):
+    from kerasmusic.models.musegan import OctavePitchClasses
+
+    bars = np.full((1, 2, 24, 1), -1.0, np.float32)
+    bars[0, 0, [0, 16], 0] = 1   # step 0: C (octave 0) and E (octave 1)
+    bars[0, 1, 7, 0] = 1         # step 1: G
+    out = np.asarray(OctavePitchClasses(3)(bars))
+    assert out.shape == (1, 2, 3, 12)
+    for octave in range(3):
+        assert np.flatnonzero(out[0, 0, octave]).tolist() == [0, 4]
+        assert np.flatnonzero(out[0, 1, octave]).tolist() == [7]
+    generator = build_generator_network(**SHAPE, condition_tracks=[1])
+    generator.save(tmp_path / "g.h5")
+    back = km.load_model(tmp_path / "g.h5", compile=False)
+    rng = np.random.default_rng(2)
+    inputs = [rng.normal(size=(1, 4)), rng.normal(size=(1, 4)), rng.normal(size=(1, 2, 4)),
+              rng.normal(size=(1, 2, 4)), np.where(rng.random((1, 2, 4, 12, 1)) > 0.7, 1., -1.)]
+    np.testing.assert_allclose(back.predict(inputs, verbose=0),
+                               generator.predict(inputs, verbose=0), atol=1e-6)

@@ -93,6 +93,34 @@ def build_temporal_network(z_dim: int, n_bars: int, weight_init=None, *,
     return keras.Model(z, layers.Reshape((n_bars, z_dim))(x), name="temporal_network")
 
 
+@register
+class OctavePitchClasses(keras.layers.Layer):
+    """Given bars (batch, steps, pitches, tracks) in -1 / 1 -> what pitch classes sound,
+    per step, repeated for every octave: (batch, steps, octaves, 12 tracks), 1 / 0.
+
+    The accompaniment's bar generators read it beside their octave-wide layer, so each
+    octave of a generated track knows, step by step, which pitch classes the given
+    tracks sound (in any octave).
+    """
+
+    def __init__(self, octaves: int, **kwargs):
+        super().__init__(**kwargs)
+        self.octaves = int(octaves)
+
+    def call(self, bars):
+        steps, pitches, tracks = bars.shape[1], bars.shape[2], bars.shape[3]
+        on = ops.cast(bars > 0, self.compute_dtype)
+        by_octave = ops.reshape(on, (-1, steps, pitches // 12, 12 * tracks))
+        classes = ops.max(by_octave, axis=2, keepdims=True)
+        return ops.repeat(classes, self.octaves, axis=2)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], input_shape[1], self.octaves, 12 * input_shape[3])
+
+    def get_config(self):
+        return {**super().get_config(), "octaves": self.octaves}
+
+
 def _check_bar_shape(n_steps_per_bar: int, n_pitches: int) -> tuple[int, int]:
     doublings = math.log2(n_steps_per_bar / 2) if n_steps_per_bar >= 4 else -1
     if doublings < 1 or doublings != int(doublings):
@@ -108,7 +136,8 @@ def _check_bar_shape(n_steps_per_bar: int, n_pitches: int) -> tuple[int, int]:
 def build_bar_generator(z_dim: int, n_steps_per_bar: int, n_pitches: int,
                         weight_init=None, *, synchronized_bn: bool = False,
                         n_inputs: int = 4, n_tracks: int = 1,
-                        patch_convs: bool = True, extra_inputs: int = 0) -> keras.Model:
+                        patch_convs: bool = True, extra_inputs: int = 0,
+                        given_tracks: int = 0) -> keras.Model:
     """A (batch, n_inputs z_dim) vector -> one bar, (batch, 1, steps, pitches, n_tracks).
 
     The seed's bar generator takes 4 vectors (chords, style, melody, groove) and makes
@@ -122,7 +151,12 @@ def build_bar_generator(z_dim: int, n_steps_per_bar: int, n_pitches: int,
     Every transposed convolution strides by its kernel, so with ``patch_convs`` (the
     default) each is one matrix product (same weights and outputs as Keras' layer).
     ``extra_inputs`` widens the input by that many values (the track-conditional
-    generator's code of the given tracks' bar).
+    generator's code of the given tracks' bar). ``given_tracks`` > 0 adds a second
+    input, the given tracks' bar (batch, steps, pitches, given_tracks), read step by
+    step: each step's pitches through a 64-filter layer joined to the time-resolved
+    layer before the pitch axis widens, and each step's pitch classes
+    (:class:`OctavePitchClasses`) joined to the octave-wide layer before the last, so
+    the generated track can follow the given one note by note.
 
     Raises:
         KerasMusicError: ``n_steps_per_bar`` is not 2 x a power of two (>= 4) or
@@ -146,12 +180,19 @@ def build_bar_generator(z_dim: int, n_steps_per_bar: int, n_pitches: int,
     x = layers.Reshape((2, 1, 512))(x)
     for i in range(doublings):
         x = up(x, 512 if i == 0 else 256, (2, 1))
+    if given_tracks:
+        given = keras.Input((n_steps_per_bar, n_pitches, given_tracks), name="given_bar")
+        conv = PatchConv2D if patch_convs else layers.Conv2D
+        steps = conv(64, (1, n_pitches), strides=(1, n_pitches), kernel_initializer=init)(given)
+        x = layers.Concatenate()([x, layers.LeakyReLU()(steps)])
     x = up(x, 256, (1, octaves))
+    if given_tracks:
+        x = layers.Concatenate()([x, OctavePitchClasses(octaves)(given)])
     x = conv_transpose(n_tracks, (1, 12), padding="same", strides=(1, 12),
                        kernel_initializer=init)(x)
     x = layers.Activation("tanh")(x)
     bar = layers.Reshape((1, n_steps_per_bar, n_pitches, n_tracks))(x)
-    return keras.Model(z, bar, name="bar_generator")
+    return keras.Model([z, given] if given_tracks else z, bar, name="bar_generator")
 
 
 def build_critic(input_dim, weight_init=None, n_bars: int | None = None, *,
@@ -263,7 +304,9 @@ def build_generator_network(z_dim: int = 32, n_tracks: int = 4, n_bars: int = 2,
     len(condition_tracks)) holds given tracks (values -1 / 1), which come out
     unchanged at their places in the output; each bar of them goes through a
     :func:`build_track_encoder` and its code joins every generated track's bar
-    generator input. The rows of ``melody`` and ``groove`` of given tracks are unused.
+    generator input, and every bar generator also reads the given bar step by step
+    (:func:`build_bar_generator`'s ``given_tracks``). The rows of ``melody`` and
+    ``groove`` of given tracks are unused.
     Hybrid and jamming modes only.
     """
     if mode not in GENERATOR_MODES:
@@ -307,7 +350,8 @@ def build_generator_network(z_dim: int = 32, n_tracks: int = 4, n_bars: int = 2,
         generator = build_bar_generator(z_dim, n_steps_per_bar, n_pitches, weight_init,
                                         synchronized_bn=synchronized_bn,
                                         n_inputs=2 if jamming else 4, patch_convs=patch_convs,
-                                        extra_inputs=z_dim if given else 0)
+                                        extra_inputs=z_dim if given else 0,
+                                        given_tracks=len(given))
         generator.name = f"bar_generator_{t}"
         bar_generators[t] = generator
 
@@ -328,7 +372,7 @@ def build_generator_network(z_dim: int = 32, n_tracks: int = 4, n_bars: int = 2,
             melody_tb = TakeIndex(b, name=f"melody_track_{t}_bar_{b}")(melody_bars[t])
             z = layers.Concatenate(name=f"z_track_{t}_bar_{b}")(
                 [*shared, melody_tb, grooves[t]])
-            tracks.append(bar_generators[t](z))
+            tracks.append(bar_generators[t]([z, given_bar] if given else z))
         bars.append(layers.Concatenate(axis=-1, name=f"bar_{b}")(tracks) if n_tracks > 1
                     else tracks[0])
     rolls = layers.Concatenate(axis=1, name="rolls")(bars) if n_bars > 1 else bars[0]
