@@ -28,6 +28,8 @@ ARGVS = {
     "top-p": ["generate", "charrnn", "--model", "m.keras", "--top-p", "1.5"],
     "learning-rate": ["train", "events", "--corpus", "chorales", "--out", "m.keras",
                       "--learning-rate", "0"],
+    "learning-rate inf": ["train", "lstm", "--corpus", "chorales", "--out", "m.keras",
+                          "--learning-rate", "inf"],
 }
 
 
@@ -60,7 +62,8 @@ def screens(tmp_path_factory):
 def test_help_screens_answer_without_tensorflow(screens):
     for name in ARGVS:
         status, stdout, stderr = screens[name]
-        if name in ("epochs", "n-events", "min-events", "midi-dir", "top-p", "learning-rate"):
+        if name in ("epochs", "n-events", "min-events", "midi-dir", "top-p", "learning-rate",
+                    "learning-rate inf"):
             continue
         assert status == 0 and stdout and stderr == "", name
     assert screens["version"][1].strip() == f"kerasmusic {__version__}"
@@ -86,7 +89,9 @@ def test_usage_errors_name_the_flag(screens):
                 "min-events": "--min-events (9) cannot exceed --n-events (8)",
                 "midi-dir": "argument --midi-dir: folder does not exist: no/such/folder",
                 "top-p": "argument --top-p: must be in (0, 1], got 1.5",
-                "learning-rate": "argument --learning-rate: must be greater than 0, got 0"}
+                "learning-rate": "argument --learning-rate: must be greater than 0, got 0",
+                "learning-rate inf":
+                    "argument --learning-rate: must be a finite number greater than 0, got inf"}
     for name, message in expected.items():
         status, _, stderr = screens[name]
         assert status == 2 and stderr.splitlines()[-1].endswith(message), (name, stderr)
