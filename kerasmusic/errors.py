@@ -83,6 +83,32 @@ class ModelFileError(KerasMusicError):
     """A saved model cannot be found or loaded."""
 
 
+class EncodingFileError(ModelFileError, VocabularyError):
+    """An encoding's JSON (``.encoding.json`` beside a model, the copy inside it, or a
+    config dict) does not fit its schema: a field missing, of the wrong type or out of range.
+
+    Also a :class:`VocabularyError`, which reading a broken encoding used to raise.
+
+    Args:
+        path: the file (None for a config given as a dict; :meth:`at` adds it).
+        reason: what is wrong, naming the field.
+        field: the field at fault, or None.
+    """
+
+    def __init__(self, path: str | os.PathLike | None, reason: str, field: str | None = None):
+        self.path = None if path is None else os.fspath(path)
+        self.reason = reason
+        self.field = field
+        super().__init__(reason if self.path is None else f"{self.path}: {reason}")
+
+    def at(self, path: str | os.PathLike) -> EncodingFileError:
+        """The same error, naming ``path`` as the file at fault."""
+        return EncodingFileError(path, self.reason, self.field)
+
+    def __reduce__(self):
+        return (type(self), (self.path, self.reason, self.field))
+
+
 class EncodingError(KerasMusicError):
     """A piece (or a primer) cannot be encoded: no notes in range, too short, bad ids.
 

@@ -33,6 +33,7 @@ from fractions import Fraction
 import numpy as np
 import tensorflow as tf
 
+from kerasmusic.data.config_schema import BOOL, FRACTION, INT, STRING, TRACKS
 from kerasmusic.data.json_config import JsonConfigMixin
 from kerasmusic.data.notes import Note, Piece, Track
 from kerasmusic.data.pipeline import split_pieces
@@ -88,6 +89,10 @@ class FrameEncoding(JsonConfigMixin):
 
     CONFIG_TYPE = "frames"
     CONFIG_NAME = "a frame encoding"
+    CONFIG_SCHEMA = {"step": (FRACTION, True), "lowest_pitch": (INT, True),
+                     "n_pitches": (INT, True), "tracks": (TRACKS, False),
+                     "separate_repeats": (BOOL, False), "velocity": (INT, False),
+                     "program": (INT, False), "frame_rule": (STRING, False)}
 
     def __init__(self, step: Fraction | str = Fraction(1, 4), lowest_pitch: int = PIANO_LOWEST,
                  n_pitches: int = PIANO_KEYS, tracks: Sequence[int] | None = None,

@@ -24,6 +24,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from kerasmusic.data.config_schema import BOOL, FRACTION, INT, SELECTORS, STRING, list_of, or_none
 from kerasmusic.data.json_config import JsonConfigMixin
 from kerasmusic.data.notes import Note, Piece, Track
 from kerasmusic.errors import KerasMusicError
@@ -79,6 +80,12 @@ class MultiTrackPianoRoll(JsonConfigMixin):
 
     CONFIG_TYPE = "pianoroll"
     CONFIG_NAME = "a piano-roll encoding"
+    CONFIG_SCHEMA = {"tracks": (SELECTORS, True), "n_bars": (INT, True),
+                     "n_steps_per_bar": (INT, True), "n_pitches": (INT, True),
+                     "lowest_pitch": (INT, True), "step": (FRACTION, True),
+                     "hop_bars": (INT, False),
+                     "programs": (or_none(list_of(INT, "programs")), False),
+                     "missing": (STRING, False), "monophonic": (BOOL, False)}
 
     def __init__(self, tracks: Sequence[TrackSelector] = (0, 1, 2, 3), n_bars: int = 2,
                  n_steps_per_bar: int = 16, n_pitches: int = 84, lowest_pitch: int = 24,
