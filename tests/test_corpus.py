@@ -161,3 +161,65 @@ def test_unknown_name_lists_the_corpus_names(tmp_path, cache_dir):
 def test_limit_must_be_positive(cache_dir):
     with pytest.raises(ValueError, match="limit"):
         km.load_corpus("chorales", limit=0)
+
+
+def test_a_failed_file_is_cached_by_content_not_parsed_again(tmp_path, cache_dir, monkeypatch):
+    km.write_midi(make_piece([(60, 0, 1)]), tmp_path / "good.mid")
+    (tmp_path / "bad.mid").write_bytes(b"MThd garbage")
+    with pytest.warns(corpus_module.SkippedFileWarning):
+        first = km.load_corpus(tmp_path, workers=1, progress=False)
+    real, parsed = corpus_module.read_file_pieces, []
+
+    def counted(path):
+        parsed.append(Path(path).name)
+        return real(path)
+
+    monkeypatch.setattr(corpus_module, "read_file_pieces", counted)
+    (tmp_path / "copy.mid").write_bytes(b"MThd garbage")  # same bytes, another name
+    with pytest.warns(corpus_module.SkippedFileWarning):
+        second = km.load_corpus(tmp_path, workers=1, progress=False)
+    assert parsed == []
+    assert [(type(e), e.reason) for e in second.errors] == \
+        [(type(first.errors[0]), first.errors[0].reason)] * 2
+    assert [Path(e.path).name for e in second.errors] == ["bad.mid", "copy.mid"]
+    (tmp_path / "bad.mid").write_bytes(b"MThd other garbage")  # edited: read again
+    with pytest.warns(corpus_module.SkippedFileWarning):
+        km.load_corpus(tmp_path, workers=1, progress=False)
+    assert parsed == ["bad.mid"]
+
+
+def test_parallel_loading_leaves_no_pipe_open(tmp_path):
+    """Each corpus load with worker processes used to leave two ResourceWarnings."""
+    import subprocess
+    import sys
+
+    for i in range(4):
+        km.write_midi(make_piece([(60 + i, 0, 1)]), tmp_path / f"{i}.mid")
+    script = ("import gc, sys\n"
+              "from kerasmusic.data.corpus import load_corpus\n"
+              "corpus = load_corpus(sys.argv[1], workers=2, progress=False, "
+              "cache_dir=sys.argv[2])\n"
+              "gc.collect()\n"
+              "print(len(corpus))\n")
+    run = subprocess.run([sys.executable, "-X", "dev", "-W", "always::ResourceWarning", "-c",
+                          script, str(tmp_path), str(tmp_path / "cache")],
+                         capture_output=True, text=True)
+    assert run.returncode == 0 and run.stdout.strip() == "4", run.stderr[-2000:]
+    assert "ResourceWarning" not in run.stderr, run.stderr[-2000:]
+
+
+def test_a_damaged_copy_read_first_does_not_shadow_the_good_file(tmp_path, cache_dir):
+    import mido
+
+    km.write_midi(make_piece([(60, 0, 1), (62, 1, 1)]), tmp_path / "b_good.mid")
+    damaged = mido.MidiFile(tmp_path / "b_good.mid")
+    track = damaged.tracks[-1]  # a note-on whose note-off was lost: the reader drops it
+    track.insert(len(track) - 1, mido.Message("note_on", note=70, velocity=80, time=0))
+    damaged.save(tmp_path / "a_damaged.mid")
+    assert km.read_midi(tmp_path / "a_damaged.mid").repairs == ["1 note with no note-off dropped"]
+    with pytest.warns(corpus_module.SkippedFileWarning,
+                      match=r"a_damaged.mid has the same notes as .*b_good.mid but was read "
+                            r"with repairs \(1 note with no note-off dropped\): kept"):
+        corpus = km.load_corpus(tmp_path, workers=1, progress=False)
+    assert [Path(p.name).name for p in corpus] == ["b_good.mid"]
+    assert km.read_midi(tmp_path / "b_good.mid").repairs == []

@@ -31,7 +31,7 @@ from kerasmusic.data.worker_process import worker_command
 from kerasmusic.errors import CorpusError, FileReadError
 
 # Bump when a reader changes what it returns, so stale cache entries are ignored.
-READER_VERSION = "5"
+READER_VERSION = "6"
 CHORALE_NAMES = ("chorales", "bach")
 
 
@@ -91,31 +91,49 @@ def _cache_file(path: str, cache_dir: str) -> Path:
     return Path(cache_dir) / "pieces" / f"{digest.hexdigest()}.json"
 
 
-def _read_cached(path: str, cache_dir: str) -> list[dict] | None:
+def _read_cached(path: str, cache_dir: str) -> list[dict] | FileReadError | None:
+    """The cached pieces of ``path``, the cached error of a file that failed, or None."""
     try:
         with open(_cache_file(path, cache_dir), encoding="utf-8") as f:
-            return json.load(f)["pieces"]
+            entry = json.load(f)
+        if "error" in entry:
+            return _error(path, *entry["error"])
+        return entry["pieces"]
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
 
-def _write_cache(path: str, cache_dir: str, data: list[dict]) -> None:
-    write_json_atomic(_cache_file(path, cache_dir), {"pieces": data})
+def _error(path: str, name: str, reason: str) -> FileReadError:
+    """The error called ``name`` (a class of :mod:`kerasmusic.errors`) for ``path``."""
+    cls = getattr(errors, str(name), FileReadError)
+    if not (isinstance(cls, type) and issubclass(cls, FileReadError)):
+        cls = FileReadError
+    return cls(path, str(reason))
+
+
+def _write_cache(path: str, cache_dir: str, entry: dict) -> None:
+    try:
+        write_json_atomic(_cache_file(path, cache_dir), entry)
+    except OSError as exc:  # an unwritable cache must not lose the parsed piece
+        warnings.warn(f"kerasmusic: cannot write the parse cache in {cache_dir}: {exc}",
+                      stacklevel=3)
 
 
 def _parse_and_cache(path: str, cache_dir: str) -> list[dict] | FileReadError:
-    """Parse one file, cache it, return its pieces' dicts (or the error, not raised)."""
+    """Parse one file, cache it, return its pieces' dicts (or the error, not raised).
+
+    A file the reader refuses is cached as its error, keyed by its content like a piece:
+    it is not parsed again until it changes. A reader bug is not cached.
+    """
     try:
         data = [piece.to_dict() for piece in read_file_pieces(path)]
     except FileReadError as exc:
+        if os.path.isfile(path):
+            _write_cache(path, cache_dir, {"error": [type(exc).__name__, exc.reason]})
         return exc
     except Exception as exc:  # a reader bug must not cost the rest of the corpus
         return FileReadError(path, f"unexpected {type(exc).__name__} while reading: {exc}")
-    try:
-        _write_cache(path, cache_dir, data)
-    except OSError as exc:  # an unwritable cache must not lose the parsed piece
-        warnings.warn(f"kerasmusic: cannot write the parse cache in {cache_dir}: {exc}",
-                      stacklevel=2)
+    _write_cache(path, cache_dir, {"pieces": data})
     return data
 
 
@@ -258,7 +276,7 @@ def load_corpus(
             results[path] = result
             if report:
                 report.step()
-    pieces, errors, seen = [], [], set()
+    pieces, errors, seen = [], [], {}
     for path in files:
         result = results[path]
         if isinstance(result, FileReadError):
@@ -266,18 +284,37 @@ def load_corpus(
             warnings.warn(f"kerasmusic: skipped {result}", SkippedFileWarning, stacklevel=2)
             continue
         for i, data in enumerate(result):
-            fingerprint = json.dumps([t["notes"] for t in data["tracks"]])
-            if fingerprint in seen:
-                continue
-            seen.add(fingerprint)
             # The cache is keyed by content: name the piece after the file it came from.
             data["name"] = path if len(result) == 1 else f"{path}#{i}"
+            fingerprint = json.dumps([t["notes"] for t in data["tracks"]])
+            if fingerprint in seen:
+                _keep_the_clean_copy(pieces, seen[fingerprint], Piece.from_dict(data))
+                continue
+            seen[fingerprint] = len(pieces)
             pieces.append(Piece.from_dict(data))
     if not pieces:
         shown = "; ".join(str(e) for e in errors[:3])
         where = "the list" if isinstance(source, (list, tuple)) else os.fspath(source)
         raise CorpusError(f"no file of {where} could be read: {shown}")
     return Corpus(pieces, errors)
+
+
+def _keep_the_clean_copy(pieces: list[Piece], index: int, duplicate: Piece) -> None:
+    """Of two pieces with the same notes, keep the one read without repairs.
+
+    A damaged copy of a file can read as the same notes after repairs (a note of zero
+    length dropped); it must not shadow the good file because it came first. Either
+    way the pair is reported when one of them needed repairs.
+    """
+    kept = pieces[index]
+    if not (kept.repairs or duplicate.repairs):
+        return  # a plain duplicate (a chorale under two names): dropped silently
+    if kept.repairs and not duplicate.repairs:
+        pieces[index], kept, duplicate = duplicate, duplicate, kept
+    why = (f" but was read with repairs ({'; '.join(duplicate.repairs)})"
+           if duplicate.repairs else "")
+    warnings.warn(f"kerasmusic: {duplicate.name} has the same notes as {kept.name}{why}: "
+                  f"kept {kept.name}", SkippedFileWarning, stacklevel=3)
 
 
 class _Progress:
@@ -306,14 +343,16 @@ def _parse_all(paths: list[str], cache: str, workers: int | None):
         return
     answers: queue.Queue = queue.Queue()
     command = worker_command("kerasmusic.data.parse_worker:main", cache)
-    procs = []
+    procs, threads = [], []
     for w in range(workers):
         share = paths[w::workers]
         proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                 text=True, encoding="utf-8")
         procs.append(proc)
-        threading.Thread(target=_feed, args=(proc, share), daemon=True).start()
-        threading.Thread(target=_collect, args=(proc, share, answers), daemon=True).start()
+        threads += [threading.Thread(target=_feed, args=(proc, share), daemon=True),
+                    threading.Thread(target=_collect, args=(proc, share, answers), daemon=True)]
+    for thread in threads:
+        thread.start()
     try:
         for _ in paths:
             yield answers.get()
@@ -322,15 +361,18 @@ def _parse_all(paths: list[str], cache: str, workers: int | None):
             if proc.poll() is None:
                 proc.kill()
             proc.wait()
+        for thread in threads:  # they close the pipes
+            thread.join()
 
 
 def _feed(proc: subprocess.Popen, paths: list[str]) -> None:
     try:
         for path in paths:
             proc.stdin.write(path + "\n")
-        proc.stdin.close()
     except (BrokenPipeError, OSError):
         pass  # the worker died; _collect reports its files
+    finally:
+        _close(proc.stdin)
 
 
 def _collect(proc: subprocess.Popen, paths: list[str], answers: queue.Queue) -> None:
@@ -344,10 +386,17 @@ def _collect(proc: subprocess.Popen, paths: list[str], answers: queue.Queue) -> 
         if "pieces" in answer:
             answers.put((answer["path"], answer["pieces"]))
         else:
-            name, reason = answer["error"]
-            cls = getattr(errors, name, FileReadError)
-            answers.put((answer["path"], cls(answer["path"], reason)))
+            answers.put((answer["path"], _error(answer["path"], *answer["error"])))
     proc.wait()
+    _close(proc.stdout)
     for path in pending:  # only if the worker crashed
         answers.put((path, FileReadError(path, f"the parser process died (exit code "
                                                f"{proc.returncode}) while reading it")))
+
+
+def _close(pipe) -> None:
+    """Close a worker's pipe (an unclosed one is a ResourceWarning), even a broken one."""
+    try:
+        pipe.close()
+    except OSError:
+        pass
