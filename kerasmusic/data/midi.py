@@ -9,6 +9,7 @@ that names the file.
 from __future__ import annotations
 
 import os
+import struct
 from fractions import Fraction
 
 import miditoolkit
@@ -16,6 +17,7 @@ import mido
 from miditoolkit.midi.containers import Instrument, TempoChange, TimeSignature
 from miditoolkit.midi.containers import Note as MidiNote
 
+from kerasmusic.data.limits import piece_problem
 from kerasmusic.data.notes import Note, Piece, Track
 from kerasmusic.errors import EmptyMidiError, MidiReadError, NoPitchedNotesError
 
@@ -34,7 +36,9 @@ def read_midi(path: str | os.PathLike, *, require_pitched: bool = True) -> Piece
             drum notes.
 
     Raises:
-        MidiReadError: the file is missing, not MIDI, truncated or corrupt.
+        MidiReadError: the file is missing, not MIDI, truncated or corrupt, or claims more
+            than a piece may (:mod:`kerasmusic.data.limits`: a note ending beyond
+            100,000 quarter notes, over 2 million notes, an SMF format other than 0-2).
         EmptyMidiError: the file holds no notes.
         NoPitchedNotesError: only drums, and ``require_pitched``.
     """
@@ -52,6 +56,7 @@ def read_midi(path: str | os.PathLike, *, require_pitched: bool = True) -> Piece
     tpq = midi.ticks_per_beat
     if not tpq or tpq <= 0:
         raise MidiReadError(path, f"invalid ticks per beat {tpq!r} (SMPTE timing is not supported)")
+    _check_claims(path, midi, tpq)
     tracks, dropped = [], 0
     unended = note_ons - sum(len(inst.notes) for inst in midi.instruments)
     for inst in midi.instruments:
@@ -81,6 +86,31 @@ def read_midi(path: str | os.PathLike, *, require_pitched: bool = True) -> Piece
         (dropped, "of zero length"), (unended, "with no note-off")) if count > 0]
     return Piece(tracks, tempo=tempo, time_signature=time_signature, name=path,
                  tempo_changes=changes, repairs=repairs)
+
+
+def _check_claims(path: str, midi: miditoolkit.MidiFile, tpq: int) -> None:
+    """Refuse a file whose header or times a damaged file would have (see
+    :mod:`kerasmusic.data.limits`) before anything is built from them."""
+    smf_format = _smf_format(path)
+    if smf_format not in (0, 1, 2):
+        raise MidiReadError(path, f"SMF format {smf_format} in the header: only 0, 1 and 2 "
+                                  "exist (a damaged file?)")
+    notes = [n for inst in midi.instruments for n in inst.notes]
+    problem = piece_problem(len(notes), Fraction(max((n.end for n in notes), default=0), tpq))
+    changes = [*midi.tempo_changes, *midi.time_signature_changes]
+    problem = problem or piece_problem(0, Fraction(max((c.time for c in changes), default=0),
+                                                   tpq), "a tempo or time signature change is")
+    if problem:
+        raise MidiReadError(path, problem)
+
+
+def _smf_format(path: str) -> int | None:
+    """The format field of a standard MIDI file's header (None without an MThd header)."""
+    with open(path, "rb") as f:
+        head = f.read(14)
+    if len(head) < 14 or head[:4] != b"MThd":
+        return None
+    return struct.unpack(">h", head[8:10])[0]
 
 
 # What a reader's exception means when it says nothing (mido's EOFError is bare).

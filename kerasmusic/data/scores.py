@@ -7,6 +7,7 @@ from fractions import Fraction
 
 import music21
 
+from kerasmusic.data.limits import piece_problem
 from kerasmusic.data.notes import Note, Piece, Track
 from kerasmusic.errors import KerasMusicError, ScoreReadError
 
@@ -118,7 +119,8 @@ def read_scores(path: str | os.PathLike) -> list[Piece]:
     """Read every piece of a score file (several for an ABC tune book).
 
     Raises:
-        ScoreReadError: the file is missing, music21 cannot parse it, or it has no notes.
+        ScoreReadError: the file is missing, music21 cannot parse it, it has no notes, or
+            it claims more than a piece may (:mod:`kerasmusic.data.limits`).
     """
     path = os.fspath(path)
     if not os.path.isfile(path):
@@ -137,6 +139,10 @@ def read_scores(path: str | os.PathLike) -> list[Piece]:
     pieces = [p for p in pieces if p.notes]
     if not pieces:
         raise ScoreReadError(path, "the score contains no notes")
+    for piece in pieces:
+        problem = piece_problem(sum(len(t.notes) for t in piece.tracks), piece.duration)
+        if problem:
+            raise ScoreReadError(piece.name, problem)
     return pieces
 
 
