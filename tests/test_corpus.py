@@ -223,3 +223,31 @@ def test_a_damaged_copy_read_first_does_not_shadow_the_good_file(tmp_path, cache
         corpus = km.load_corpus(tmp_path, workers=1, progress=False)
     assert [Path(p.name).name for p in corpus] == ["b_good.mid"]
     assert km.read_midi(tmp_path / "b_good.mid").repairs == []
+
+
+def test_a_parser_that_hangs_or_dies_costs_only_its_file(tmp_path, cache_dir, monkeypatch):
+    """A worker stuck on one file is stopped after the per-file limit; a worker that dies
+    is replaced. Either file is reported (and not cached); the rest of each share loads."""
+    import os
+
+    from kerasmusic.data import parse_pool
+
+    tests = Path(__file__).parent
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(tests),
+                                                      os.environ.get("PYTHONPATH", "")]))
+    monkeypatch.setattr(parse_pool, "PARSE_WORKER", "stuck_parse_worker:main")
+    good = ["a.mid", "b.mid", "c.mid", "z.mid", "zz.mid"]
+    for i, name in enumerate(good + ["crash.mid"]):
+        km.write_midi(make_piece([(60 + i, 0, 1)]), tmp_path / name)
+    (tmp_path / "stuck.abc").write_text("X:1\nT:t\nM:4/4\nL:1/4\nK:C\nCDEF|GABc|\n")
+    with pytest.warns(corpus_module.SkippedFileWarning):
+        corpus = km.load_corpus(tmp_path, workers=2, progress=False, file_timeout=2)
+    assert sorted(Path(p.name).name for p in corpus) == good
+    reasons = {Path(e.path).name: (type(e), e.reason) for e in corpus.errors}
+    assert reasons == {
+        "crash.mid": (km.MidiReadError, "the parser process died (exit code 3) while reading it"),
+        "stuck.abc": (km.ScoreReadError, "parsing took longer than 2 s: stopped (a damaged file?)"),
+    }
+    monkeypatch.setattr(parse_pool, "PARSE_WORKER", "kerasmusic.data.parse_worker:main")
+    again = km.load_corpus([tmp_path / "stuck.abc", tmp_path / "crash.mid"], progress=False)
+    assert len(again) == 2 and not again.errors  # tried again, not taken from the cache

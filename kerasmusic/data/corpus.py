@@ -14,20 +14,16 @@ import dataclasses
 import hashlib
 import json
 import os
-import queue
-import subprocess
 import sys
-import threading
 import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from kerasmusic import errors
 from kerasmusic.data.json_config import write_json_atomic
 from kerasmusic.data.midi import MIDI_SUFFIXES, read_midi
 from kerasmusic.data.notes import Piece
+from kerasmusic.data.parse_pool import file_error, parse_in_workers
 from kerasmusic.data.scores import SCORE_SUFFIXES, read_scores
-from kerasmusic.data.worker_process import worker_command
 from kerasmusic.errors import CorpusError, FileReadError
 
 # Bump when a reader changes what it returns, so stale cache entries are ignored.
@@ -97,18 +93,10 @@ def _read_cached(path: str, cache_dir: str) -> list[dict] | FileReadError | None
         with open(_cache_file(path, cache_dir), encoding="utf-8") as f:
             entry = json.load(f)
         if "error" in entry:
-            return _error(path, *entry["error"])
+            return file_error(path, *entry["error"])
         return entry["pieces"]
     except (OSError, ValueError, KeyError, TypeError):
         return None
-
-
-def _error(path: str, name: str, reason: str) -> FileReadError:
-    """The error called ``name`` (a class of :mod:`kerasmusic.errors`) for ``path``."""
-    cls = getattr(errors, str(name), FileReadError)
-    if not (isinstance(cls, type) and issubclass(cls, FileReadError)):
-        cls = FileReadError
-    return cls(path, str(reason))
 
 
 def _write_cache(path: str, cache_dir: str, entry: dict) -> None:
@@ -230,6 +218,7 @@ def load_corpus(
     cache_dir: str | os.PathLike | None = None,
     workers: int | None = None,
     progress: bool = True,
+    file_timeout: float | None = 120.0,
 ) -> Corpus:
     """Load every piece of a corpus, using and filling the on-disk parse cache.
 
@@ -245,6 +234,10 @@ def load_corpus(
         workers: processes parsing uncached files (default ``min(2, cpu_count)``;
             1 parses in this process).
         progress: print a progress line to stderr while parsing.
+        file_timeout: seconds a worker process may spend on one file; a file that takes
+            longer (music21 can hang on a damaged score) is stopped and reported as an
+            error (not cached: it is tried again next time). None: no limit. Files
+            parsed in this process (``workers=1``) have no limit.
 
     Returns:
         A :class:`Corpus`, a piece per tune for files holding several (ABC tune
@@ -272,7 +265,7 @@ def load_corpus(
         label = os.path.basename(os.fspath(source)) if not isinstance(source, (list, tuple)) \
             else "files"
         report = _Progress(f"parsing {label}", len(todo)) if progress else None
-        for path, result in _parse_all(todo, cache, workers):
+        for path, result in _parse_all(todo, cache, workers, file_timeout):
             results[path] = result
             if report:
                 report.step()
@@ -334,69 +327,19 @@ class _Progress:
             print(f"{self.label}: {self.done}/{self.total} files", file=sys.stderr, flush=True)
 
 
-def _parse_all(paths: list[str], cache: str, workers: int | None):
-    """Yield (path, dict or error) for each path, in worker processes when worth it."""
-    workers = min(workers or min(2, os.cpu_count() or 1), len(paths))
-    if workers <= 1 or len(paths) < 4:
+def _parse_all(paths: list[str], cache: str, workers: int | None,
+               file_timeout: float | None):
+    """Yield (path, dict or error) for each path, in worker processes when worth it.
+
+    Worker processes are used for 4 files or more, and for any score file while there is
+    a time limit (music21 can hang on a damaged score; a process can be stopped, a call
+    in this one cannot); ``workers=1`` parses in this process, without a limit.
+    """
+    n = min(workers or min(2, os.cpu_count() or 1), len(paths))
+    scores = file_timeout is not None and any(
+        Path(p).suffix.lower() in SCORE_SUFFIXES for p in paths)
+    if workers == 1 or (len(paths) < 4 and not scores):
         for path in paths:
             yield path, _parse_and_cache(path, cache)
         return
-    answers: queue.Queue = queue.Queue()
-    command = worker_command("kerasmusic.data.parse_worker:main", cache)
-    procs, threads = [], []
-    for w in range(workers):
-        share = paths[w::workers]
-        proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                text=True, encoding="utf-8")
-        procs.append(proc)
-        threads += [threading.Thread(target=_feed, args=(proc, share), daemon=True),
-                    threading.Thread(target=_collect, args=(proc, share, answers), daemon=True)]
-    for thread in threads:
-        thread.start()
-    try:
-        for _ in paths:
-            yield answers.get()
-    finally:
-        for proc in procs:  # also reached when the caller stops early
-            if proc.poll() is None:
-                proc.kill()
-            proc.wait()
-        for thread in threads:  # they close the pipes
-            thread.join()
-
-
-def _feed(proc: subprocess.Popen, paths: list[str]) -> None:
-    try:
-        for path in paths:
-            proc.stdin.write(path + "\n")
-    except (BrokenPipeError, OSError):
-        pass  # the worker died; _collect reports its files
-    finally:
-        _close(proc.stdin)
-
-
-def _collect(proc: subprocess.Popen, paths: list[str], answers: queue.Queue) -> None:
-    pending = list(paths)
-    for line in proc.stdout:
-        try:
-            answer = json.loads(line)
-            pending.remove(answer["path"])
-        except (ValueError, KeyError, TypeError):
-            continue  # not an answer: something a library printed in the worker
-        if "pieces" in answer:
-            answers.put((answer["path"], answer["pieces"]))
-        else:
-            answers.put((answer["path"], _error(answer["path"], *answer["error"])))
-    proc.wait()
-    _close(proc.stdout)
-    for path in pending:  # only if the worker crashed
-        answers.put((path, FileReadError(path, f"the parser process died (exit code "
-                                               f"{proc.returncode}) while reading it")))
-
-
-def _close(pipe) -> None:
-    """Close a worker's pipe (an unclosed one is a ResourceWarning), even a broken one."""
-    try:
-        pipe.close()
-    except OSError:
-        pass
+    yield from parse_in_workers(paths, cache, max(1, n), file_timeout)
