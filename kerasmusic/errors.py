@@ -13,6 +13,18 @@ class KerasMusicError(Exception):
     """Base class of every error kerasmusic raises on bad input."""
 
 
+# What a reader's exception means when it says nothing (mido's EOFError is bare).
+_SILENT_ERRORS = {EOFError: "the file ends early: truncated",
+                  MemoryError: "out of memory: the file claims more than fits"}
+
+
+def describe(exc: BaseException) -> str:
+    """``"EOFError: the file ends early: truncated"``: a reader's exception in words, for
+    a :class:`FileReadError`'s reason (never an empty ``"EOFError: "``)."""
+    detail = str(exc).strip() or _SILENT_ERRORS.get(type(exc), "no detail given")
+    return f"{type(exc).__name__}: {detail}"
+
+
 class InvalidArgumentError(KerasMusicError, ValueError):
     """An argument is out of its range: a count below 1, a negative temperature, ...
 

@@ -251,3 +251,19 @@ def test_a_parser_that_hangs_or_dies_costs_only_its_file(tmp_path, cache_dir, mo
     monkeypatch.setattr(parse_pool, "PARSE_WORKER", "kerasmusic.data.parse_worker:main")
     again = km.load_corpus([tmp_path / "stuck.abc", tmp_path / "crash.mid"], progress=False)
     assert len(again) == 2 and not again.errors  # tried again, not taken from the cache
+
+
+def test_a_parse_worker_cannot_take_all_the_memory():
+    """One fuzzed ABC file made music21 ask for more than 21 GB: in a worker that is a
+    MemoryError for the file, not the kernel's out-of-memory killer."""
+    import subprocess
+    import sys
+
+    script = ("from kerasmusic.data.parse_worker import limit_memory\n"
+              "limit_memory(most=1 << 30)\n"
+              "try:\n"
+              "    bytearray(3 << 30)\n"
+              "except MemoryError:\n"
+              "    print('refused')\n")
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert run.stdout.strip() == "refused", run.stderr[-2000:]

@@ -19,7 +19,7 @@ from miditoolkit.midi.containers import Note as MidiNote
 
 from kerasmusic.data.limits import piece_problem
 from kerasmusic.data.notes import Note, Piece, Track
-from kerasmusic.errors import EmptyMidiError, MidiReadError, NoPitchedNotesError
+from kerasmusic.errors import EmptyMidiError, MidiReadError, NoPitchedNotesError, describe
 
 MIDI_SUFFIXES = (".mid", ".midi")
 
@@ -51,7 +51,7 @@ def read_midi(path: str | os.PathLike, *, require_pitched: bool = True) -> Piece
         # mido / miditoolkit raise builtin OSError, EOFError, ValueError, KeyError,
         # IndexError, struct.error... on damaged files, and mido's own
         # KeySignatureError (a bare Exception) on a bad key signature: wrap them all.
-        raise MidiReadError(path, f"not a readable MIDI file ({_describe(exc)})") from exc
+        raise MidiReadError(path, f"not a readable MIDI file ({describe(exc)})") from exc
     empty_tracks, note_ons = _scan_tracks(path)
     tpq = midi.ticks_per_beat
     if not tpq or tpq <= 0:
@@ -111,16 +111,6 @@ def _smf_format(path: str) -> int | None:
     if len(head) < 14 or head[:4] != b"MThd":
         return None
     return struct.unpack(">h", head[8:10])[0]
-
-
-# What a reader's exception means when it says nothing (mido's EOFError is bare).
-_SILENT_ERRORS = {EOFError: "the file ends early: truncated"}
-
-
-def _describe(exc: Exception) -> str:
-    """``"EOFError: the file ends early: truncated"``: the exception and what it means."""
-    detail = str(exc).strip() or _SILENT_ERRORS.get(type(exc), "no detail given")
-    return f"{type(exc).__name__}: {detail}"
 
 
 def _scan_tracks(path: str) -> tuple[list[tuple[int, Track]], int]:

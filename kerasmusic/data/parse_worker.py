@@ -20,6 +20,7 @@ def main() -> None:
     from kerasmusic.data.corpus import _parse_and_cache
     from kerasmusic.data.parse_pool import READY
 
+    limit_memory()
     cache = sys.argv[1]
     out = sys.stdout
     sys.stdout = sys.stderr  # whatever a library prints must not mix with the answers
@@ -36,6 +37,28 @@ def main() -> None:
             answer = {"path": path, "error": [type(result).__name__, result.reason]}
         out.write(json.dumps(answer) + "\n")
         out.flush()
+
+
+def limit_memory(share: float = 0.5, most: int = 8 << 30) -> None:
+    """Cap this process's memory at ``share`` of the machine's (at most ``most`` bytes).
+
+    A damaged score can make music21 allocate without end (one fuzzed ABC file asked for
+    more than 21 GB): capped, that is a ``MemoryError`` reported for the file, not the
+    kernel's out-of-memory killer choosing a process. Where the platform has no such
+    limit, nothing changes.
+    """
+    try:
+        import os
+        import resource
+
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        cap = max(1 << 30, min(int(total * share), most))
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        if hard != resource.RLIM_INFINITY:
+            cap = min(cap, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+    except (ImportError, ValueError, OSError, AttributeError):
+        pass
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ import music21
 
 from kerasmusic.data.limits import piece_problem
 from kerasmusic.data.notes import Note, Piece, Track
-from kerasmusic.errors import KerasMusicError, ScoreReadError
+from kerasmusic.errors import KerasMusicError, ScoreReadError, describe
 
 SCORE_SUFFIXES = (".xml", ".mxl", ".musicxml", ".krn", ".abc")
 
@@ -110,8 +110,8 @@ def read_score(source: str | os.PathLike | music21.stream.Stream) -> Piece:
         try:
             return piece_from_stream(source, name=name)
         except Exception as exc:  # music21 raises many unrelated exception types
-            raise ScoreReadError(name or "<music21 stream>", f"cannot convert this stream "
-                                 f"({type(exc).__name__}: {exc})") from exc
+            raise ScoreReadError(name or "<music21 stream>",
+                                 f"cannot convert this stream ({describe(exc)})") from exc
     return read_scores(source)[0]
 
 
@@ -134,8 +134,7 @@ def read_scores(path: str | os.PathLike) -> list[Piece]:
                                     in_place=True)
                   for i, s in enumerate(scores)]
     except Exception as exc:  # music21 raises many unrelated exception types
-        raise ScoreReadError(path, f"music21 cannot parse it ({type(exc).__name__}: {exc})") \
-            from exc
+        raise ScoreReadError(path, f"music21 cannot parse it ({describe(exc)})") from exc
     pieces = [p for p in pieces if p.notes]
     if not pieces:
         raise ScoreReadError(path, "the score contains no notes")
