@@ -9,6 +9,7 @@ import sys
 import textwrap
 
 import pytest
+from builders import HANG_LIMIT
 
 from kerasmusic import __version__, tf_environment
 from kerasmusic.cli_parser import FAMILIES, parser
@@ -52,7 +53,7 @@ def screens(tmp_path_factory):
         print(json.dumps({{"screens": out, "heavy": heavy}}))
     """)
     run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                         timeout=120, cwd=tmp_path_factory.mktemp("cli"))
+                         timeout=HANG_LIMIT, cwd=tmp_path_factory.mktemp("cli"))
     assert run.returncode == 0, run.stderr[-3000:]
     result = json.loads(run.stdout)
     assert result["heavy"] == [], "help and usage errors must not import " + str(result["heavy"])
@@ -147,7 +148,8 @@ def test_a_run_prints_no_tensorflow_start_up_lines(tmp_path):
     out = tmp_path / "g.mid"
     run = subprocess.run([sys.executable, "-m", "kerasmusic", "generate", "--preset",
                           "chorale-soprano-lstm", "--n-events", "24", "--no-stop", "--out",
-                          str(out)], capture_output=True, text=True, env=env, timeout=600)
+                          str(out)], capture_output=True, text=True, env=env,
+                         timeout=HANG_LIMIT)
     assert run.returncode == 0, run.stderr[-3000:]
     for noise in ("absl::InitializeLog", "cudart_stub", "cuInit", "oneDNN"):
         assert noise not in run.stderr, run.stderr

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import music21
 import pytest
-from builders import make_piece
+from builders import HANG_LIMIT, make_piece
 
 import kerasmusic as km
 from kerasmusic.data import corpus as corpus_module
@@ -203,7 +203,7 @@ def test_parallel_loading_leaves_no_pipe_open(tmp_path):
               "print(len(corpus))\n")
     run = subprocess.run([sys.executable, "-X", "dev", "-W", "always::ResourceWarning", "-c",
                           script, str(tmp_path), str(tmp_path / "cache")],
-                         capture_output=True, text=True)
+                         capture_output=True, text=True, timeout=HANG_LIMIT)
     assert run.returncode == 0 and run.stdout.strip() == "4", run.stderr[-2000:]
     assert "ResourceWarning" not in run.stderr, run.stderr[-2000:]
 
@@ -265,5 +265,6 @@ def test_a_parse_worker_cannot_take_all_the_memory():
               "    bytearray(3 << 30)\n"
               "except MemoryError:\n"
               "    print('refused')\n")
-    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         timeout=HANG_LIMIT)
     assert run.stdout.strip() == "refused", run.stderr[-2000:]
