@@ -88,7 +88,7 @@ def non_finite_variables(model: keras.Model) -> list[str]:
     optimizer = getattr(model, "optimizer", None)
     variables = [*model.weights, *(optimizer.variables if optimizer is not None else ())]
     return [v.path for v in variables
-            if v.dtype.startswith("float") and not np.isfinite(np.asarray(v)).all()]
+            if "float" in v.dtype and not np.isfinite(np.asarray(v)).all()]
 
 
 def _names(paths: list[str]) -> str:
