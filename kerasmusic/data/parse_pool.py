@@ -75,15 +75,20 @@ def _serve(share: list[str], cache: str, answers: queue.Queue, limit: float | No
            stop: threading.Event) -> None:
     """Parse ``share`` in a worker process, a fresh one after a file that hung or crashed."""
     pending = list(share)
-    while pending and not stop.is_set():
-        worker = _Worker(pending, cache)
-        try:
-            failed = worker.serve(pending, answers, limit, stop)
-        finally:
-            worker.close()
-        if failed is not None:
-            path = pending.pop(0)
-            answers.put((path, failed(path)))
+    try:
+        while pending and not stop.is_set():
+            worker = _Worker(pending, cache)
+            try:
+                failed = worker.serve(pending, answers, limit, stop)
+            finally:
+                worker.close()
+            if failed is not None:
+                path = pending.pop(0)
+                answers.put((path, failed(path)))
+    except Exception as exc:  # no worker can start (e.g. out of processes): say so per file
+        for path in pending:
+            answers.put((path, FileReadError(path, f"no parser process could read it "
+                                                   f"({type(exc).__name__}: {exc})")))
 
 
 class _Worker:
