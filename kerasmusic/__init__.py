@@ -73,7 +73,8 @@ _EXPORTS = {
     "kerasmusic.data.transforms": ("key_shift", "normalize_key", "transpose"),
     "kerasmusic.data.vocabulary": ("Vocabulary",),
     "kerasmusic.errors": (
-        "CorpusError", "EmptyMidiError", "EmptyTextError", "EncodingError", "FileReadError",
+        "CorpusError", "EmptyMidiError", "EmptyTextError", "EncodingError", "EncodingFileError",
+        "FileReadError",
         "InvalidArgumentError", "KerasMusicError", "MidiReadError", "ModelFileError",
         "NonFiniteLossError", "NoPitchedNotesError", "ScoreReadError", "TextReadError",
         "UnknownCharactersError", "UnknownLabelError", "UnknownTokenError", "VocabularyError",

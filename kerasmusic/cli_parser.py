@@ -78,7 +78,8 @@ def _typed(kind, name: str, **bounds):
 
 COUNT = _typed(int, "count", minimum=1)          # epochs, sizes, units, events...
 NATURAL = _typed(int, "natural", minimum=0)      # seeds, patience, pre-training epochs
-POSITIVE = _typed(float, "positive", above=0)    # learning rates, time budgets
+POSITIVE = _typed(float, "positive", above=0)    # time budgets
+LEARNING_RATE = _typed(float, "learning_rate", above=0, finite=True)
 TEMPERATURE = _typed(float, "temperature", minimum=0)
 RATE = _typed(float, "rate", minimum=0, below=1)  # dropout
 SHARE = _typed(float, "share", above=0, below=1)  # validation fraction
@@ -120,7 +121,7 @@ def _add_fit_args(p, *, epochs: int, batch_size: int, learning_rate: float | Non
     p.add_argument("--batch-size", type=COUNT, default=batch_size, metavar="N",
                    help=f"{examples} per batch")
     if learning_rate is not None:
-        p.add_argument("--learning-rate", type=POSITIVE, default=learning_rate, metavar="LR",
+        p.add_argument("--learning-rate", type=LEARNING_RATE, default=learning_rate, metavar="LR",
                        help="optimizer learning rate")
     if max_seconds is not False:
         p.add_argument("--max-seconds", type=POSITIVE, default=max_seconds, metavar="S",

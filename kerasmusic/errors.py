@@ -13,6 +13,18 @@ class KerasMusicError(Exception):
     """Base class of every error kerasmusic raises on bad input."""
 
 
+# What a reader's exception means when it says nothing (mido's EOFError is bare).
+_SILENT_ERRORS = {EOFError: "the file ends early: truncated",
+                  MemoryError: "out of memory: the file claims more than fits"}
+
+
+def describe(exc: BaseException) -> str:
+    """``"EOFError: the file ends early: truncated"``: a reader's exception in words, for
+    a :class:`FileReadError`'s reason (never an empty ``"EOFError: "``)."""
+    detail = str(exc).strip() or _SILENT_ERRORS.get(type(exc), "no detail given")
+    return f"{type(exc).__name__}: {detail}"
+
+
 class InvalidArgumentError(KerasMusicError, ValueError):
     """An argument is out of its range: a count below 1, a negative temperature, ...
 
@@ -81,6 +93,32 @@ class VocabularyMismatchError(VocabularyError):
 
 class ModelFileError(KerasMusicError):
     """A saved model cannot be found or loaded."""
+
+
+class EncodingFileError(ModelFileError, VocabularyError):
+    """An encoding's JSON (``.encoding.json`` beside a model, the copy inside it, or a
+    config dict) does not fit its schema: a field missing, of the wrong type or out of range.
+
+    Also a :class:`VocabularyError`, which reading a broken encoding used to raise.
+
+    Args:
+        path: the file (None for a config given as a dict; :meth:`at` adds it).
+        reason: what is wrong, naming the field.
+        field: the field at fault, or None.
+    """
+
+    def __init__(self, path: str | os.PathLike | None, reason: str, field: str | None = None):
+        self.path = None if path is None else os.fspath(path)
+        self.reason = reason
+        self.field = field
+        super().__init__(reason if self.path is None else f"{self.path}: {reason}")
+
+    def at(self, path: str | os.PathLike) -> EncodingFileError:
+        """The same error, naming ``path`` as the file at fault."""
+        return EncodingFileError(path, self.reason, self.field)
+
+    def __reduce__(self):
+        return (type(self), (self.path, self.reason, self.field))
 
 
 class EncodingError(KerasMusicError):

@@ -29,6 +29,7 @@ import keras
 # Registers every kerasmusic layer with Keras before any model is loaded (safe_mode=True
 # finds custom layers only in Keras' registry).
 import kerasmusic.models  # noqa: F401
+from kerasmusic.data.config_schema import load_config
 from kerasmusic.data.events import EventEncoding
 from kerasmusic.data.frames import FrameEncoding
 from kerasmusic.data.note_tokens import NoteDurationEncoding
@@ -36,7 +37,7 @@ from kerasmusic.data.pianoroll import MultiTrackPianoRoll
 from kerasmusic.data.scaled_tokens import ScaledTokenEncoding
 from kerasmusic.data.text import CharEncoding
 from kerasmusic.data.tones import ToneEncoding
-from kerasmusic.errors import ModelFileError, VocabularyMismatchError
+from kerasmusic.errors import EncodingFileError, ModelFileError, VocabularyMismatchError
 from kerasmusic.models.attention_lstm import check_encoding
 
 Encoding = NoteDurationEncoding | ToneEncoding | ScaledTokenEncoding | MultiTrackPianoRoll
@@ -79,23 +80,49 @@ def _embed(path: Path, encoding: Encoding) -> None:
             f.attrs[_EMBEDDED] = text
 
 
+def _embedded_where(path: Path) -> str:
+    """How errors name the encoding stored inside the model file ``path``."""
+    return f"{path} (the encoding stored inside it)"
+
+
 def _embedded(path: Path) -> dict | None:
-    """The encoding config stored inside a model file, if any."""
+    """The encoding config stored inside a model file, if any (None also for a file
+    that cannot be opened: loading the model reports that).
+
+    Raises:
+        EncodingFileError: the stored copy is there but is not JSON.
+    """
     try:
         if path.suffix == ".keras":
             with zipfile.ZipFile(path) as archive:
-                return json.loads(archive.read(f"{_EMBEDDED}.json"))
-        with h5py.File(path, "r") as f:
-            return json.loads(f.attrs[_EMBEDDED]) if _EMBEDDED in f.attrs else None
-    except (KeyError, OSError, ValueError, zipfile.BadZipFile):
+                if f"{_EMBEDDED}.json" not in archive.namelist():
+                    return None
+                text = archive.read(f"{_EMBEDDED}.json")
+        else:
+            with h5py.File(path, "r") as f:
+                if _EMBEDDED not in f.attrs:
+                    return None
+                text = f.attrs[_EMBEDDED]
+    except (KeyError, OSError, EOFError, zipfile.BadZipFile):
         return None
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise EncodingFileError(_embedded_where(path), f"not JSON ({exc})") from exc
 
 
-def _from_config(config: dict, where) -> Encoding:
+def _from_config(config, where) -> Encoding:
+    """Build the encoding ``config`` describes; every problem an EncodingFileError naming
+    ``where`` (the file) and the field."""
     kind = config.get("type") if isinstance(config, dict) else None
     if kind not in _ENCODINGS:
-        raise ModelFileError(f"{where}: unknown encoding type {kind!r}")
-    return _ENCODINGS[kind].from_config(config)
+        shown = kind if isinstance(config, dict) else type(config).__name__
+        raise EncodingFileError(where, f"unknown encoding type {shown!r} (one of "
+                                       f"{sorted(_ENCODINGS)})", "type")
+    try:
+        return _ENCODINGS[kind].from_config(config)
+    except EncodingFileError as exc:
+        raise exc.at(where) from exc
 
 
 def encoding_path(path: str | os.PathLike) -> Path:
@@ -139,18 +166,24 @@ def save_model(
 
 
 def load_encoding(path: str | os.PathLike) -> Encoding:
-    """The encoding of the model at ``path``: the copy inside the file, else the one beside."""
+    """The encoding of the model at ``path``: the copy inside the file, else the one beside.
+
+    Raises:
+        ModelFileError: there is no encoding.
+        EncodingFileError: the encoding is not JSON or does not fit its schema (the
+            message names the file and the field).
+    """
     path = Path(path)
     if path.suffix in _KERAS_SUFFIXES and (inside := _embedded(path)) is not None:
-        return _from_config(inside, path)
+        return _from_config(inside, _embedded_where(path))
     enc_path = encoding_path(path)
     if not enc_path.exists():
         raise ModelFileError(f"{os.fspath(path)}: no encoding file at {enc_path}")
-    try:
-        config = json.loads(enc_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ModelFileError(f"{enc_path}: not a readable encoding file ({exc})") from exc
-    return _from_config(config, enc_path)
+    return _read_beside(enc_path)
+
+
+def _read_beside(enc_path: Path) -> Encoding:
+    return load_config(enc_path, lambda config: _from_config(config, enc_path))
 
 
 def load_model(
@@ -179,23 +212,37 @@ def load_model(
         raise ModelFileError(f"{path}: no such model file")
     if path.suffix not in _KERAS_SUFFIXES:
         raise ModelFileError(f"{path}: not a .keras or .h5 model file")
-    try:
-        model = keras.saving.load_model(path, compile=compile, safe_mode=True)
-    except (OSError, ValueError, TypeError) as exc:
-        raise ModelFileError(f"{path}: cannot be loaded as a Keras model ({exc})") from exc
+    model = _load_keras(path, compile)
     inside = _embedded(path)
-    if encoding is None and encoding_path(path).exists():
-        try:
-            encoding = _from_config(json.loads(encoding_path(path).read_text("utf-8")), path)
-        except ValueError as exc:
-            raise ModelFileError(f"{encoding_path(path)}: not a readable encoding ({exc})") \
-                from exc
+    given = encoding is not None
+    if not given and encoding_path(path).exists():
+        encoding = _read_beside(encoding_path(path))
     if encoding is not None:
+        source = "the encoding given" if given else f"the encoding in {encoding_path(path)}"
         # Compared as read back, so a file written before an option existed (its key
         # absent, its default meant) still matches.
-        if inside is not None and encoding.get_config() != _from_config(inside, path).get_config():
+        if inside is not None and encoding.get_config() != \
+                _from_config(inside, _embedded_where(path)).get_config():
             raise VocabularyMismatchError(
-                f"{path}: the encoding given (or the one in {encoding_path(path).name}) is not "
-                "the one this model was saved with; load_encoding(path) returns the right one")
-        _check(model, encoding)
+                f"{path}: {source} is not the one this model was saved with; "
+                "load_encoding(path) returns the right one")
+        try:
+            _check(model, encoding)
+        except VocabularyMismatchError as exc:
+            raise VocabularyMismatchError(f"{path} with {source}: {exc}") from exc
     return model
+
+
+def _load_keras(path: Path, compile: bool) -> keras.Model:
+    """``keras.saving.load_model`` (safe mode), a damaged file reported as damaged: Keras
+    calls a ``.keras`` file that is not a whole zip archive "File not found"."""
+    if path.suffix == ".keras" and not zipfile.is_zipfile(path):
+        raise ModelFileError(f"{path}: not a .keras model (not a zip archive: truncated, "
+                             "damaged or another kind of file)")
+    if path.suffix != ".keras" and not h5py.is_hdf5(path):
+        raise ModelFileError(f"{path}: not an HDF5 model (truncated, damaged or another "
+                             "kind of file)")
+    try:
+        return keras.saving.load_model(path, compile=compile, safe_mode=True)
+    except (OSError, ValueError, TypeError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+        raise ModelFileError(f"{path}: cannot be loaded as a Keras model ({exc})") from exc

@@ -14,7 +14,7 @@ from kerasmusic.errors import InvalidArgumentError
 
 
 def violation(value, *, minimum=None, above=None, maximum=None, below=None,
-              integer: bool = False) -> str | None:
+              integer: bool = False, finite: bool = False) -> str | None:
     """The rule ``value`` breaks (e.g. ``"at least 1"``), or None when it keeps every bound.
 
     Args:
@@ -22,6 +22,7 @@ def violation(value, *, minimum=None, above=None, maximum=None, below=None,
         minimum, above: the lowest value allowed, or the bound it must exceed.
         maximum, below: the highest value allowed, or the bound it must stay under.
         integer: whether the value must be a whole number (an ``int``, not a bool).
+        finite: whether infinity is refused too (a learning rate; a time budget may be inf).
     """
     if integer:
         if isinstance(value, bool) or not isinstance(value, numbers.Integral):
@@ -30,9 +31,13 @@ def violation(value, *, minimum=None, above=None, maximum=None, below=None,
         return "a number"
     low_ok = (minimum is None or value >= minimum) and (above is None or value > above)
     high_ok = (maximum is None or value <= maximum) and (below is None or value < below)
-    if low_ok and high_ok and not (isinstance(value, float) and math.isnan(value)):
+    bounded = any(b is not None for b in (minimum, above, maximum, below))
+    rule = _rule(minimum, above, maximum, below) if bounded else ""
+    if finite and math.isinf(value):
+        return f"a finite number {rule}".strip()
+    if low_ok and high_ok and not math.isnan(value):
         return None
-    return _rule(minimum, above, maximum, below)
+    return rule or "a number"
 
 
 def _rule(minimum, above, maximum, below) -> str:
@@ -55,7 +60,7 @@ def check(name: str, value, *, optional: bool = False, **bounds):
     Args:
         name: the argument's name, for the message.
         value: its value; None passes when ``optional``.
-        **bounds: ``minimum``, ``above``, ``maximum``, ``below``, ``integer``.
+        **bounds: ``minimum``, ``above``, ``maximum``, ``below``, ``integer``, ``finite``.
 
     Raises:
         InvalidArgumentError: ``"{name} must be {rule}, got {value!r}"``.
@@ -79,8 +84,9 @@ def check_positive(name: str, value, *, optional: bool = False):
 
 
 def check_learning_rate(name: str, value, *, optional: bool = False):
-    """A learning rate: at least 0 (0 keeps the weights as they are, which tests use)."""
-    return check(name, value, minimum=0, optional=optional)
+    """A learning rate: finite and at least 0 (0 keeps the weights as they are, which
+    tests use; an infinite rate turns every weight it touches into NaN / Inf)."""
+    return check(name, value, minimum=0, finite=True, optional=optional)
 
 
 def check_rate(name: str, value, *, optional: bool = False):
@@ -94,7 +100,7 @@ def check_training(*, epochs, batch_size, learning_rate=None, max_seconds=None,
 
     Args:
         epochs, batch_size: whole numbers of at least 1.
-        learning_rate: at least 0; max_seconds: greater than 0 (None passes either).
+        learning_rate: finite, at least 0; max_seconds: greater than 0 (None passes either).
         **sizes: other whole numbers of at least 1 (``seq_len``, ``units``...; None passes).
 
     Raises:

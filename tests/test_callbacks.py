@@ -42,3 +42,46 @@ def test_fit_writes_epoch_lines_not_a_progress_bar_into_a_pipe(capsys):
     assert "Epoch 2/2" in out and "val_loss" in out
     assert "\x1b[" not in out and "━" not in out and "\x08" not in out
     assert fit_verbosity() == 2 and fit_verbosity(0) == 0
+
+
+def _note_pieces():
+    from builders import make_piece
+
+    return [make_piece([(60 + (i + j) % 12, j, 1) for j in range(24)], name=f"p{i}")
+            for i in range(4)]
+
+
+def _poison_after_first_batch():
+    """A callback that sets every weight to NaN after the first batch (a blown-up step)."""
+    import keras
+
+    class Poison(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            if batch == 0:
+                for v in self.model.trainable_variables:
+                    v.assign(np.full(v.shape, np.nan, "float32"))
+
+    return Poison()
+
+
+@pytest.mark.parametrize("trainer", ["train_note_lstm", "train_event_lstm",
+                                     "train_pianoroll_rnn"])
+def test_every_fit_trainer_stops_at_nan_weights_with_its_error(trainer):
+    """The note LSTM's step used to crash in RMSprop's sparse embedding update
+    (``InvalidArgumentError: indices[0] = 221 is not in [0, 65)``)."""
+    kwargs = dict(tracks=[0], seq_len=4, embed_size=4, rnn_units=4) \
+        if trainer == "train_note_lstm" else dict(units=4)
+    with pytest.raises(km.NonFiniteLossError, match=r"at batch 2 of epoch 1.*no checkpoint"):
+        getattr(km, trainer)(_note_pieces(), epochs=2, batch_size=8, verbose=0,
+                             callbacks=[_poison_after_first_batch()], **kwargs)
+
+
+def test_nan_weights_before_training_are_refused():
+    import keras
+
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    model.layers[0].kernel.assign(np.full((3, 1), np.inf, "float32"))
+    with pytest.raises(km.NonFiniteLossError,
+                       match=r"NaN / Inf in \S*dense\S*/kernel before training"):
+        model.fit(np.ones((4, 3)), np.ones((4, 1)), verbose=0, callbacks=[StopOnNonFinite()])

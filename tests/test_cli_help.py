@@ -9,6 +9,7 @@ import sys
 import textwrap
 
 import pytest
+from builders import HANG_LIMIT
 
 from kerasmusic import __version__, tf_environment
 from kerasmusic.cli_parser import FAMILIES, parser
@@ -28,6 +29,8 @@ ARGVS = {
     "top-p": ["generate", "charrnn", "--model", "m.keras", "--top-p", "1.5"],
     "learning-rate": ["train", "events", "--corpus", "chorales", "--out", "m.keras",
                       "--learning-rate", "0"],
+    "learning-rate inf": ["train", "lstm", "--corpus", "chorales", "--out", "m.keras",
+                          "--learning-rate", "inf"],
 }
 
 
@@ -50,7 +53,7 @@ def screens(tmp_path_factory):
         print(json.dumps({{"screens": out, "heavy": heavy}}))
     """)
     run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                         timeout=120, cwd=tmp_path_factory.mktemp("cli"))
+                         timeout=HANG_LIMIT, cwd=tmp_path_factory.mktemp("cli"))
     assert run.returncode == 0, run.stderr[-3000:]
     result = json.loads(run.stdout)
     assert result["heavy"] == [], "help and usage errors must not import " + str(result["heavy"])
@@ -60,7 +63,8 @@ def screens(tmp_path_factory):
 def test_help_screens_answer_without_tensorflow(screens):
     for name in ARGVS:
         status, stdout, stderr = screens[name]
-        if name in ("epochs", "n-events", "min-events", "midi-dir", "top-p", "learning-rate"):
+        if name in ("epochs", "n-events", "min-events", "midi-dir", "top-p", "learning-rate",
+                    "learning-rate inf"):
             continue
         assert status == 0 and stdout and stderr == "", name
     assert screens["version"][1].strip() == f"kerasmusic {__version__}"
@@ -86,7 +90,9 @@ def test_usage_errors_name_the_flag(screens):
                 "min-events": "--min-events (9) cannot exceed --n-events (8)",
                 "midi-dir": "argument --midi-dir: folder does not exist: no/such/folder",
                 "top-p": "argument --top-p: must be in (0, 1], got 1.5",
-                "learning-rate": "argument --learning-rate: must be greater than 0, got 0"}
+                "learning-rate": "argument --learning-rate: must be greater than 0, got 0",
+                "learning-rate inf":
+                    "argument --learning-rate: must be a finite number greater than 0, got inf"}
     for name, message in expected.items():
         status, _, stderr = screens[name]
         assert status == 2 and stderr.splitlines()[-1].endswith(message), (name, stderr)
@@ -142,7 +148,8 @@ def test_a_run_prints_no_tensorflow_start_up_lines(tmp_path):
     out = tmp_path / "g.mid"
     run = subprocess.run([sys.executable, "-m", "kerasmusic", "generate", "--preset",
                           "chorale-soprano-lstm", "--n-events", "24", "--no-stop", "--out",
-                          str(out)], capture_output=True, text=True, env=env, timeout=600)
+                          str(out)], capture_output=True, text=True, env=env,
+                         timeout=HANG_LIMIT)
     assert run.returncode == 0, run.stderr[-3000:]
     for noise in ("absl::InitializeLog", "cudart_stub", "cuInit", "oneDNN"):
         assert noise not in run.stderr, run.stderr

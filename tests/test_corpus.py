@@ -3,7 +3,7 @@ from pathlib import Path
 
 import music21
 import pytest
-from builders import make_piece
+from builders import HANG_LIMIT, make_piece
 
 import kerasmusic as km
 from kerasmusic.data import corpus as corpus_module
@@ -161,3 +161,110 @@ def test_unknown_name_lists_the_corpus_names(tmp_path, cache_dir):
 def test_limit_must_be_positive(cache_dir):
     with pytest.raises(ValueError, match="limit"):
         km.load_corpus("chorales", limit=0)
+
+
+def test_a_failed_file_is_cached_by_content_not_parsed_again(tmp_path, cache_dir, monkeypatch):
+    km.write_midi(make_piece([(60, 0, 1)]), tmp_path / "good.mid")
+    (tmp_path / "bad.mid").write_bytes(b"MThd garbage")
+    with pytest.warns(corpus_module.SkippedFileWarning):
+        first = km.load_corpus(tmp_path, workers=1, progress=False)
+    real, parsed = corpus_module.read_file_pieces, []
+
+    def counted(path):
+        parsed.append(Path(path).name)
+        return real(path)
+
+    monkeypatch.setattr(corpus_module, "read_file_pieces", counted)
+    (tmp_path / "copy.mid").write_bytes(b"MThd garbage")  # same bytes, another name
+    with pytest.warns(corpus_module.SkippedFileWarning):
+        second = km.load_corpus(tmp_path, workers=1, progress=False)
+    assert parsed == []
+    assert [(type(e), e.reason) for e in second.errors] == \
+        [(type(first.errors[0]), first.errors[0].reason)] * 2
+    assert [Path(e.path).name for e in second.errors] == ["bad.mid", "copy.mid"]
+    (tmp_path / "bad.mid").write_bytes(b"MThd other garbage")  # edited: read again
+    with pytest.warns(corpus_module.SkippedFileWarning):
+        km.load_corpus(tmp_path, workers=1, progress=False)
+    assert parsed == ["bad.mid"]
+
+
+def test_parallel_loading_leaves_no_pipe_open(tmp_path):
+    """Each corpus load with worker processes used to leave two ResourceWarnings."""
+    import subprocess
+    import sys
+
+    for i in range(4):
+        km.write_midi(make_piece([(60 + i, 0, 1)]), tmp_path / f"{i}.mid")
+    script = ("import gc, sys\n"
+              "from kerasmusic.data.corpus import load_corpus\n"
+              "corpus = load_corpus(sys.argv[1], workers=2, progress=False, "
+              "cache_dir=sys.argv[2])\n"
+              "gc.collect()\n"
+              "print(len(corpus))\n")
+    run = subprocess.run([sys.executable, "-X", "dev", "-W", "always::ResourceWarning", "-c",
+                          script, str(tmp_path), str(tmp_path / "cache")],
+                         capture_output=True, text=True, timeout=HANG_LIMIT)
+    assert run.returncode == 0 and run.stdout.strip() == "4", run.stderr[-2000:]
+    assert "ResourceWarning" not in run.stderr, run.stderr[-2000:]
+
+
+def test_a_damaged_copy_read_first_does_not_shadow_the_good_file(tmp_path, cache_dir):
+    import mido
+
+    km.write_midi(make_piece([(60, 0, 1), (62, 1, 1)]), tmp_path / "b_good.mid")
+    damaged = mido.MidiFile(tmp_path / "b_good.mid")
+    track = damaged.tracks[-1]  # a note-on whose note-off was lost: the reader drops it
+    track.insert(len(track) - 1, mido.Message("note_on", note=70, velocity=80, time=0))
+    damaged.save(tmp_path / "a_damaged.mid")
+    assert km.read_midi(tmp_path / "a_damaged.mid").repairs == ["1 note with no note-off dropped"]
+    with pytest.warns(corpus_module.SkippedFileWarning,
+                      match=r"a_damaged.mid has the same notes as .*b_good.mid but was read "
+                            r"with repairs \(1 note with no note-off dropped\): kept"):
+        corpus = km.load_corpus(tmp_path, workers=1, progress=False)
+    assert [Path(p.name).name for p in corpus] == ["b_good.mid"]
+    assert km.read_midi(tmp_path / "b_good.mid").repairs == []
+
+
+def test_a_parser_that_hangs_or_dies_costs_only_its_file(tmp_path, cache_dir, monkeypatch):
+    """A worker stuck on one file is stopped after the per-file limit; a worker that dies
+    is replaced. Either file is reported (and not cached); the rest of each share loads."""
+    import os
+
+    from kerasmusic.data import parse_pool
+
+    tests = Path(__file__).parent
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(tests),
+                                                      os.environ.get("PYTHONPATH", "")]))
+    monkeypatch.setattr(parse_pool, "PARSE_WORKER", "stuck_parse_worker:main")
+    good = ["a.mid", "b.mid", "c.mid", "z.mid", "zz.mid"]
+    for i, name in enumerate(good + ["crash.mid"]):
+        km.write_midi(make_piece([(60 + i, 0, 1)]), tmp_path / name)
+    (tmp_path / "stuck.abc").write_text("X:1\nT:t\nM:4/4\nL:1/4\nK:C\nCDEF|GABc|\n")
+    with pytest.warns(corpus_module.SkippedFileWarning):
+        corpus = km.load_corpus(tmp_path, workers=2, progress=False, file_timeout=1)
+    assert sorted(Path(p.name).name for p in corpus) == good
+    reasons = {Path(e.path).name: (type(e), e.reason) for e in corpus.errors}
+    assert reasons == {
+        "crash.mid": (km.MidiReadError, "the parser process died (exit code 3) while reading it"),
+        "stuck.abc": (km.ScoreReadError, "parsing took longer than 1 s: stopped (a damaged file?)"),
+    }
+    monkeypatch.setattr(parse_pool, "PARSE_WORKER", "kerasmusic.data.parse_worker:main")
+    again = km.load_corpus([tmp_path / "stuck.abc", tmp_path / "crash.mid"], progress=False)
+    assert len(again) == 2 and not again.errors  # tried again, not taken from the cache
+
+
+def test_a_parse_worker_cannot_take_all_the_memory():
+    """One fuzzed ABC file made music21 ask for more than 21 GB: in a worker that is a
+    MemoryError for the file, not the kernel's out-of-memory killer."""
+    import subprocess
+    import sys
+
+    script = ("from kerasmusic.data.parse_worker import limit_memory\n"
+              "limit_memory(most=1 << 30)\n"
+              "try:\n"
+              "    bytearray(3 << 30)\n"
+              "except MemoryError:\n"
+              "    print('refused')\n")
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         timeout=HANG_LIMIT)
+    assert run.stdout.strip() == "refused", run.stderr[-2000:]

@@ -55,6 +55,36 @@ def test_steps_run_and_checkpoint_resume(tmp_path):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
     samples = resumed.generate(3, seed=1)
     assert samples.shape == (3, 2, 4, 12, 2) and np.abs(samples).max() <= 1
+    _a_kill_between_checkpoint_and_history_loses_no_epoch(gan, tmp_path, history)
+
+
+def _a_kill_between_checkpoint_and_history_loses_no_epoch(gan, directory, history):
+    """Each epoch writes a checkpoint and history.json; killed right after the first of
+    epoch 2's two writes, the resumed run still returns every epoch's history. (Part of
+    the test above: its model has traced its steps already.)"""
+    import kerasmusic.training.musegan as musegan_module
+
+    writes = []
+
+    def killed_after_the_first(write):
+        def wrapper(*args, **kwargs):
+            result = write(*args, **kwargs)
+            writes.append(write.__name__)
+            if len(writes) == 1:
+                raise KeyboardInterrupt("killed")
+            return result
+        return wrapper
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(tf.train.CheckpointManager, "save",
+                      killed_after_the_first(tf.train.CheckpointManager.save))
+        patch.setattr(musegan_module, "write_json_atomic",
+                      killed_after_the_first(musegan_module.write_json_atomic))
+        with pytest.raises(KeyboardInterrupt):
+            gan.fit(_batches(), epochs=3, checkpoint_dir=directory, verbose=False)
+    whole = gan.fit(_batches(), epochs=3, checkpoint_dir=directory, verbose=False)
+    assert {len(v) for v in whole.values()} == {3}
+    assert all(whole[key][0] == history[key][0] for key in history)
 
 
 @pytest.mark.slow

@@ -5,6 +5,8 @@ import sys
 import textwrap
 import types
 
+from builders import HANG_LIMIT
+
 import kerasmusic as km
 
 # Every name ``kerasmusic/__init__.py`` exported when it imported all its modules eagerly.
@@ -72,7 +74,7 @@ def test_presets_stays_the_function_beside_its_module():
 
 def _fresh_python(code: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True,
-                          text=True, timeout=600)
+                          text=True, timeout=HANG_LIMIT)
 
 
 def test_import_is_light_and_a_saved_model_loads_in_a_fresh_process(tmp_path):

@@ -9,6 +9,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from builders import HANG_LIMIT
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -22,7 +23,7 @@ def sdist(tmp_path_factory) -> tarfile.TarFile:
     out = tmp_path_factory.mktemp("dist")
     run = subprocess.run([sys.executable, "-m", "build", "--sdist", "--no-isolation",
                           "--skip-dependency-check", "--outdir", str(out), str(ROOT)],
-                         capture_output=True, text=True, timeout=600)
+                         capture_output=True, text=True, timeout=HANG_LIMIT)
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
     return tarfile.open(next(out.glob("kerasmusic-*.tar.gz")))
 

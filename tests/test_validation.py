@@ -17,6 +17,8 @@ def test_rules_in_words():
     assert violation(True, minimum=0, integer=True) == "a whole number"
     assert violation(math.nan, minimum=0) == "at least 0"
     assert violation(3, minimum=1, maximum=5, integer=True) is None
+    assert violation(math.inf, above=0, finite=True) == "a finite number greater than 0"
+    assert violation(math.inf, above=0) is None  # a time budget may be unlimited
 
 
 def test_check_names_the_argument_and_is_a_value_error():
@@ -49,7 +51,8 @@ def _trainers():
 @pytest.mark.parametrize("trainer", ["note_lstm", "event_lstm", "pianoroll_rnn", "char_rnn",
                                      "crnngan"])
 @pytest.mark.parametrize("bad", [dict(epochs=-1), dict(epochs=0), dict(batch_size=0),
-                                 dict(learning_rate=-0.1), dict(max_seconds=-5.0)])
+                                 dict(learning_rate=-0.1), dict(learning_rate=float("inf")),
+                                 dict(max_seconds=-5.0)])
 def test_trainers_refuse_what_would_train_nothing(trainer, bad):
     """``epochs=-1`` used to train nothing and return an untrained model."""
     name = next(iter(bad))
@@ -64,5 +67,7 @@ def test_crnngan_config_is_checked():
 
     with pytest.raises(InvalidArgumentError, match="^g_learning_rate must be at least 0"):
         km.CRNNGANConfig(g_learning_rate=-1e-3)
+    with pytest.raises(InvalidArgumentError, match="^d_learning_rate must be a finite number"):
+        km.CRNNGANConfig(d_learning_rate=float("inf"))
     with pytest.raises(InvalidArgumentError, match="^freeze_threshold must be in"):
         km.CRNNGANConfig(freeze_threshold=1.5)

@@ -14,24 +14,20 @@ import dataclasses
 import hashlib
 import json
 import os
-import queue
-import subprocess
 import sys
-import threading
 import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from kerasmusic import errors
 from kerasmusic.data.json_config import write_json_atomic
 from kerasmusic.data.midi import MIDI_SUFFIXES, read_midi
 from kerasmusic.data.notes import Piece
+from kerasmusic.data.parse_pool import file_error, parse_in_workers
 from kerasmusic.data.scores import SCORE_SUFFIXES, read_scores
-from kerasmusic.data.worker_process import worker_command
 from kerasmusic.errors import CorpusError, FileReadError
 
 # Bump when a reader changes what it returns, so stale cache entries are ignored.
-READER_VERSION = "5"
+READER_VERSION = "6"
 CHORALE_NAMES = ("chorales", "bach")
 
 
@@ -91,31 +87,41 @@ def _cache_file(path: str, cache_dir: str) -> Path:
     return Path(cache_dir) / "pieces" / f"{digest.hexdigest()}.json"
 
 
-def _read_cached(path: str, cache_dir: str) -> list[dict] | None:
+def _read_cached(path: str, cache_dir: str) -> list[dict] | FileReadError | None:
+    """The cached pieces of ``path``, the cached error of a file that failed, or None."""
     try:
         with open(_cache_file(path, cache_dir), encoding="utf-8") as f:
-            return json.load(f)["pieces"]
+            entry = json.load(f)
+        if "error" in entry:
+            return file_error(path, *entry["error"])
+        return entry["pieces"]
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
 
-def _write_cache(path: str, cache_dir: str, data: list[dict]) -> None:
-    write_json_atomic(_cache_file(path, cache_dir), {"pieces": data})
+def _write_cache(path: str, cache_dir: str, entry: dict) -> None:
+    try:
+        write_json_atomic(_cache_file(path, cache_dir), entry)
+    except OSError as exc:  # an unwritable cache must not lose the parsed piece
+        warnings.warn(f"kerasmusic: cannot write the parse cache in {cache_dir}: {exc}",
+                      stacklevel=3)
 
 
 def _parse_and_cache(path: str, cache_dir: str) -> list[dict] | FileReadError:
-    """Parse one file, cache it, return its pieces' dicts (or the error, not raised)."""
+    """Parse one file, cache it, return its pieces' dicts (or the error, not raised).
+
+    A file the reader refuses is cached as its error, keyed by its content like a piece:
+    it is not parsed again until it changes. A reader bug is not cached.
+    """
     try:
         data = [piece.to_dict() for piece in read_file_pieces(path)]
     except FileReadError as exc:
+        if os.path.isfile(path):
+            _write_cache(path, cache_dir, {"error": [type(exc).__name__, exc.reason]})
         return exc
     except Exception as exc:  # a reader bug must not cost the rest of the corpus
         return FileReadError(path, f"unexpected {type(exc).__name__} while reading: {exc}")
-    try:
-        _write_cache(path, cache_dir, data)
-    except OSError as exc:  # an unwritable cache must not lose the parsed piece
-        warnings.warn(f"kerasmusic: cannot write the parse cache in {cache_dir}: {exc}",
-                      stacklevel=2)
+    _write_cache(path, cache_dir, {"pieces": data})
     return data
 
 
@@ -212,6 +218,7 @@ def load_corpus(
     cache_dir: str | os.PathLike | None = None,
     workers: int | None = None,
     progress: bool = True,
+    file_timeout: float | None = 120.0,
 ) -> Corpus:
     """Load every piece of a corpus, using and filling the on-disk parse cache.
 
@@ -227,6 +234,10 @@ def load_corpus(
         workers: processes parsing uncached files (default ``min(2, cpu_count)``;
             1 parses in this process).
         progress: print a progress line to stderr while parsing.
+        file_timeout: seconds a worker process may spend on one file; a file that takes
+            longer (music21 can hang on a damaged score) is stopped and reported as an
+            error (not cached: it is tried again next time). None: no limit. Files
+            parsed in this process (``workers=1``) have no limit.
 
     Returns:
         A :class:`Corpus`, a piece per tune for files holding several (ABC tune
@@ -254,11 +265,11 @@ def load_corpus(
         label = os.path.basename(os.fspath(source)) if not isinstance(source, (list, tuple)) \
             else "files"
         report = _Progress(f"parsing {label}", len(todo)) if progress else None
-        for path, result in _parse_all(todo, cache, workers):
+        for path, result in _parse_all(todo, cache, workers, file_timeout):
             results[path] = result
             if report:
                 report.step()
-    pieces, errors, seen = [], [], set()
+    pieces, errors, seen = [], [], {}
     for path in files:
         result = results[path]
         if isinstance(result, FileReadError):
@@ -266,18 +277,37 @@ def load_corpus(
             warnings.warn(f"kerasmusic: skipped {result}", SkippedFileWarning, stacklevel=2)
             continue
         for i, data in enumerate(result):
-            fingerprint = json.dumps([t["notes"] for t in data["tracks"]])
-            if fingerprint in seen:
-                continue
-            seen.add(fingerprint)
             # The cache is keyed by content: name the piece after the file it came from.
             data["name"] = path if len(result) == 1 else f"{path}#{i}"
+            fingerprint = json.dumps([t["notes"] for t in data["tracks"]])
+            if fingerprint in seen:
+                _keep_the_clean_copy(pieces, seen[fingerprint], Piece.from_dict(data))
+                continue
+            seen[fingerprint] = len(pieces)
             pieces.append(Piece.from_dict(data))
     if not pieces:
         shown = "; ".join(str(e) for e in errors[:3])
         where = "the list" if isinstance(source, (list, tuple)) else os.fspath(source)
         raise CorpusError(f"no file of {where} could be read: {shown}")
     return Corpus(pieces, errors)
+
+
+def _keep_the_clean_copy(pieces: list[Piece], index: int, duplicate: Piece) -> None:
+    """Of two pieces with the same notes, keep the one read without repairs.
+
+    A damaged copy of a file can read as the same notes after repairs (a note of zero
+    length dropped); it must not shadow the good file because it came first. Either
+    way the pair is reported when one of them needed repairs.
+    """
+    kept = pieces[index]
+    if not (kept.repairs or duplicate.repairs):
+        return  # a plain duplicate (a chorale under two names): dropped silently
+    if kept.repairs and not duplicate.repairs:
+        pieces[index], kept, duplicate = duplicate, duplicate, kept
+    why = (f" but was read with repairs ({'; '.join(duplicate.repairs)})"
+           if duplicate.repairs else "")
+    warnings.warn(f"kerasmusic: {duplicate.name} has the same notes as {kept.name}{why}: "
+                  f"kept {kept.name}", SkippedFileWarning, stacklevel=3)
 
 
 class _Progress:
@@ -297,57 +327,19 @@ class _Progress:
             print(f"{self.label}: {self.done}/{self.total} files", file=sys.stderr, flush=True)
 
 
-def _parse_all(paths: list[str], cache: str, workers: int | None):
-    """Yield (path, dict or error) for each path, in worker processes when worth it."""
-    workers = min(workers or min(2, os.cpu_count() or 1), len(paths))
-    if workers <= 1 or len(paths) < 4:
+def _parse_all(paths: list[str], cache: str, workers: int | None,
+               file_timeout: float | None):
+    """Yield (path, dict or error) for each path, in worker processes when worth it.
+
+    Worker processes are used for 4 files or more, and for any score file while there is
+    a time limit (music21 can hang on a damaged score; a process can be stopped, a call
+    in this one cannot); ``workers=1`` parses in this process, without a limit.
+    """
+    n = min(workers or min(2, os.cpu_count() or 1), len(paths))
+    scores = file_timeout is not None and any(
+        Path(p).suffix.lower() in SCORE_SUFFIXES for p in paths)
+    if workers == 1 or (len(paths) < 4 and not scores):
         for path in paths:
             yield path, _parse_and_cache(path, cache)
         return
-    answers: queue.Queue = queue.Queue()
-    command = worker_command("kerasmusic.data.parse_worker:main", cache)
-    procs = []
-    for w in range(workers):
-        share = paths[w::workers]
-        proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                text=True, encoding="utf-8")
-        procs.append(proc)
-        threading.Thread(target=_feed, args=(proc, share), daemon=True).start()
-        threading.Thread(target=_collect, args=(proc, share, answers), daemon=True).start()
-    try:
-        for _ in paths:
-            yield answers.get()
-    finally:
-        for proc in procs:  # also reached when the caller stops early
-            if proc.poll() is None:
-                proc.kill()
-            proc.wait()
-
-
-def _feed(proc: subprocess.Popen, paths: list[str]) -> None:
-    try:
-        for path in paths:
-            proc.stdin.write(path + "\n")
-        proc.stdin.close()
-    except (BrokenPipeError, OSError):
-        pass  # the worker died; _collect reports its files
-
-
-def _collect(proc: subprocess.Popen, paths: list[str], answers: queue.Queue) -> None:
-    pending = list(paths)
-    for line in proc.stdout:
-        try:
-            answer = json.loads(line)
-            pending.remove(answer["path"])
-        except (ValueError, KeyError, TypeError):
-            continue  # not an answer: something a library printed in the worker
-        if "pieces" in answer:
-            answers.put((answer["path"], answer["pieces"]))
-        else:
-            name, reason = answer["error"]
-            cls = getattr(errors, name, FileReadError)
-            answers.put((answer["path"], cls(answer["path"], reason)))
-    proc.wait()
-    for path in pending:  # only if the worker crashed
-        answers.put((path, FileReadError(path, f"the parser process died (exit code "
-                                               f"{proc.returncode}) while reading it")))
+    yield from parse_in_workers(paths, cache, max(1, n), file_timeout)

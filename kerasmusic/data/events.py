@@ -47,6 +47,7 @@ from fractions import Fraction
 import numpy as np
 import tensorflow as tf
 
+from kerasmusic.data.config_schema import FRACTION, FRACTIONS, INT, TRACKS
 from kerasmusic.data.frames import (
     PIANO_KEYS,
     PIANO_LOWEST,
@@ -81,6 +82,9 @@ class EventEncoding(JsonConfigMixin):
 
     CONFIG_TYPE = "events"
     CONFIG_NAME = "an event encoding"
+    CONFIG_SCHEMA = {"seq_len": (INT, True), "lowest_pitch": (INT, True),
+                     "n_pitches": (INT, True), "time_values": (FRACTIONS, True),
+                     "tracks": (TRACKS, False), "chord_tolerance": (FRACTION, False)}
 
     def __init__(self, seq_len: int = 30, lowest_pitch: int = PIANO_LOWEST,
                  n_pitches: int = PIANO_KEYS,

@@ -33,7 +33,9 @@ from fractions import Fraction
 import numpy as np
 import tensorflow as tf
 
+from kerasmusic.data.config_schema import BOOL, FRACTION, INT, STRING, TRACKS
 from kerasmusic.data.json_config import JsonConfigMixin
+from kerasmusic.data.limits import check_cells
 from kerasmusic.data.notes import Note, Piece, Track
 from kerasmusic.data.pipeline import split_pieces
 from kerasmusic.errors import EncodingError, KerasMusicError, VocabularyMismatchError
@@ -88,6 +90,10 @@ class FrameEncoding(JsonConfigMixin):
 
     CONFIG_TYPE = "frames"
     CONFIG_NAME = "a frame encoding"
+    CONFIG_SCHEMA = {"step": (FRACTION, True), "lowest_pitch": (INT, True),
+                     "n_pitches": (INT, True), "tracks": (TRACKS, False),
+                     "separate_repeats": (BOOL, False), "velocity": (INT, False),
+                     "program": (INT, False), "frame_rule": (STRING, False)}
 
     def __init__(self, step: Fraction | str = Fraction(1, 4), lowest_pitch: int = PIANO_LOWEST,
                  n_pitches: int = PIANO_KEYS, tracks: Sequence[int] | None = None,
@@ -125,7 +131,8 @@ class FrameEncoding(JsonConfigMixin):
 
         Raises:
             EncodingError: the piece (named) has no pitched note in the key range (or,
-                with ``frame_rule="sample"``, none sounding at a frame's start).
+                with ``frame_rule="sample"``, none sounding at a frame's start), or would
+                take more frames than a piece may (:data:`~kerasmusic.data.limits.MAX_CELLS`).
         """
         kept = keyboard_notes(piece, self.tracks, self.lowest_pitch, self.highest_pitch,
                               stacklevel=3)
@@ -141,7 +148,9 @@ class FrameEncoding(JsonConfigMixin):
             spans = [(round(n.start / self.step), n) for n in kept]
             spans = [(a, max(a + 1, round(n.end / self.step)), n.pitch - self.lowest_pitch)
                      for a, n in spans]
-        frames = np.zeros((max(b for _, b, _ in spans), self.n_pitches), np.float32)
+        n_frames = max(b for _, b, _ in spans)
+        check_cells(piece.name, (n_frames, self.n_pitches), "frame roll")
+        frames = np.zeros((n_frames, self.n_pitches), np.float32)
         starts = {(a, k) for a, _, k in spans}
         for a, b, k in spans:
             if self.separate_repeats and b - a > 1 and (b, k) in starts:

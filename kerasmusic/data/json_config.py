@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
-from kerasmusic.errors import KerasMusicError
+from kerasmusic.data.config_schema import Kind, build_from_config, load_config
 
 
 def write_json_atomic(target: str | os.PathLike, data: Any, **dump_kwargs: Any) -> None:
@@ -36,20 +37,26 @@ def write_json_atomic(target: str | os.PathLike, data: Any, **dump_kwargs: Any) 
 class JsonConfigMixin:
     """``save`` / ``load`` / ``from_config`` for a class with ``get_config()``.
 
-    The class names its config ``CONFIG_TYPE`` (stored as ``"type"``) and describes
-    itself in errors with ``CONFIG_NAME``; every other config key is an argument of
-    its constructor. JSON only: nothing a file holds can run code.
+    The class names its config ``CONFIG_TYPE`` (stored as ``"type"``), describes
+    itself in errors with ``CONFIG_NAME`` and lists its fields in ``CONFIG_SCHEMA``
+    (field -> (kind, required), see :mod:`kerasmusic.data.config_schema`); every field
+    is an argument of its constructor. JSON only: nothing a file holds can run code.
     """
 
     CONFIG_TYPE: ClassVar[str]
     CONFIG_NAME: ClassVar[str]
+    CONFIG_SCHEMA: ClassVar[Mapping[str, tuple[Kind, bool]]]
 
     @classmethod
     def from_config(cls, config: dict) -> Any:
-        """Inverse of ``get_config``."""
-        if config.get("type") != cls.CONFIG_TYPE:
-            raise KerasMusicError(f"not {cls.CONFIG_NAME}: type {config.get('type')!r}")
-        return cls(**{k: v for k, v in config.items() if k != "type"})
+        """Inverse of ``get_config``.
+
+        Raises:
+            EncodingFileError: a field is missing, of the wrong type or out of range.
+        """
+        return build_from_config(
+            config, cls.CONFIG_SCHEMA, cls.CONFIG_TYPE, cls.CONFIG_NAME,
+            lambda c: cls(**{k: v for k, v in c.items() if k != "type"}))
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the encoding as UTF-8 JSON (non-ASCII text, e.g. Chinese, stays readable)."""
@@ -58,6 +65,5 @@ class JsonConfigMixin:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Any:
-        """Read an encoding written by :meth:`save`."""
-        with open(path, encoding="utf-8") as f:
-            return cls.from_config(json.load(f))
+        """Read an encoding written by :meth:`save` (EncodingFileError naming the file)."""
+        return load_config(path, cls.from_config)

@@ -9,6 +9,7 @@ that names the file.
 from __future__ import annotations
 
 import os
+import struct
 from fractions import Fraction
 
 import miditoolkit
@@ -16,8 +17,9 @@ import mido
 from miditoolkit.midi.containers import Instrument, TempoChange, TimeSignature
 from miditoolkit.midi.containers import Note as MidiNote
 
+from kerasmusic.data.limits import piece_problem
 from kerasmusic.data.notes import Note, Piece, Track
-from kerasmusic.errors import EmptyMidiError, MidiReadError, NoPitchedNotesError
+from kerasmusic.errors import EmptyMidiError, MidiReadError, NoPitchedNotesError, describe
 
 MIDI_SUFFIXES = (".mid", ".midi")
 
@@ -34,7 +36,9 @@ def read_midi(path: str | os.PathLike, *, require_pitched: bool = True) -> Piece
             drum notes.
 
     Raises:
-        MidiReadError: the file is missing, not MIDI, truncated or corrupt.
+        MidiReadError: the file is missing, not MIDI, truncated or corrupt, or claims more
+            than a piece may (:mod:`kerasmusic.data.limits`: a note ending beyond
+            100,000 quarter notes, over 2 million notes, an SMF format other than 0-2).
         EmptyMidiError: the file holds no notes.
         NoPitchedNotesError: only drums, and ``require_pitched``.
     """
@@ -47,13 +51,14 @@ def read_midi(path: str | os.PathLike, *, require_pitched: bool = True) -> Piece
         # mido / miditoolkit raise builtin OSError, EOFError, ValueError, KeyError,
         # IndexError, struct.error... on damaged files, and mido's own
         # KeySignatureError (a bare Exception) on a bad key signature: wrap them all.
-        raise MidiReadError(path, f"not a readable MIDI file ({type(exc).__name__}: {exc})") \
-            from exc
-    empty_tracks = _empty_instrument_tracks(path)
+        raise MidiReadError(path, f"not a readable MIDI file ({describe(exc)})") from exc
+    empty_tracks, note_ons = _scan_tracks(path)
     tpq = midi.ticks_per_beat
     if not tpq or tpq <= 0:
         raise MidiReadError(path, f"invalid ticks per beat {tpq!r} (SMPTE timing is not supported)")
-    tracks = []
+    _check_claims(path, midi, tpq)
+    tracks, dropped = [], 0
+    unended = note_ons - sum(len(inst.notes) for inst in midi.instruments)
     for inst in midi.instruments:
         notes = [
             Note(Fraction(n.start, tpq), Fraction(n.end - n.start, tpq), int(n.pitch),
@@ -61,6 +66,7 @@ def read_midi(path: str | os.PathLike, *, require_pitched: bool = True) -> Piece
             for n in inst.notes
             if n.end > n.start
         ]
+        dropped += len(inst.notes) - len(notes)
         tracks.append(Track(notes, name=inst.name or "", program=int(inst.program),
                             is_drum=bool(inst.is_drum)))
     for position, track in empty_tracks:
@@ -75,13 +81,41 @@ def read_midi(path: str | os.PathLike, *, require_pitched: bool = True) -> Piece
     changes = [(Fraction(t.time, tpq), float(t.tempo)) for t in tempos[1:]]
     ts = midi.time_signature_changes[0] if midi.time_signature_changes else None
     time_signature = (int(ts.numerator), int(ts.denominator)) if ts else (4, 4)
-    # Silent instrument tracks stay (see _empty_instrument_tracks): track numbers are stable.
+    # Silent instrument tracks stay (see _scan_tracks): track numbers are stable.
+    repairs = [f"{count} note{'s' * (count != 1)} {what} dropped" for count, what in (
+        (dropped, "of zero length"), (unended, "with no note-off")) if count > 0]
     return Piece(tracks, tempo=tempo, time_signature=time_signature, name=path,
-                 tempo_changes=changes)
+                 tempo_changes=changes, repairs=repairs)
 
 
-def _empty_instrument_tracks(path: str) -> list[tuple[int, Track]]:
-    """Instrument tracks without notes, with the position each takes among the instruments.
+def _check_claims(path: str, midi: miditoolkit.MidiFile, tpq: int) -> None:
+    """Refuse a file whose header or times a damaged file would have (see
+    :mod:`kerasmusic.data.limits`) before anything is built from them."""
+    smf_format = _smf_format(path)
+    if smf_format not in (0, 1, 2):
+        raise MidiReadError(path, f"SMF format {smf_format} in the header: only 0, 1 and 2 "
+                                  "exist (a damaged file?)")
+    notes = [n for inst in midi.instruments for n in inst.notes]
+    problem = piece_problem(len(notes), Fraction(max((n.end for n in notes), default=0), tpq))
+    changes = [*midi.tempo_changes, *midi.time_signature_changes]
+    problem = problem or piece_problem(0, Fraction(max((c.time for c in changes), default=0),
+                                                   tpq), "a tempo or time signature change is")
+    if problem:
+        raise MidiReadError(path, problem)
+
+
+def _smf_format(path: str) -> int | None:
+    """The format field of a standard MIDI file's header (None without an MThd header)."""
+    with open(path, "rb") as f:
+        head = f.read(14)
+    if len(head) < 14 or head[:4] != b"MThd":
+        return None
+    return struct.unpack(">h", head[8:10])[0]
+
+
+def _scan_tracks(path: str) -> tuple[list[tuple[int, Track]], int]:
+    """Instrument tracks without notes, with the position each takes among the
+    instruments; and the number of note-ons (to count the notes miditoolkit drops).
 
     miditoolkit only makes instruments from notes, so a silent part (a track with a
     program change but no note, as :func:`write_midi` writes a silent track) would
@@ -91,8 +125,8 @@ def _empty_instrument_tracks(path: str) -> list[tuple[int, Track]]:
     try:
         tracks = mido.MidiFile(path).tracks
     except Exception:  # miditoolkit read the file; any doubt here only loses empty parts
-        return []
-    found, position = [], 0
+        return [], 0
+    found, position, note_ons = [], 0, 0
     for track in tracks:
         programs = [0] * 16
         playing, name, change = [], "", None
@@ -103,6 +137,7 @@ def _empty_instrument_tracks(path: str) -> list[tuple[int, Track]]:
                 programs[msg.channel] = msg.program
                 change = change or msg
             elif msg.type == "note_on" and msg.velocity > 0:
+                note_ons += 1
                 key = (programs[msg.channel], msg.channel)
                 if key not in playing:
                     playing.append(key)
@@ -111,7 +146,7 @@ def _empty_instrument_tracks(path: str) -> list[tuple[int, Track]]:
                                           is_drum=change.channel == 9)))
             position += 1
         position += len(playing)
-    return found
+    return found, note_ons
 
 
 def write_midi(piece: Piece, path: str | os.PathLike, *, ticks_per_beat: int = 480) -> None:

@@ -34,6 +34,16 @@ import os
 from collections.abc import Sequence
 from fractions import Fraction
 
+from kerasmusic.data.config_schema import (
+    FRACTION,
+    INT,
+    STRING,
+    TRACKS,
+    VOCABULARY,
+    build_from_config,
+    load_config,
+    or_none,
+)
 from kerasmusic.data.notes import Note, Piece, Track
 from kerasmusic.data.vocabulary import Vocabulary
 from kerasmusic.errors import KerasMusicError, VocabularyError
@@ -303,20 +313,25 @@ class NoteDurationEncoding:
             "duration_vocabulary": dv.get_config(),
         }
 
+    CONFIG_SCHEMA = {"seq_len": (INT, True), "tracks": (TRACKS, True),
+                     "grid": (or_none(FRACTION), True), "min_count": (INT, False),
+                     "chords": (STRING, False), "pitch_vocabulary": (VOCABULARY, True),
+                     "duration_vocabulary": (VOCABULARY, True)}
+
     @classmethod
     def from_config(cls, config: dict) -> NoteDurationEncoding:
-        """Inverse of :meth:`get_config`."""
-        if config.get("type") != "note_duration":
-            raise VocabularyError(f"not a note/duration encoding: type {config.get('type')!r}")
-        return cls(
-            Vocabulary.from_config(config["pitch_vocabulary"]),
-            Vocabulary.from_config(config["duration_vocabulary"]),
-            seq_len=config["seq_len"],
-            tracks=config["tracks"],
-            grid=config["grid"],
-            min_count=config.get("min_count", 1),
-            chords=config.get("chords", "joined"),
-        )
+        """Inverse of :meth:`get_config`.
+
+        Raises:
+            EncodingFileError: a field is missing, of the wrong type or out of range.
+        """
+        return build_from_config(config, cls.CONFIG_SCHEMA, "note_duration",
+                                 "a note/duration encoding", lambda c: cls(
+                                     Vocabulary.from_config(c["pitch_vocabulary"]),
+                                     Vocabulary.from_config(c["duration_vocabulary"]),
+                                     seq_len=c["seq_len"], tracks=c["tracks"], grid=c["grid"],
+                                     min_count=c.get("min_count", 1),
+                                     chords=c.get("chords", "joined")))
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the encoding (vocabularies, seq_len, tracks, grid) as JSON."""
@@ -325,13 +340,8 @@ class NoteDurationEncoding:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> NoteDurationEncoding:
-        """Read an encoding written by :meth:`save`."""
-        try:
-            with open(path, encoding="utf-8") as f:
-                return cls.from_config(json.load(f))
-        except (OSError, ValueError, KeyError) as exc:
-            raise VocabularyError(f"{os.fspath(path)}: not a readable encoding file ({exc})") \
-                from exc
+        """Read an encoding written by :meth:`save` (EncodingFileError naming the file)."""
+        return load_config(path, cls.from_config)
 
 
 def pitch_sort_key(token: str) -> tuple:

@@ -84,6 +84,8 @@ class Piece:
         name: where the piece came from (file path or corpus name).
         tempo_changes: later tempo changes as (time in quarters, quarter notes per
             minute), in time order; the tempo before the first is ``tempo``.
+        repairs: what the reader had to repair to read the file, in words (e.g. ``"2
+            notes of zero length dropped"``); empty for a clean read. Not compared.
     """
 
     tracks: list[Track]
@@ -91,6 +93,7 @@ class Piece:
     time_signature: tuple[int, int] = (4, 4)
     name: str = ""
     tempo_changes: list[tuple[Fraction, float]] = dataclasses.field(default_factory=list)
+    repairs: list[str] = dataclasses.field(default_factory=list, compare=False, repr=False)
 
     @property
     def notes(self) -> list[Note]:
@@ -103,8 +106,8 @@ class Piece:
         return max((n.end for t in self.tracks for n in t.notes), default=Fraction(0))
 
     def to_dict(self) -> dict:
-        """Plain JSON-ready dict (times as "a/b" strings)."""
-        return {
+        """Plain JSON-ready dict (times as "a/b" strings; ``repairs`` only when any)."""
+        data = {
             "name": self.name,
             "tempo": self.tempo,
             "time_signature": list(self.time_signature),
@@ -121,6 +124,9 @@ class Piece:
                 for t in self.tracks
             ],
         }
+        if self.repairs:
+            data["repairs"] = list(self.repairs)
+        return data
 
     @classmethod
     def from_dict(cls, data: dict) -> Piece:
@@ -142,4 +148,5 @@ class Piece:
             time_signature=tuple(data["time_signature"]),
             name=data.get("name", ""),
             tempo_changes=[(Fraction(t), float(q)) for t, q in data.get("tempo_changes", [])],
+            repairs=[str(r) for r in data.get("repairs", [])],
         )

@@ -24,7 +24,9 @@ from fractions import Fraction
 
 import numpy as np
 
+from kerasmusic.data.config_schema import BOOL, FRACTION, INT, SELECTORS, STRING, list_of, or_none
 from kerasmusic.data.json_config import JsonConfigMixin
+from kerasmusic.data.limits import check_cells
 from kerasmusic.data.notes import Note, Piece, Track
 from kerasmusic.errors import KerasMusicError
 
@@ -79,6 +81,12 @@ class MultiTrackPianoRoll(JsonConfigMixin):
 
     CONFIG_TYPE = "pianoroll"
     CONFIG_NAME = "a piano-roll encoding"
+    CONFIG_SCHEMA = {"tracks": (SELECTORS, True), "n_bars": (INT, True),
+                     "n_steps_per_bar": (INT, True), "n_pitches": (INT, True),
+                     "lowest_pitch": (INT, True), "step": (FRACTION, True),
+                     "hop_bars": (INT, False),
+                     "programs": (or_none(list_of(INT, "programs")), False),
+                     "missing": (STRING, False), "monophonic": (BOOL, False)}
 
     def __init__(self, tracks: Sequence[TrackSelector] = (0, 1, 2, 3), n_bars: int = 2,
                  n_steps_per_bar: int = 16, n_pitches: int = 84, lowest_pitch: int = 24,
@@ -137,6 +145,9 @@ class MultiTrackPianoRoll(JsonConfigMixin):
 
         Raises:
             KerasMusicError: a selector matches no track of the piece (missing="skip").
+            EncodingError: the roll would be larger than a piece may take
+                (:data:`~kerasmusic.data.limits.MAX_CELLS`), e.g. a note of a damaged file
+                ending billions of quarter notes in.
         """
         chosen = self.select(piece)
         if self.missing == "skip":
@@ -151,6 +162,7 @@ class MultiTrackPianoRoll(JsonConfigMixin):
         # ends still gives that bar (its silence included).
         bar = self.n_steps_per_bar
         steps = -(-max(1, round(end / self.step)) // bar) * bar
+        check_cells(piece.name or "piece", (steps, self.n_pitches, len(chosen)), "piano roll")
         roll = np.zeros((steps, self.n_pitches, len(chosen)), bool)
         for k, tracks in enumerate(chosen):
             for n in (n for t in tracks for n in t.notes):
@@ -170,6 +182,9 @@ class MultiTrackPianoRoll(JsonConfigMixin):
         roll = self.to_roll(piece)
         length = self.n_bars * self.n_steps_per_bar
         hop = self.hop_bars * self.n_steps_per_bar
+        # Overlapping phrases repeat steps: the stack can be n_bars / hop_bars times the roll.
+        check_cells(piece.name or "piece", (max(0, len(roll) - length) // hop + 1, *self.shape),
+                    "phrases")
         out = []
         for start in range(0, max(0, len(roll) - length) + 1, hop):
             chunk = roll[start:start + length]

@@ -17,6 +17,13 @@ from fractions import Fraction
 
 import numpy as np
 
+from kerasmusic.data.config_schema import (
+    FRACTION,
+    TRACKS,
+    VOCABULARY,
+    build_from_config,
+    load_config,
+)
 from kerasmusic.data.note_tokens import REST, NoteDurationEncoding, duration_token, pitch_sort_key
 from kerasmusic.data.notes import Piece
 from kerasmusic.data.vocabulary import Vocabulary
@@ -81,13 +88,16 @@ class ScaledTokenEncoding:
         return {"type": "scaled_tokens", "tracks": self.tracks, "step": str(self.step),
                 "vocabulary": self._vocab().get_config()}
 
+    CONFIG_SCHEMA = {"tracks": (TRACKS, True), "step": (FRACTION, True),
+                     "vocabulary": (VOCABULARY, True)}
+
     @classmethod
     def from_config(cls, config: dict) -> ScaledTokenEncoding:
-        """Inverse of :meth:`get_config`."""
-        if config.get("type") != "scaled_tokens":
-            raise KerasMusicError(f"not a scaled-token encoding: type {config.get('type')!r}")
-        return cls(Vocabulary.from_config(config["vocabulary"]), config["tracks"],
-                   config["step"])
+        """Inverse of :meth:`get_config` (EncodingFileError naming a field that is wrong)."""
+        return build_from_config(config, cls.CONFIG_SCHEMA, "scaled_tokens",
+                                 "a scaled-token encoding", lambda c: cls(
+                                     Vocabulary.from_config(c["vocabulary"]), c["tracks"],
+                                     c["step"]))
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the encoding as JSON."""
@@ -96,6 +106,5 @@ class ScaledTokenEncoding:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> ScaledTokenEncoding:
-        """Read an encoding written by :meth:`save`."""
-        with open(path, encoding="utf-8") as f:
-            return cls.from_config(json.load(f))
+        """Read an encoding written by :meth:`save` (EncodingFileError naming the file)."""
+        return load_config(path, cls.from_config)

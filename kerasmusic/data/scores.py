@@ -7,8 +7,9 @@ from fractions import Fraction
 
 import music21
 
+from kerasmusic.data.limits import piece_problem
 from kerasmusic.data.notes import Note, Piece, Track
-from kerasmusic.errors import KerasMusicError, ScoreReadError
+from kerasmusic.errors import KerasMusicError, ScoreReadError, describe
 
 SCORE_SUFFIXES = (".xml", ".mxl", ".musicxml", ".krn", ".abc")
 
@@ -109,8 +110,8 @@ def read_score(source: str | os.PathLike | music21.stream.Stream) -> Piece:
         try:
             return piece_from_stream(source, name=name)
         except Exception as exc:  # music21 raises many unrelated exception types
-            raise ScoreReadError(name or "<music21 stream>", f"cannot convert this stream "
-                                 f"({type(exc).__name__}: {exc})") from exc
+            raise ScoreReadError(name or "<music21 stream>",
+                                 f"cannot convert this stream ({describe(exc)})") from exc
     return read_scores(source)[0]
 
 
@@ -118,7 +119,8 @@ def read_scores(path: str | os.PathLike) -> list[Piece]:
     """Read every piece of a score file (several for an ABC tune book).
 
     Raises:
-        ScoreReadError: the file is missing, music21 cannot parse it, or it has no notes.
+        ScoreReadError: the file is missing, music21 cannot parse it, it has no notes, or
+            it claims more than a piece may (:mod:`kerasmusic.data.limits`).
     """
     path = os.fspath(path)
     if not os.path.isfile(path):
@@ -132,11 +134,14 @@ def read_scores(path: str | os.PathLike) -> list[Piece]:
                                     in_place=True)
                   for i, s in enumerate(scores)]
     except Exception as exc:  # music21 raises many unrelated exception types
-        raise ScoreReadError(path, f"music21 cannot parse it ({type(exc).__name__}: {exc})") \
-            from exc
+        raise ScoreReadError(path, f"music21 cannot parse it ({describe(exc)})") from exc
     pieces = [p for p in pieces if p.notes]
     if not pieces:
         raise ScoreReadError(path, "the score contains no notes")
+    for piece in pieces:
+        problem = piece_problem(sum(len(t.notes) for t in piece.tracks), piece.duration)
+        if problem:
+            raise ScoreReadError(piece.name, problem)
     return pieces
 
 

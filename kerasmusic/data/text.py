@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
+from kerasmusic.data.config_schema import STRING, STRINGS, or_none
 from kerasmusic.data.corpus import (
     SkippedFileWarning,
     _folder_files,
@@ -379,6 +380,8 @@ class CharEncoding(JsonConfigMixin):
 
     CONFIG_TYPE = "chars"
     CONFIG_NAME = "a character encoding"
+    CONFIG_SCHEMA = {"chars": (STRINGS, True), "separator": (STRING, False),
+                     "labels": (or_none(STRINGS), False)}
 
     def __init__(self, chars: Vocabulary | Sequence[str], labels: Vocabulary | Sequence[str]
                  | None = None, separator: str = SEPARATOR):

@@ -29,6 +29,15 @@ from fractions import Fraction
 
 import numpy as np
 
+from kerasmusic.data.config_schema import (
+    INT,
+    NUMBER,
+    TRACKS,
+    build_from_config,
+    list_of,
+    load_config,
+    or_none,
+)
 from kerasmusic.data.notes import Note, Piece, Track
 from kerasmusic.errors import KerasMusicError
 
@@ -138,12 +147,14 @@ class ToneEncoding:
         return {"type": "tones", "tones_per_cell": self.tones_per_cell, "tracks": self.tracks,
                 "scales": None if self.scales is None else [float(s) for s in self.scales]}
 
+    CONFIG_SCHEMA = {"tones_per_cell": (INT, True), "tracks": (TRACKS, True),
+                     "scales": (or_none(list_of(NUMBER, "numbers")), True)}
+
     @classmethod
     def from_config(cls, config: dict) -> ToneEncoding:
-        """Inverse of :meth:`get_config`."""
-        if config.get("type") != "tones":
-            raise KerasMusicError(f"not a tone encoding: type {config.get('type')!r}")
-        return cls(config["tones_per_cell"], config["tracks"], config["scales"])
+        """Inverse of :meth:`get_config` (EncodingFileError naming a field that is wrong)."""
+        return build_from_config(config, cls.CONFIG_SCHEMA, "tones", "a tone encoding",
+                                 lambda c: cls(c["tones_per_cell"], c["tracks"], c["scales"]))
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the encoding as JSON."""
@@ -152,6 +163,5 @@ class ToneEncoding:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> ToneEncoding:
-        """Read an encoding written by :meth:`save`."""
-        with open(path, encoding="utf-8") as f:
-            return cls.from_config(json.load(f))
+        """Read an encoding written by :meth:`save` (EncodingFileError naming the file)."""
+        return load_config(path, cls.from_config)

@@ -6,8 +6,11 @@ import sys
 import time
 
 import keras
+import numpy as np
+import tensorflow as tf
 
-from kerasmusic.training.distributed import check_finite
+from kerasmusic.errors import NonFiniteLossError
+from kerasmusic.training.distributed import check_finite, non_finite_error
 from kerasmusic.validation import check_count, check_positive
 
 
@@ -39,6 +42,9 @@ class StopOnNonFinite(keras.callbacks.Callback):
     Keras' own ``TerminateOnNaN`` stops quietly after the epoch's bookkeeping; this
     raises :class:`~kerasmusic.errors.NonFiniteLossError` naming the epoch, the batch
     and (when given) where the last good weights are, so nothing is saved after it.
+    Weights that are NaN / Inf before the first batch are refused the same way, and
+    :meth:`explain` turns a step that crashed on non-finite weights (RMSprop's sparse
+    embedding update does: ``indices[0] = 221 is not in [0, 65)``) into that error.
 
     Args:
         last_good: a description of the last good checkpoint (e.g. its path), or None.
@@ -48,14 +54,46 @@ class StopOnNonFinite(keras.callbacks.Callback):
         super().__init__()
         self.last_good = last_good
         self._epoch = 0
+        self._batches_done = 0
+
+    def on_train_begin(self, logs=None):
+        bad = non_finite_variables(self.model)
+        if bad:
+            raise non_finite_error(f"NaN / Inf in {_names(bad)} before training",
+                                   last_good=self.last_good)
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch
+        self._batches_done = 0
 
     def on_train_batch_end(self, batch, logs=None):
+        self._batches_done = batch + 1
         losses = {k: float(v) for k, v in (logs or {}).items() if k.endswith("loss")}
         check_finite(losses, f"batch {batch + 1} of epoch {self._epoch + 1}",
                      last_good=self.last_good)
+
+    def explain(self, error: Exception) -> NonFiniteLossError | None:
+        """The :class:`~kerasmusic.errors.NonFiniteLossError` behind ``error`` (raised by
+        a training step), or None when every weight and optimizer slot is finite."""
+        bad = non_finite_variables(self.model)
+        if not bad:
+            return None
+        where = f"batch {self._batches_done + 1} of epoch {self._epoch + 1}"
+        return non_finite_error(f"NaN / Inf in {_names(bad)} at {where} (the step failed: "
+                                f"{type(error).__name__})", last_good=self.last_good)
+
+
+def non_finite_variables(model: keras.Model) -> list[str]:
+    """The paths of ``model``'s weights and optimizer variables that hold NaN or Inf."""
+    optimizer = getattr(model, "optimizer", None)
+    variables = [*model.weights, *(optimizer.variables if optimizer is not None else ())]
+    return [v.path for v in variables
+            if "float" in v.dtype and not np.isfinite(np.asarray(v)).all()]
+
+
+def _names(paths: list[str]) -> str:
+    more = f" and {len(paths) - 3} more" if len(paths) > 3 else ""
+    return ", ".join(paths[:3]) + more
 
 
 def regularised_callbacks(has_validation: bool, patience: int | None,
@@ -98,12 +136,14 @@ def fit_with_baseline(model: keras.Model, train_ds, val_ds, *, epochs: int,
                       verbose="auto") -> tuple[dict, float | None]:
     """Evaluate the untrained model on ``val_ds``, then ``fit`` within a time budget.
 
-    Training stops at a NaN/Inf loss (:class:`StopOnNonFinite`). ``verbose="auto"``
-    draws a progress bar only on a terminal (:func:`fit_verbosity`). Returns the
-    history dict and the untrained validation loss (None without validation data).
+    Training stops at a NaN/Inf loss or weights (:class:`StopOnNonFinite`), also where
+    the step itself fails on them. ``verbose="auto"`` draws a progress bar only on a
+    terminal (:func:`fit_verbosity`). Returns the history dict and the untrained
+    validation loss (None without validation data).
 
     Raises:
         InvalidArgumentError: ``epochs`` below 1 or ``max_seconds`` not above 0.
+        NonFiniteLossError: a loss, weight or optimizer slot became NaN / Inf.
     """
     check_count("epochs", epochs)
     check_positive("max_seconds", max_seconds, optional=True)
@@ -111,7 +151,14 @@ def fit_with_baseline(model: keras.Model, train_ds, val_ds, *, epochs: int,
     initial = None
     if val_ds is not None:
         initial = float(model.evaluate(val_ds, verbose=0, return_dict=True)["loss"])
-    history = model.fit(train_ds, validation_data=val_ds, epochs=epochs, shuffle=False,
-                        callbacks=[TimeBudget(max_seconds), StopOnNonFinite(), *callbacks],
-                        verbose=verbose)
+    stop = StopOnNonFinite()
+    try:
+        history = model.fit(train_ds, validation_data=val_ds, epochs=epochs, shuffle=False,
+                            callbacks=[TimeBudget(max_seconds), stop, *callbacks],
+                            verbose=verbose)
+    except tf.errors.OpError as error:
+        explained = stop.explain(error)
+        if explained is None:
+            raise
+        raise explained from error
     return dict(history.history), initial

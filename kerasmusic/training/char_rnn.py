@@ -13,7 +13,6 @@ are kept (and saved, with ``out=``).
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import os
 import time
@@ -23,6 +22,7 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
+from kerasmusic.data.json_config import write_json_atomic
 from kerasmusic.data.text import (
     CharEncoding,
     TextCorpus,
@@ -358,7 +358,7 @@ def train_char_rnn(
         if verbose:
             print(f"{line}, {history['seconds'][-1]:.1f} s", flush=True)
         if out is not None:
-            (out / "history.json").write_text(json.dumps(history, indent=1))
+            write_json_atomic(out / "history.json", history, indent=1)  # whole, even if killed
         if out_of_time:
             if verbose:
                 print(f"stopping: max_seconds={max_seconds} reached", flush=True)

@@ -26,6 +26,7 @@ The recipe (Mogren 2016), each part an option:
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import sys
 import time
@@ -36,6 +37,7 @@ import numpy as np
 import tensorflow as tf
 
 from kerasmusic.data.augment import DEFAULT_SHIFTS, copies_only
+from kerasmusic.data.json_config import write_json_atomic
 from kerasmusic.data.notes import Piece
 from kerasmusic.data.scaled_tokens import ScaledTokenEncoding
 from kerasmusic.data.tone_pipeline import tone_dataset
@@ -332,19 +334,22 @@ class CRNNGAN:
             Per-epoch history: ``mle_loss`` (pre-training epochs), ``d_loss``,
             ``g_loss`` (what trains the generator), ``g_adversarial`` (the generator's
             GAN loss, which freezing compares with ``d_loss``), ``d_frozen`` and
-            ``g_frozen`` (fraction of steps frozen).
+            ``g_frozen`` (fraction of steps frozen), for the whole run: a resumed run
+            reads its earlier epochs from ``history.json`` beside the checkpoints.
         """
         manager = self.checkpoint_manager(checkpoint_dir) if checkpoint_dir else None
+        history: dict[str, list[float]] = {k: [] for k in
+                                           ("mle_loss", "d_loss", "g_loss", "g_adversarial",
+                                            "d_frozen", "g_frozen")}
         if manager and manager.latest_checkpoint:
             manager.checkpoint.restore(manager.latest_checkpoint)
+            history = _saved_history(checkpoint_dir, history, int(self.epoch.numpy()),
+                                     pretrain_epochs)
             if verbose:
                 print(f"resumed from {manager.latest_checkpoint} at epoch "
                       f"{int(self.epoch.numpy())}, "
                       f"step {int(self.step.numpy())}", flush=True)
         seq_len = seq_len or dataset.element_spec.shape[1]
-        history: dict[str, list[float]] = {k: [] for k in
-                                           ("mle_loss", "d_loss", "g_loss", "g_adversarial",
-                                            "d_frozen", "g_frozen")}
         last = (np.nan, np.nan)
         while int(self.epoch.numpy()) < epochs:
             epoch, started = int(self.epoch.numpy()), time.monotonic()
@@ -377,6 +382,10 @@ class CRNNGAN:
                         f"{history['g_frozen'][-1]:.0%} of steps")
             self.epoch.assign_add(1)
             if manager:
+                # History first: a kill between the two leaves it one epoch ahead, which
+                # resuming cuts back; never a checkpoint without its epoch's history.
+                write_json_atomic(os.path.join(os.fspath(checkpoint_dir), "history.json"),
+                                  history)
                 manager.save(checkpoint_number=int(self.epoch.numpy()))
             if verbose:
                 print(f"epoch {epoch + 1}/{epochs} ({time.monotonic() - started:.1f} s): {line}",
@@ -397,6 +406,20 @@ class CRNNGAN:
             shape = (n, length, self.noise_dim)
         noise = tf.random.stateless_uniform(shape, seed=[seed, 7])
         return keras.ops.convert_to_numpy(self.generator(noise, training=False))
+
+
+def _saved_history(directory, empty: dict, epochs: int, pretrain_epochs: int) -> dict:
+    """The history in ``directory``'s history.json, cut to the ``epochs`` the restored
+    checkpoint has seen (pre-training epochs give ``mle_loss``, the others the GAN keys)."""
+    try:
+        with open(os.path.join(os.fspath(directory), "history.json"), encoding="utf-8") as f:
+            saved = json.load(f)
+    except (OSError, ValueError):
+        return empty
+    mle = min(epochs, pretrain_epochs)
+    return {key: [float(v) for v in saved.get(key, [])][:mle if key == "mle_loss"
+                                                         else epochs - mle]
+            for key in empty}
 
 
 @dataclasses.dataclass

@@ -25,14 +25,20 @@ def check_finite(losses: Mapping[str, float], where: str, manager=None, *,
         NonFiniteLossError: naming the losses, the step and the last good checkpoint.
     """
     bad = {name: value for name, value in losses.items() if not math.isfinite(value)}
-    if not bad:
-        return
+    if bad:
+        values = ", ".join(f"{name} = {value}" for name, value in bad.items())
+        raise non_finite_error(f"{values} at {where}", manager, last_good=last_good)
+
+
+def non_finite_error(what: str, manager=None, *,
+                     last_good: str | None = None) -> NonFiniteLossError:
+    """The error for ``what`` went NaN / Inf (e.g. ``"loss = nan at batch 3 of epoch 1"``),
+    naming the last good checkpoint (from ``manager`` or ``last_good``) and what to try."""
     latest = manager.latest_checkpoint if manager is not None else last_good
     saved = (f"the last good checkpoint is {latest}; nothing after it was saved"
              if latest else "no checkpoint had been written")
-    values = ", ".join(f"{name} = {value}" for name, value in bad.items())
-    raise NonFiniteLossError(
-        f"{values} at {where}: training stopped; {saved}. Try a lower learning rate or "
+    return NonFiniteLossError(
+        f"{what}: training stopped; {saved}. Try a lower learning rate or "
         "check the data for NaN / Inf values")
 
 

@@ -437,9 +437,11 @@ class MuseGAN:
                 history[key].append(value)
             self.epoch.assign_add(1)
             if manager:
-                manager.save(checkpoint_number=int(self.epoch.numpy()))
+                # History first: a kill between the two leaves a history one epoch ahead,
+                # which resuming cuts back, never a checkpoint without its epoch's history.
                 write_json_atomic(os.path.join(os.fspath(checkpoint_dir), "history.json"),
                                   history)
+                manager.save(checkpoint_number=int(self.epoch.numpy()))
             for callback in callbacks:
                 callback(int(self.epoch.numpy()), self, logs)
             if verbose:

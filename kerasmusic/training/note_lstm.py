@@ -21,6 +21,7 @@ from kerasmusic.errors import KerasMusicError
 from kerasmusic.models.attention_lstm import create_network, every_step_model
 from kerasmusic.quality import QualityReport, note_lstm_quality
 from kerasmusic.training.callbacks import fit_with_baseline, regularised_callbacks
+from kerasmusic.validation import check_training
 
 
 @dataclasses.dataclass
@@ -120,7 +121,14 @@ def train_note_lstm(
             token per note (the default: a closed pitch vocabulary, measured better
             than chord tokens on the four-voice chorales) or ``"joined"``, a token per
             chord. One line (``tracks=[0]``) encodes the same either way.
+
+    Raises:
+        InvalidArgumentError: an argument out of its range (named in the message).
+        NonFiniteLossError: the loss or the weights became NaN / Inf.
     """
+    check_training(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
+                   max_seconds=max_seconds, seq_len=seq_len, embed_size=embed_size,
+                   rnn_units=rnn_units)
     keras.utils.set_random_seed(seed)
     encoding = NoteDurationEncoding(seq_len=seq_len, tracks=tracks, min_count=min_count,
                                     chords=chords)
