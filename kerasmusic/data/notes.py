@@ -72,6 +72,15 @@ class Track:
     def __post_init__(self) -> None:
         self.notes = sorted(self.notes)
 
+    @classmethod
+    def from_sorted(cls, notes: list[Note], name: str = "", program: int = 0,
+                    is_drum: bool = False) -> Track:
+        """A Track of ``notes`` already sorted by start, duration, pitch and velocity,
+        kept as given (sorting Fractions again costs a reader more than making them)."""
+        track = cls.__new__(cls)
+        track.notes, track.name, track.program, track.is_drum = notes, name, program, is_drum
+        return track
+
 
 @dataclasses.dataclass
 class Piece:

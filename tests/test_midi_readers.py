@@ -1,0 +1,107 @@
+"""symusic's reader (read_midi) gives exactly the pieces and errors of miditoolkit's."""
+
+import random
+from fractions import Fraction
+
+import pytest
+from builders import make_piece, make_track
+from fuzzing import mutate_file, seed_bytes
+from midi_files import random_midi
+
+import kerasmusic as km
+from kerasmusic.data import midi
+from kerasmusic.data.midi_miditoolkit import read_midi_miditoolkit
+
+
+def _outcome(read, path):
+    """("ok", piece, repairs) or (error class, reason) of reading ``path``."""
+    try:
+        piece = read(path)
+    except km.KerasMusicError as exc:
+        return type(exc).__name__, exc.reason
+    return "ok", piece, piece.repairs
+
+
+@pytest.fixture
+def slow_reads(monkeypatch):
+    """The paths read_midi handed to miditoolkit's reader."""
+    paths = []
+
+    def counted(path, **kwargs):
+        paths.append(path)
+        return read_midi_miditoolkit(path, **kwargs)
+
+    monkeypatch.setattr(midi, "read_midi_miditoolkit", counted)
+    return paths
+
+
+def test_the_chorales_read_the_same(tmp_path, slow_reads):
+    pieces = km.load_corpus("chorales", progress=False).pieces
+    for i, piece in enumerate(pieces):
+        km.write_midi(piece, tmp_path / f"{i}.mid")
+        new, old = (_outcome(read, tmp_path / f"{i}.mid") for read in (km.read_midi,
+                                                                        read_midi_miditoolkit))
+        assert new == old, piece.name
+    assert len(pieces) == 350 and not slow_reads  # all read by symusic
+
+
+def test_the_test_files_read_the_same(tmp_path, slow_reads):
+    """The kinds of file tests/test_midi.py writes: drums, silent parts, tempo changes,
+    a triplet grid, no notes, drums only."""
+    F = Fraction
+    pieces = {
+        "band": make_piece(make_track([(60, 0, 1, 90), (67, F(3, 2), F(1, 4))], name="piano"),
+                           make_track([(36, 0, 4, 60)], name="bass", program=33),
+                           make_track([(36, 0, F(1, 2), 100)], name="drums", is_drum=True),
+                           tempo=96.0, time_signature=(3, 4)),
+        "gaps": make_piece(make_track([(72, 0, 1)], name="S", program=52),
+                           make_track([], name="A", program=52),
+                           make_track([(36, 0, 1)], name="Kit", is_drum=True),
+                           make_track([], name="Perc", is_drum=True),
+                           make_track([(48, 0, 2)], name="B", program=33)),
+        "grid": make_piece([(60, F(1, 3), F(1, 3)), (64, F(7, 480), F(1, 480))]),
+        "empty": make_piece([]),
+        "drums": make_piece(make_track([(36, 0, 1)], is_drum=True)),
+    }
+    pieces["band"].tempo_changes = [(F(2), 60.0), (F(7, 2), 90.0)]
+    for name, piece in pieces.items():
+        km.write_midi(piece, tmp_path / f"{name}.mid")
+        new, old = (_outcome(read, tmp_path / f"{name}.mid") for read in (km.read_midi,
+                                                                           read_midi_miditoolkit))
+        assert new == old, name
+    assert not slow_reads
+
+
+def test_notes_of_zero_length_are_dropped_the_same(tmp_path):
+    import mido
+
+    track = mido.MidiTrack([mido.Message("note_on", note=60, velocity=80),
+                            mido.Message("note_off", note=60),  # at the same tick
+                            mido.Message("note_on", note=62, velocity=80),
+                            mido.Message("note_off", note=62, time=480)])
+    mido.MidiFile(tracks=[track]).save(tmp_path / "zero.mid")
+    new = _outcome(km.read_midi, tmp_path / "zero.mid")
+    assert new == _outcome(read_midi_miditoolkit, tmp_path / "zero.mid")
+    assert new[2] == ["1 note of zero length dropped"] and len(new[1].notes) == 1
+
+
+@pytest.mark.parametrize("plain", [True, False])
+def test_random_files_read_the_same(tmp_path, slow_reads, plain):
+    """Format 0 and 1 files with several channels a track; the plain ones mostly read
+    by symusic, the others (program changes between notes, notes left sounding...)
+    mostly by miditoolkit."""
+    for seed in range(150):
+        path = tmp_path / f"{seed}.mid"
+        random_midi(path, seed, plain)
+        assert _outcome(km.read_midi, path) == _outcome(read_midi_miditoolkit, path), seed
+    fast = 150 - len(slow_reads)
+    assert fast > 100 if plain else 0 < fast < 50
+
+
+def test_damaged_files_fail_or_read_the_same(tmp_path, slow_reads):
+    rng, seed = random.Random(1), seed_bytes("mid")
+    for i in range(300):
+        path = tmp_path / f"{i}.mid"
+        path.write_bytes(mutate_file("mid", seed, rng))
+        assert _outcome(km.read_midi, path) == _outcome(read_midi_miditoolkit, path), i
+    assert len(slow_reads) < 300
