@@ -5,21 +5,12 @@ from fractions import Fraction
 
 import pytest
 from builders import make_piece, make_track
-from fuzzing import mutate_file, seed_bytes
+from fuzzing import mutate_file, read_outcome, seed_bytes
 from midi_files import random_midi
 
 import kerasmusic as km
 from kerasmusic.data import midi
 from kerasmusic.data.midi_miditoolkit import read_midi_miditoolkit
-
-
-def _outcome(read, path):
-    """("ok", piece, repairs) or (error class, reason) of reading ``path``."""
-    try:
-        piece = read(path)
-    except km.KerasMusicError as exc:
-        return type(exc).__name__, exc.reason
-    return "ok", piece, piece.repairs
 
 
 @pytest.fixture
@@ -39,7 +30,7 @@ def test_the_chorales_read_the_same(tmp_path, slow_reads):
     pieces = km.load_corpus("chorales", progress=False).pieces
     for i, piece in enumerate(pieces):
         km.write_midi(piece, tmp_path / f"{i}.mid")
-        new, old = (_outcome(read, tmp_path / f"{i}.mid") for read in (km.read_midi,
+        new, old = (read_outcome(read, tmp_path / f"{i}.mid") for read in (km.read_midi,
                                                                         read_midi_miditoolkit))
         assert new == old, piece.name
     assert len(pieces) == 350 and not slow_reads  # all read by symusic
@@ -66,7 +57,7 @@ def test_the_test_files_read_the_same(tmp_path, slow_reads):
     pieces["band"].tempo_changes = [(F(2), 60.0), (F(7, 2), 90.0)]
     for name, piece in pieces.items():
         km.write_midi(piece, tmp_path / f"{name}.mid")
-        new, old = (_outcome(read, tmp_path / f"{name}.mid") for read in (km.read_midi,
+        new, old = (read_outcome(read, tmp_path / f"{name}.mid") for read in (km.read_midi,
                                                                            read_midi_miditoolkit))
         assert new == old, name
     assert not slow_reads
@@ -80,8 +71,8 @@ def test_notes_of_zero_length_are_dropped_the_same(tmp_path):
                             mido.Message("note_on", note=62, velocity=80),
                             mido.Message("note_off", note=62, time=480)])
     mido.MidiFile(tracks=[track]).save(tmp_path / "zero.mid")
-    new = _outcome(km.read_midi, tmp_path / "zero.mid")
-    assert new == _outcome(read_midi_miditoolkit, tmp_path / "zero.mid")
+    new = read_outcome(km.read_midi, tmp_path / "zero.mid")
+    assert new == read_outcome(read_midi_miditoolkit, tmp_path / "zero.mid")
     assert new[2] == ["1 note of zero length dropped"] and len(new[1].notes) == 1
 
 
@@ -93,7 +84,7 @@ def test_random_files_read_the_same(tmp_path, slow_reads, plain):
     for seed in range(150):
         path = tmp_path / f"{seed}.mid"
         random_midi(path, seed, plain)
-        assert _outcome(km.read_midi, path) == _outcome(read_midi_miditoolkit, path), seed
+        assert read_outcome(km.read_midi, path) == read_outcome(read_midi_miditoolkit, path), seed
     fast = 150 - len(slow_reads)
     assert fast > 100 if plain else 0 < fast < 50
 
@@ -103,5 +94,5 @@ def test_damaged_files_fail_or_read_the_same(tmp_path, slow_reads):
     for i in range(300):
         path = tmp_path / f"{i}.mid"
         path.write_bytes(mutate_file("mid", seed, rng))
-        assert _outcome(km.read_midi, path) == _outcome(read_midi_miditoolkit, path), i
+        assert read_outcome(km.read_midi, path) == read_outcome(read_midi_miditoolkit, path), i
     assert len(slow_reads) < 300

@@ -25,7 +25,7 @@ _PROGRAM_BYTE = re.compile(rb"[\xc0-\xcf]")
 # The meta messages mido decodes and may refuse: sequence number, channel prefix,
 # tempo, SMPTE offset, time and key signature, with the least data each needs.
 _META_LENGTHS = {0x00: 0, 0x20: 1, 0x51: 3, 0x54: 5, 0x58: 4, 0x59: 2}
-_DECODED_META = re.compile(rb"\xff([\x00\x20\x51\x54\x58\x59])(.)", re.DOTALL)
+_DECODED_META = re.compile(rb"\xff([\x00\x20\x51\x54\x58\x59])")
 _DATA_BYTES = {0x8: 2, 0x9: 2, 0xA: 2, 0xB: 2, 0xC: 1, 0xD: 1, 0xE: 2}
 
 
@@ -108,16 +108,17 @@ class Prelude:
 
 
 def metas_decode(chunk: bytes) -> bool:
-    """Whether every meta message in ``chunk`` that mido decodes, and may refuse, is
-    one mido takes (a tempo of 3 bytes, a time signature's denominator 2**0..2**7, a
-    key signature of -7..7 sharps in major or minor...). A byte pair that only looks
-    like such a message's start makes it False too: the slow reader then decides."""
+    """Whether no meta message in ``chunk`` is one mido refuses to decode (a tempo of
+    fewer than 3 bytes, a time signature's denominator beyond 2**7, a key signature
+    beyond 7 sharps or flats...). Looked for in the bytes: a byte pair that only looks
+    like such a message makes it False too, and the slow reader then decides."""
     for match in _DECODED_META.finditer(chunk):
-        kind, length, at = match.group(1)[0], match.group(2)[0], match.end()
+        kind = match.group(1)[0]
+        length, at = _read_number(chunk, match.end())
+        if length is None or at + length > len(chunk):
+            continue  # no message: one so cut would make symusic refuse the chunk
         data = chunk[at:at + length]
-        if length >= 0x80 or len(data) < length or length < _META_LENGTHS[kind]:
-            return False
-        if kind == 0x00 and length == 1:
+        if length < _META_LENGTHS[kind] or kind == 0x00 and length == 1:
             return False
         if kind == 0x54 and data[0] >> 5 > 3:
             return False
