@@ -73,7 +73,8 @@ def symusic_share(paths: list[Path]) -> float:
     jobs = []
     for path in paths:
         layout = midi_layout.split_chunks(path.read_bytes())
-        jobs += [midi_layout.closed_chunk(chunk, layout.division) for chunk in layout.chunks]
+        if layout is not None:  # else read_midi hands the file to miditoolkit at once
+            jobs += [midi_layout.closed_chunk(c, layout.division) for c in layout.chunks]
     started = time.perf_counter()
     for job in jobs:
         symusic.core.ScoreTick.from_midi(job)

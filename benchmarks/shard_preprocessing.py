@@ -1,7 +1,7 @@
 """Preprocessing a MIDI folder into TFRecord shards, and whether the shard pipeline keeps up.
 
 (a) MIDI files per second through :func:`write_pianoroll_shards` (read with
-miditoolkit in worker processes, encode, write shards) vs parsing the same files
+read_midi in worker processes, encode, write shards) vs parsing the same files
 with ``music21.converter.parse`` (on the first ``--music21-files`` only: it is slow).
 (b) Examples per second that :func:`pianoroll_shard_dataset` delivers vs examples per
 second one compiled MuseGAN training step consumes at the seed shapes (2 bars x 16

@@ -96,3 +96,19 @@ def test_damaged_files_fail_or_read_the_same(tmp_path, slow_reads):
         path.write_bytes(mutate_file("mid", seed, rng))
         assert read_outcome(km.read_midi, path) == read_outcome(read_midi_miditoolkit, path), i
     assert len(slow_reads) < 300
+
+
+def test_events_after_an_end_of_track_read_the_same(tmp_path):
+    """mido reads on after an end of track inside a chunk; symusic stops there."""
+    import mido
+
+    track = mido.MidiTrack([mido.Message("note_on", note=60, velocity=80),
+                            mido.Message("note_off", note=60, time=10)])
+    mido.MidiFile(tracks=[track]).save(tmp_path / "one.mid")
+    data = (tmp_path / "one.mid").read_bytes()
+    start = data.find(b"MTrk") + 8
+    body = data[start:] + b"\x00\x90\x40\x50\x10\x80\x40\x00\x00\xff\x2f\x00"  # after its EOT
+    path = tmp_path / "two.mid"
+    path.write_bytes(data[:start - 4] + len(body).to_bytes(4, "big") + body)
+    new = read_outcome(km.read_midi, path)
+    assert new == read_outcome(read_midi_miditoolkit, path) and len(new[1].notes) == 2

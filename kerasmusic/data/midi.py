@@ -113,7 +113,7 @@ def _read_parts(data: bytes) -> tuple | None:
                + [t for t, _ in tempo_changes] + [s[0] for s in signatures])
     if sum(len(i.ends) for i in instruments) > MAX_NOTES or last > MAX_QUARTERS * tpq:
         return None  # miditoolkit's reader says what and how far
-    tracks, dropped, fractions = [], 0, _Fractions(tpq)
+    tracks, dropped, fractions = [], 0, _Fractions(instruments, tpq)
     for part in parts:
         if isinstance(part, Track):
             tracks.append(part)
@@ -194,24 +194,26 @@ def _tempo_changes(tempos: list[tuple[int, int]]) -> list[tuple[int, float]]:
     return sorted(changes, key=lambda c: c[0])
 
 
-class _Fractions(dict):
-    """Fraction(ticks, tpq) by ticks, each made once: a piece's times repeat (chords,
-    equal lengths) and a Fraction costs a microsecond or more to make."""
+class _Fractions:
+    """Fraction(ticks, tpq) of every start and duration of a piece, each distinct one made
+    once (a piece's times repeat, and a Fraction costs a microsecond or more to make)."""
 
-    def __init__(self, tpq: int):
-        super().__init__()
-        self.tpq = tpq
+    def __init__(self, instruments: list[_Instrument], tpq: int):
+        times = [i.columns[:, :2].ravel() for i in instruments]
+        self.ticks = np.unique(np.concatenate(times)) if times else np.zeros(0, np.int64)
+        self.fractions = [Fraction(t, tpq) for t in self.ticks.tolist()]
 
-    def __missing__(self, ticks: int) -> Fraction:
-        value = self[ticks] = Fraction(ticks, self.tpq)
-        return value
+    def of(self, ticks: np.ndarray) -> list[Fraction]:
+        """The Fractions of ``ticks`` (each among the piece's)."""
+        return list(map(self.fractions.__getitem__,
+                        np.searchsorted(self.ticks, ticks).tolist()))
 
 
 def _track(columns: np.ndarray, fractions: _Fractions, instrument: _Instrument) -> Track:
     """A Track of ``instrument`` with the notes of the (n, 4) tick array ``columns``."""
     columns = columns[np.lexsort(columns.T[::-1])]  # the order of Note's fields
-    columns[:, 3] = np.clip(columns[:, 3], 1, 127)
-    notes = [Note(fractions[s], fractions[d], p, v) for s, d, p, v in columns.tolist()]
+    notes = list(map(Note, fractions.of(columns[:, 0]), fractions.of(columns[:, 1]),
+                     columns[:, 2].tolist(), np.clip(columns[:, 3], 1, 127).tolist()))
     return Track.from_sorted(notes, name=instrument.name, program=instrument.program,
                              is_drum=instrument.is_drum)
 

@@ -64,8 +64,9 @@ def split_chunks(data: bytes) -> Layout | None:
             return None
         size = struct.unpack(">L", data[pos + 4:pos + 8])[0]
         chunk = data[pos + 8:pos + 8 + size]
-        # mido reads a chunk to its end-of-track and on; symusic stops at the first one.
-        if len(chunk) < size or not chunk.endswith(_EOT) or chunk.find(b"\xff\x2f") != size - 3:
+        # (Where symusic stops at an end of track before this one, mido reads on: the
+        # marker closed_chunk puts before this one is then missing.)
+        if len(chunk) < size or not chunk.endswith(_EOT):
             return None
         chunks.append(chunk)
         pos += 8 + size
