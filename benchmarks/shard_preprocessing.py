@@ -1,8 +1,11 @@
 """Preprocessing a MIDI folder into TFRecord shards, and whether the shard pipeline keeps up.
 
 (a) MIDI files per second through :func:`write_pianoroll_shards` (read with
-miditoolkit in worker processes, encode, write shards) vs parsing the same files
+read_midi in worker processes, encode, write shards) vs parsing the same files
 with ``music21.converter.parse`` (on the first ``--music21-files`` only: it is slow).
+(a2) Files per second of reading and encoding the same files in this process with
+read_midi (symusic) vs the miditoolkit reader it replaced (what the workers do, without
+the shard writing).
 (b) Examples per second that :func:`pianoroll_shard_dataset` delivers vs examples per
 second one compiled MuseGAN training step consumes at the seed shapes (2 bars x 16
 steps x 84 pitches x 4 tracks; one step = 5 critic steps, each on a new real batch,
@@ -28,7 +31,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from kerasmusic.data.midi import write_midi  # noqa: E402
+from kerasmusic.data import shards  # noqa: E402
+from kerasmusic.data.midi import read_midi, write_midi  # noqa: E402
+from kerasmusic.data.midi_miditoolkit import read_midi_miditoolkit  # noqa: E402
 from kerasmusic.data.notes import Note, Piece, Track  # noqa: E402
 from kerasmusic.data.pianoroll import MultiTrackPianoRoll  # noqa: E402
 from kerasmusic.data.shards import pianoroll_shard_dataset, write_pianoroll_shards  # noqa: E402
@@ -56,6 +61,19 @@ def music21_files_per_second(files: list[str]) -> float:
     for path in files:
         music21.converter.parse(path)
     return len(files) / (time.perf_counter() - started)
+
+
+def encode_files_per_second(files: list[str], encoding: MultiTrackPianoRoll, read) -> float:
+    """Files/s of what a shard worker does with a file (read, encode, pack) in this
+    process, reading with ``read``."""
+    saved, shards.read_midi = shards.read_midi, read
+    try:
+        started = time.perf_counter()
+        for path in files:
+            shards._encode_file(path, encoding)
+        return len(files) / (time.perf_counter() - started)
+    finally:
+        shards.read_midi = saved
 
 
 def pipeline_examples_per_second(out_dir: str, batch: int, min_batches: int) -> float:
@@ -131,6 +149,10 @@ def main() -> None:
               f"({seconds:.1f} s)")
         print(f"    music21.converter.parse ({len(subset)} files):  {m21_per_s:8.2f} files/s")
         print(f"    preprocessing / music21:                    {shards_per_s / m21_per_s:8.1f}x")
+        new = encode_files_per_second(files, encoding, read_midi)
+        old = encode_files_per_second(files, encoding, read_midi_miditoolkit)
+        print(f"(a2) read + encode in one process: read_midi {new:.1f} files/s, the miditoolkit "
+              f"reader {old:.1f} files/s ({new / old:.1f}x)")
 
         pipeline = pipeline_examples_per_second(out, args.batch, args.pipeline_batches)
     training, note = training_examples_per_second(args.batch, args.steps)

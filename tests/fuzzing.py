@@ -108,6 +108,18 @@ def outcome(reason: str | None) -> str:
     return "library error"
 
 
+def read_outcome(read, path: Path) -> tuple:
+    """("ok", piece, repairs) or (error class name, reason) of ``read(path)``: two MIDI
+    readers agree on a file when these are equal."""
+    import kerasmusic as km
+
+    try:
+        piece = read(path)
+    except km.KerasMusicError as exc:
+        return type(exc).__name__, exc.reason
+    return "ok", piece, piece.repairs
+
+
 def load_outcomes(paths: list[Path], cache: Path, workers: int = 2,
                   file_timeout: float = 60.0) -> tuple[Counter, dict[str, str]]:
     """Load ``paths`` as one corpus: (a Counter of outcomes, {path: reason} of the

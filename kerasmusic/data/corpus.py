@@ -27,7 +27,7 @@ from kerasmusic.data.scores import SCORE_SUFFIXES, read_scores
 from kerasmusic.errors import CorpusError, FileReadError
 
 # Bump when a reader changes what it returns, so stale cache entries are ignored.
-READER_VERSION = "6"
+READER_VERSION = "7"
 CHORALE_NAMES = ("chorales", "bach")
 
 

@@ -8,6 +8,7 @@ exact quarter lengths held as :class:`fractions.Fraction` (one quarter note is
 from __future__ import annotations
 
 import dataclasses
+import operator
 from fractions import Fraction
 from typing import Any
 
@@ -29,6 +30,15 @@ def to_fraction(value: Any, max_denominator: int = 10_000) -> Fraction:
     if isinstance(value, str):
         return Fraction(value)
     return Fraction(value).limit_denominator(max_denominator)
+
+
+class _Fractions(dict):
+    """Fraction(text) by text, each made once: a piece's times repeat, and parsing one
+    takes microseconds."""
+
+    def __missing__(self, text: Any) -> Fraction:
+        value = self[text] = Fraction(text)
+        return value
 
 
 @dataclasses.dataclass(frozen=True, order=True)
@@ -53,6 +63,9 @@ class Note:
         return self.start + self.duration
 
 
+_ORDER = operator.attrgetter("start", "duration", "pitch", "velocity")
+
+
 @dataclasses.dataclass
 class Track:
     """A part or instrument: a name, a General MIDI program and its notes.
@@ -70,7 +83,16 @@ class Track:
     is_drum: bool = False
 
     def __post_init__(self) -> None:
-        self.notes = sorted(self.notes)
+        self.notes = sorted(self.notes, key=_ORDER)  # Note's order, without its slow __lt__
+
+    @classmethod
+    def from_sorted(cls, notes: list[Note], name: str = "", program: int = 0,
+                    is_drum: bool = False) -> Track:
+        """A Track of ``notes`` already sorted by start, duration, pitch and velocity,
+        kept as given (sorting Fractions again costs a reader more than making them)."""
+        track = cls.__new__(cls)
+        track.notes, track.name, track.program, track.is_drum = notes, name, program, is_drum
+        return track
 
 
 @dataclasses.dataclass
@@ -131,10 +153,11 @@ class Piece:
     @classmethod
     def from_dict(cls, data: dict) -> Piece:
         """Inverse of :meth:`to_dict`."""
+        fraction = _Fractions()
         tracks = [
             Track(
                 notes=[
-                    Note(Fraction(s), Fraction(d), int(p), int(v)) for s, d, p, v in t["notes"]
+                    Note(fraction[s], fraction[d], int(p), int(v)) for s, d, p, v in t["notes"]
                 ],
                 name=t["name"],
                 program=int(t["program"]),

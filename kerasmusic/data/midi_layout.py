@@ -1,0 +1,207 @@
+"""What symusic's reading of a MIDI file does not tell, read from the file's bytes.
+
+symusic (:func:`~kerasmusic.data.midi.read_midi`) parses a file in C++ but keeps
+neither the file's track chunks nor the order of its events; miditoolkit, whose
+pieces the reader keeps giving, numbers instruments by the event that ends their
+first note and names them by the track name seen by then. This module splits a file
+into its track chunks as mido reads them (so each chunk is parsed on its own), walks
+the few events before a chunk's first note in Python, and tells the reader when a
+file is unusual enough to need the slow, exact reader.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import struct
+
+#: The marker text the reader appends to a chunk (see :func:`closed_chunk`).
+END_MARKER = "kerasmusic:end"
+
+_EOT = b"\xff\x2f\x00"
+# Any byte that may be a program change's status: absent from a stretch of a chunk,
+# that stretch changes no program.
+_PROGRAM_BYTE = re.compile(rb"[\xc0-\xcf]")
+# The meta messages mido decodes and may refuse: sequence number, channel prefix,
+# tempo, SMPTE offset, time and key signature, with the least data each needs.
+_META_LENGTHS = {0x00: 0, 0x20: 1, 0x51: 3, 0x54: 5, 0x58: 4, 0x59: 2}
+_DECODED_META = re.compile(rb"\xff([\x00\x20\x51\x54\x58\x59])")
+_DATA_BYTES = {0x8: 2, 0x9: 2, 0xA: 2, 0xB: 2, 0xC: 1, 0xD: 1, 0xE: 2}
+
+
+def _closing_events(channel: int) -> bytes:
+    """A note-off for every pitch of ``channel``, one tick after the previous event."""
+    return (b"\x01" + bytes([0x80 | channel, 0, 0])
+            + b"".join(b"\x00" + bytes([pitch, 0]) for pitch in range(1, 128)))
+
+
+_CLOSING = [_closing_events(channel) for channel in range(16)]
+_MARKER = b"\xff\x06" + bytes([len(END_MARKER)]) + END_MARKER.encode()
+
+
+@dataclasses.dataclass
+class Layout:
+    """A standard MIDI file's header fields and its track chunks' contents."""
+
+    smf_format: int
+    division: int
+    chunks: list[bytes]
+
+
+def split_chunks(data: bytes) -> Layout | None:
+    """The header and track chunks of ``data``, or None where mido would read it
+    differently from a well-formed file (no MThd, a cut chunk, a chunk that is not
+    MTrk, no track, an empty track...): the slow reader then says what is wrong."""
+    if len(data) < 14 or data[:4] != b"MThd":
+        return None
+    size = struct.unpack(">L", data[4:8])[0]
+    smf_format, n_tracks, division = struct.unpack(">hhh", data[8:14])
+    pos, chunks = 8 + size, []
+    if size < 6 or n_tracks <= 0:
+        return None
+    for _ in range(n_tracks):
+        if data[pos:pos + 4] != b"MTrk" or pos + 8 > len(data):
+            return None
+        size = struct.unpack(">L", data[pos + 4:pos + 8])[0]
+        chunk = data[pos + 8:pos + 8 + size]
+        # (Where symusic stops at an end of track before this one, mido reads on: the
+        # marker closed_chunk puts before this one is then missing.)
+        if len(chunk) < size or not chunk.endswith(_EOT):
+            return None
+        chunks.append(chunk)
+        pos += 8 + size
+    return Layout(smf_format, division, chunks)
+
+
+def closed_chunk(chunk: bytes, division: int) -> bytes:
+    """A one-track MIDI file of ``chunk`` (ending with an end of track) with, before its
+    end of track, a marker (:data:`END_MARKER`) and one tick later a note-off for every
+    pitch of every channel the chunk may start notes on: each note the chunk leaves
+    sounding ends after the marker."""
+    # A channel's first note-on has its status byte: no such byte, no note on it.
+    closing = [_CLOSING[c] for c in range(16) if bytes([0x90 | c]) in chunk]
+    body = chunk[:-3] + _MARKER + b"".join(closing) + b"\x00" + _EOT
+    return (b"MThd\x00\x00\x00\x06\x00\x01\x00\x01" + struct.pack(">h", division)
+            + b"MTrk" + struct.pack(">L", len(body)) + body)
+
+
+@dataclasses.dataclass
+class Prelude:
+    """What a chunk's events hold up to its first sounding note-on.
+
+    Args:
+        names: the track names, in order (decoded as mido does, Latin-1).
+        first_program: (channel, program) of the first program change, if any.
+        end: the offset just past the first sounding note-on, or the chunk's length.
+        sounding: whether a note-on with a velocity was met.
+    """
+
+    names: list[str]
+    first_program: tuple[int, int] | None
+    end: int
+    sounding: bool
+
+    def settles(self, chunk: bytes) -> bool:
+        """Whether no program change and no track name can follow in ``chunk``, so the
+        program and name of every note are those at the end of this prelude."""
+        rest = chunk[self.end:]
+        return _PROGRAM_BYTE.search(rest) is None and b"\xff\x03" not in rest
+
+
+def metas_decode(chunk: bytes) -> bool:
+    """Whether no meta message in ``chunk`` is one mido refuses to decode (a tempo of
+    fewer than 3 bytes, a time signature's denominator beyond 2**7, a key signature
+    beyond 7 sharps or flats...). Looked for in the bytes: a byte pair that only looks
+    like such a message makes it False too, and the slow reader then decides."""
+    for match in _DECODED_META.finditer(chunk):
+        kind = match.group(1)[0]
+        length, at = _read_number(chunk, match.end())
+        if length is None or at + length > len(chunk):
+            continue  # no message: one so cut would make symusic refuse the chunk
+        data = chunk[at:at + length]
+        if length < _META_LENGTHS[kind] or kind == 0x00 and length == 1:
+            return False
+        if kind == 0x54 and data[0] >> 5 > 3:
+            return False
+        if kind == 0x58 and data[1] > 7:  # symusic keeps 2**data[1] in a byte
+            return False
+        if kind == 0x59 and (not -7 <= (data[0] ^ 0x80) - 0x80 <= 7 or data[1] > 1):
+            return False
+    return True
+
+
+def may_change_program(chunk: bytes) -> bool:
+    """Whether ``chunk`` may hold a program change (False: it surely holds none)."""
+    return _PROGRAM_BYTE.search(chunk) is not None
+
+
+def read_prelude(chunk: bytes, *, to_end: bool = False) -> Prelude | None:
+    """Walk ``chunk``'s events in Python up to its first sounding note-on (or all of
+    them, ``to_end``); None at anything but channel, meta and sysex messages (system
+    messages, running status with none set or after a sysex, a data byte over 127)."""
+    pos, size, status, sounding = 0, len(chunk), None, False
+    names: list[str] = []
+    first_program = None
+    while pos < size:
+        pos = _skip_number(chunk, pos)
+        if pos is None or pos >= size:
+            return None
+        if chunk[pos] >= 0x80:
+            kind = chunk[pos]
+            pos += 1
+            if kind != 0xFF:
+                status = kind
+        elif status is None or status >= 0xF0:
+            return None
+        else:
+            kind = status
+        if kind == 0xFF:
+            if pos >= size:
+                return None
+            meta = chunk[pos]
+            length, pos = _read_number(chunk, pos + 1)
+            if length is None or pos + length > size:
+                return None
+            if meta == 0x03:
+                names.append(chunk[pos:pos + length].decode("latin-1"))
+            pos += length
+        elif kind in (0xF0, 0xF7):
+            length, pos = _read_number(chunk, pos)
+            if length is None or pos + length > size:
+                return None
+            pos += length
+        elif 0x80 <= kind <= 0xEF:
+            data = chunk[pos:pos + _DATA_BYTES[kind >> 4]]
+            pos += len(data)
+            if len(data) < _DATA_BYTES[kind >> 4] or max(data) > 127:
+                return None
+            if kind >> 4 == 0xC and first_program is None:
+                first_program = (kind & 0xF, data[0])
+            elif kind >> 4 == 0x9 and data[1] > 0:
+                if not to_end:
+                    return Prelude(names, first_program, pos, True)
+                sounding = True
+        else:
+            return None
+    return Prelude(names, first_program, size, sounding)
+
+
+def _skip_number(data: bytes, pos: int) -> int | None:
+    """The offset past the variable-length number at ``pos`` (None past the end)."""
+    while pos < len(data):
+        pos += 1
+        if data[pos - 1] < 0x80:
+            return pos
+    return None
+
+
+def _read_number(data: bytes, pos: int) -> tuple[int | None, int]:
+    """The variable-length number at ``pos`` and the offset past it."""
+    value = 0
+    while pos < len(data):
+        byte = data[pos]
+        pos += 1
+        value = (value << 7) | (byte & 0x7F)
+        if byte < 0x80:
+            return value, pos
+    return None, pos

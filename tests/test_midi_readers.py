@@ -1,0 +1,114 @@
+"""symusic's reader (read_midi) gives exactly the pieces and errors of miditoolkit's."""
+
+import random
+from fractions import Fraction
+
+import pytest
+from builders import make_piece, make_track
+from fuzzing import mutate_file, read_outcome, seed_bytes
+from midi_files import random_midi
+
+import kerasmusic as km
+from kerasmusic.data import midi
+from kerasmusic.data.midi_miditoolkit import read_midi_miditoolkit
+
+
+@pytest.fixture
+def slow_reads(monkeypatch):
+    """The paths read_midi handed to miditoolkit's reader."""
+    paths = []
+
+    def counted(path, **kwargs):
+        paths.append(path)
+        return read_midi_miditoolkit(path, **kwargs)
+
+    monkeypatch.setattr(midi, "read_midi_miditoolkit", counted)
+    return paths
+
+
+def test_the_chorales_read_the_same(tmp_path, slow_reads):
+    pieces = km.load_corpus("chorales", progress=False).pieces
+    for i, piece in enumerate(pieces):
+        km.write_midi(piece, tmp_path / f"{i}.mid")
+        new, old = (read_outcome(read, tmp_path / f"{i}.mid") for read in (km.read_midi,
+                                                                        read_midi_miditoolkit))
+        assert new == old, piece.name
+    assert len(pieces) == 350 and not slow_reads  # all read by symusic
+
+
+def test_the_test_files_read_the_same(tmp_path, slow_reads):
+    """The kinds of file tests/test_midi.py writes: drums, silent parts, tempo changes,
+    a triplet grid, no notes, drums only."""
+    F = Fraction
+    pieces = {
+        "band": make_piece(make_track([(60, 0, 1, 90), (67, F(3, 2), F(1, 4))], name="piano"),
+                           make_track([(36, 0, 4, 60)], name="bass", program=33),
+                           make_track([(36, 0, F(1, 2), 100)], name="drums", is_drum=True),
+                           tempo=96.0, time_signature=(3, 4)),
+        "gaps": make_piece(make_track([(72, 0, 1)], name="S", program=52),
+                           make_track([], name="A", program=52),
+                           make_track([(36, 0, 1)], name="Kit", is_drum=True),
+                           make_track([], name="Perc", is_drum=True),
+                           make_track([(48, 0, 2)], name="B", program=33)),
+        "grid": make_piece([(60, F(1, 3), F(1, 3)), (64, F(7, 480), F(1, 480))]),
+        "empty": make_piece([]),
+        "drums": make_piece(make_track([(36, 0, 1)], is_drum=True)),
+    }
+    pieces["band"].tempo_changes = [(F(2), 60.0), (F(7, 2), 90.0)]
+    for name, piece in pieces.items():
+        km.write_midi(piece, tmp_path / f"{name}.mid")
+        new, old = (read_outcome(read, tmp_path / f"{name}.mid") for read in (km.read_midi,
+                                                                           read_midi_miditoolkit))
+        assert new == old, name
+    assert not slow_reads
+
+
+def test_notes_of_zero_length_are_dropped_the_same(tmp_path):
+    import mido
+
+    track = mido.MidiTrack([mido.Message("note_on", note=60, velocity=80),
+                            mido.Message("note_off", note=60),  # at the same tick
+                            mido.Message("note_on", note=62, velocity=80),
+                            mido.Message("note_off", note=62, time=480)])
+    mido.MidiFile(tracks=[track]).save(tmp_path / "zero.mid")
+    new = read_outcome(km.read_midi, tmp_path / "zero.mid")
+    assert new == read_outcome(read_midi_miditoolkit, tmp_path / "zero.mid")
+    assert new[2] == ["1 note of zero length dropped"] and len(new[1].notes) == 1
+
+
+@pytest.mark.parametrize("plain", [True, False])
+def test_random_files_read_the_same(tmp_path, slow_reads, plain):
+    """Format 0 and 1 files with several channels a track; the plain ones mostly read
+    by symusic, the others (program changes between notes, notes left sounding...)
+    mostly by miditoolkit."""
+    for seed in range(150):
+        path = tmp_path / f"{seed}.mid"
+        random_midi(path, seed, plain)
+        assert read_outcome(km.read_midi, path) == read_outcome(read_midi_miditoolkit, path), seed
+    fast = 150 - len(slow_reads)
+    assert fast > 100 if plain else 0 < fast < 50
+
+
+def test_damaged_files_fail_or_read_the_same(tmp_path, slow_reads):
+    rng, seed = random.Random(1), seed_bytes("mid")
+    for i in range(300):
+        path = tmp_path / f"{i}.mid"
+        path.write_bytes(mutate_file("mid", seed, rng))
+        assert read_outcome(km.read_midi, path) == read_outcome(read_midi_miditoolkit, path), i
+    assert len(slow_reads) < 300
+
+
+def test_events_after_an_end_of_track_read_the_same(tmp_path):
+    """mido reads on after an end of track inside a chunk; symusic stops there."""
+    import mido
+
+    track = mido.MidiTrack([mido.Message("note_on", note=60, velocity=80),
+                            mido.Message("note_off", note=60, time=10)])
+    mido.MidiFile(tracks=[track]).save(tmp_path / "one.mid")
+    data = (tmp_path / "one.mid").read_bytes()
+    start = data.find(b"MTrk") + 8
+    body = data[start:] + b"\x00\x90\x40\x50\x10\x80\x40\x00\x00\xff\x2f\x00"  # after its EOT
+    path = tmp_path / "two.mid"
+    path.write_bytes(data[:start - 4] + len(body).to_bytes(4, "big") + body)
+    new = read_outcome(km.read_midi, path)
+    assert new == read_outcome(read_midi_miditoolkit, path) and len(new[1].notes) == 2
