@@ -37,6 +37,12 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--n", type=int, default=200, help="generated pieces of each model")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--standard-loss", action="store_true",
+                        help="train the generator with the standard GAN loss, not feature "
+                             "matching (which matches feature means only, not spreads)")
+    parser.add_argument("--g-learning-rate", type=float, default=1e-3)
+    parser.add_argument("--d-learning-rate", type=float, default=1e-3)
+    parser.add_argument("--freeze-threshold", type=float, default=0.7)
     parser.add_argument("--quick", action="store_true", help="tiny sizes, a smoke run")
     args = parser.parse_args()
     if args.quick:
@@ -45,7 +51,10 @@ def main() -> None:
 
     corpus = km.load_corpus("chorales")
     train, held_out = km.split_pieces(corpus.pieces, validation_fraction=0.2, seed=args.seed)
-    config = CRNNGANConfig(units=args.units)
+    config = CRNNGANConfig(units=args.units, feature_matching=not args.standard_loss,
+                           g_learning_rate=args.g_learning_rate,
+                           d_learning_rate=args.d_learning_rate,
+                           freeze_threshold=args.freeze_threshold)
     results, seconds = {}, {}
     for name, pretrain in (("baseline (MLE)", args.epochs), ("C-RNN-GAN", args.pretrain_epochs)):
         started = time.monotonic()
@@ -64,7 +73,9 @@ def main() -> None:
         rows[name] = metrics.music_statistics([result.encoding.decode(s) for s in samples])
     print(f"\n{len(held_out)} held-out chorales cut to {args.seq_len} tones; {args.n} "
           f"generated pieces of each model ({args.units} units, {args.epochs} epochs of "
-          f"{args.steps_per_epoch} batches, {args.pretrain_epochs} of them MLE for the GAN)")
+          f"{args.steps_per_epoch} batches, {args.pretrain_epochs} of them MLE for the GAN; "
+          f"{'standard loss' if args.standard_loss else 'feature matching'}, learning rates "
+          f"G {args.g_learning_rate:g} D {args.d_learning_rate:g})")
     print(metrics.format_table(rows))
     real = rows["real (held out)"]
     wins = 0

@@ -37,11 +37,16 @@ def main() -> None:
     parser.add_argument("--kinds", nargs="+", choices=KINDS, default=list(KINDS))
     parser.add_argument("--timeout", type=float, default=60.0,
                         help="seconds a worker may spend on one file")
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=2,
+                        help="parse processes, at least 2 (load_corpus(workers=1) parses in "
+                             "this process, without the time and memory limits under test: "
+                             "a fuzzed score then took this process to 22 GB)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--compare-readers", action="store_true",
                         help="compare read_midi with the miditoolkit reader on the MIDI mutants")
     args = parser.parse_args()
+    if args.workers < 2:
+        parser.error("--workers must be at least 2")
     total = Counter()
     print(f"{'kind':5} {'files':>6} " + " ".join(f"{o:>13}" for o in OUTCOMES) + "  seconds")
     with tempfile.TemporaryDirectory() as folder:
