@@ -258,7 +258,9 @@ def run_train_crnngan(args) -> int:
     seed_variant = args.variant == "seed"
     config = CRNNGANConfig(units=args.units, latent_dim=args.latent_dim,
                            feature_matching=not (args.no_feature_matching or seed_variant),
-                           freeze_threshold=args.freeze_threshold or None)
+                           freeze_threshold=args.freeze_threshold or None,
+                           g_learning_rate=args.gan_learning_rate,
+                           d_learning_rate=args.gan_learning_rate)
     result = train_crnngan(
         corpus.pieces, variant=args.variant, tracks=_tracks(args.tracks),
         tones_per_cell=args.tones_per_cell,

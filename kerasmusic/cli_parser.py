@@ -231,6 +231,9 @@ def _add_train_crnngan(train_sub) -> None:
                          help="tones per LSTM step (3 for C-RNN-GAN-3)")
     crnngan.add_argument("--no-feature-matching", action="store_true",
                          help="the plain generator loss instead of feature matching")
+    crnngan.add_argument("--gan-learning-rate", type=LEARNING_RATE, default=1e-3, metavar="LR",
+                         help="Adam learning rate of generator and discriminator in the "
+                              "adversarial epochs (the chorale recipe: 1e-4)")
     crnngan.add_argument("--freeze-threshold", type=FRACTION, default=0.7, metavar="R",
                          help="freezing ratio; 0 turns freezing off")
     crnngan.add_argument("--samples", type=COUNT, default=4, metavar="N",

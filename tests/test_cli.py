@@ -92,6 +92,24 @@ def test_train_crnngan_writes_generator_and_samples(tmp_path, midi_dir, cache_di
     assert "epoch 2/2" in capsys.readouterr().out
 
 
+def test_train_crnngan_passes_the_recipe_flags(tmp_path, midi_dir, cache_dir, monkeypatch):
+    import kerasmusic.training.crnngan as crnngan
+
+    class Stop(Exception):
+        pass
+
+    def capture(pieces, **kwargs):
+        raise Stop(kwargs["config"])
+
+    monkeypatch.setattr(crnngan, "train_crnngan", capture)
+    with pytest.raises(Stop) as stop:
+        main(["train", "crnngan", "--midi-dir", str(midi_dir), "--out", str(tmp_path / "g"),
+              "--no-feature-matching", "--gan-learning-rate", "1e-4", "--units", "8"])
+    config = stop.value.args[0]
+    assert (config.feature_matching, config.units) == (False, 8)
+    assert config.g_learning_rate == config.d_learning_rate == 1e-4
+
+
 @pytest.fixture
 def band_dir(tmp_path):
     """Multi-track MIDI files: a melody (flute), a bass and drums."""
