@@ -107,6 +107,10 @@ _EXPORTS = {
     "kerasmusic.models.event_lstm": ("MultiOneHot", "SplitLast", "build_event_lstm"),
     "kerasmusic.models.joint_keys": ("MadeKeys", "NadeKeys"),
     "kerasmusic.models.layers": ("TemporalSoftmax", "WeightedSum"),
+    "kerasmusic.models.music_transformer": (
+        "LastStep", "PositionEmbedding", "RelativeCausalSelfAttention", "build_music_transformer",
+        "last_step_model", "note_duration_transformer",
+    ),
     "kerasmusic.models.musegan": (
         "GENERATOR_MODES", "TakeIndex", "build_bar_generator", "build_critic",
         "build_generator_network", "build_temporal_network", "build_track_encoder",
