@@ -142,6 +142,7 @@ _EXPORTS = {
         "train_musegan",
     ),
     "kerasmusic.roll_metrics": ("ROLL_TARGETS", "RollComparison", "compare_rolls"),
+    "kerasmusic.training.music_transformer": ("TransformerResult", "train_music_transformer"),
     "kerasmusic.training.note_lstm": ("TrainResult", "train_note_lstm"),
     "kerasmusic.training.pianoroll_rnn": ("PianoRollRNNResult", "train_pianoroll_rnn"),
 }

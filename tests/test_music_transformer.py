@@ -1,7 +1,7 @@
 import keras
 import numpy as np
 import pytest
-from builders import serve_savedmodel
+from builders import make_piece, serve_savedmodel
 
 import kerasmusic as km
 from kerasmusic.models.music_transformer import (
@@ -10,6 +10,7 @@ from kerasmusic.models.music_transformer import (
     note_duration_transformer,
     skew,
 )
+from kerasmusic.training.note_lstm import prepare_note_duration_data
 
 TINY = {"max_len": 16, "n_layers": 1, "d_model": 16, "n_heads": 2, "dropout": 0.0}
 
@@ -141,3 +142,51 @@ def test_mixed_float16_keeps_attention_softmax_and_outputs_float32():
         assert np.isfinite(loss).all()
     finally:
         keras.mixed_precision.set_global_policy("float32")
+
+
+def _melodies(n=6, length=40):
+    rng = np.random.default_rng(0)
+    scale = [60, 62, 64, 65, 67, 69, 71, 72]
+    return [make_piece([(scale[(j * (k + 1) + int(rng.integers(0, 2))) % 8], j, 1 + j % 2)
+                        for j in range(length)], name=f"m{k}") for k in range(n)]
+
+
+def test_trainer_learns_the_lstm_targets_and_reports_them():
+    pieces = _melodies()
+    result = km.train_music_transformer(
+        pieces, seq_len=12, n_layers=1, d_model=16, n_heads=2, epochs=3, batch_size=8,
+        validation_fraction=0.34, verbose=0, transpose=None, warmup_steps=4, dropout=0.0,
+        learning_rate=3e-3)
+    history = result.history
+    assert history["loss"][-1] < history["loss"][0]
+    assert min(history["val_loss"]) < result.initial_val_loss
+    # The same split and targets as the attention LSTM's trainer.
+    _, train, val, _ = prepare_note_duration_data(
+        pieces, tracks=None, seq_len=12, min_count=2, chords="split",
+        validation_fraction=0.34, seed=0, transpose=None)
+    assert [p.name for p in result.validation_pieces] == [p.name for p in val]
+    assert [p.name for p in result.train_pieces] == [p.name for p in train]
+    report = result.quality
+    assert report.model == "Music Transformer"
+    assert report["pitch"].n_targets == sum(len(result.encoding.encode(p)[0]) + 1 for p in val)
+    # The validation loss is the report's NLL of the kept (best) weights.
+    np.testing.assert_allclose(report["pitch"].model + report["duration"].model,
+                               min(history["val_loss"]), rtol=1e-4)
+    assert result.sequence_model.output_names == ["pitch", "duration"]
+
+
+def test_trainer_resumes_from_its_checkpoint_folder(tmp_path):
+    class Interrupt(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 0:
+                raise RuntimeError("interrupted")
+
+    kwargs = dict(seq_len=8, n_layers=1, d_model=8, n_heads=2, epochs=2, batch_size=8,
+                  validation_fraction=0.34, verbose=0, transpose=None, warmup_steps=0,
+                  checkpoint_dir=str(tmp_path / "backup"))
+    with pytest.raises(RuntimeError, match="interrupted"):
+        km.train_music_transformer(_melodies(), callbacks=[Interrupt()], **kwargs)
+    assert any((tmp_path / "backup").iterdir())
+    resumed = km.train_music_transformer(_melodies(), **kwargs)
+    assert len(resumed.history["loss"]) == 1  # epoch 2 only
+    assert not (tmp_path / "backup").exists() or not any((tmp_path / "backup").iterdir())

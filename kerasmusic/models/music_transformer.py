@@ -27,7 +27,7 @@ from keras import ops
 
 from kerasmusic.errors import KerasMusicError
 from kerasmusic.models.layers import register
-from kerasmusic.validation import check_count, check_learning_rate, check_rate
+from kerasmusic.validation import check_count, check_learning_rate, check_positive, check_rate
 
 #: Logit given to the masked (future) keys; finite, so a row never becomes NaN.
 _MASKED = -1e9
@@ -209,6 +209,7 @@ def build_music_transformer(
     input_names: Sequence[str] | None = None,
     output_names: Sequence[str] | None = None,
     learning_rate: float = 1e-3,
+    global_clipnorm: float | None = None,
     name: str = "music_transformer",
 ) -> keras.Model:
     """Build and compile a decoder-only Music Transformer that predicts the next token.
@@ -231,6 +232,10 @@ def build_music_transformer(
         input_names: one name per stream (default ``"tokens"``, or ``"tokens_0"``...).
         output_names: one name per stream (default ``"next_token"``, or ``"next_0"``...).
         learning_rate: Adam learning rate of the compiled model.
+        global_clipnorm: Adam clips the gradients to this global norm (None: no
+            clipping). Under a ``tf.distribute`` strategy Keras 3.15 clips each
+            replica's gradient before they are summed, so a clipped distributed run
+            is not the one-device run (measured); the trainers leave it off.
         name: the model's name.
 
     Returns:
@@ -266,6 +271,7 @@ def build_music_transformer(
     check_count("ff_dim", ff_dim, optional=True)
     check_rate("dropout", dropout)
     check_learning_rate("learning_rate", learning_rate)
+    check_positive("global_clipnorm", global_clipnorm, optional=True)
     if d_model % n_heads:
         raise KerasMusicError(f"build_music_transformer: d_model ({d_model}) must be a "
                               f"multiple of n_heads ({n_heads})")
@@ -307,7 +313,8 @@ def build_music_transformer(
                for n, size in zip(output_names, sizes)]
     model = keras.Model(inputs[0] if single else inputs, outputs[0] if single else outputs,
                         name=name)
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate,
+                                                  global_clipnorm=global_clipnorm),
                   loss={n: keras.losses.SparseCategoricalCrossentropy() for n in output_names})
     return model
 

@@ -83,6 +83,34 @@ class StopOnNonFinite(keras.callbacks.Callback):
                                 f"{type(error).__name__})", last_good=self.last_good)
 
 
+class Warmup(keras.callbacks.Callback):
+    """Raise the learning rate linearly to ``peak`` over the first ``steps`` batches.
+
+    Batch ``n`` (counted by the optimizer, so a resumed run carries on) trains at
+    ``peak * (n + 1) / steps``; from batch ``steps`` on the rate is left alone (a
+    :class:`keras.callbacks.ReduceLROnPlateau` can then lower it). The rate stays a
+    plain optimizer variable, so a saved model needs no custom schedule class.
+
+    Args:
+        steps: batches of warm-up (0: none).
+        peak: the learning rate reached at the end of the warm-up.
+    """
+
+    def __init__(self, steps: int, peak: float):
+        super().__init__()
+        self.steps = int(check_count("warmup_steps", steps, minimum=0))
+        self.peak = float(peak)
+        self._step = 0
+
+    def on_train_begin(self, logs=None):
+        self._step = int(self.model.optimizer.iterations.numpy())
+
+    def on_train_batch_begin(self, batch, logs=None):
+        if self._step < self.steps:
+            self.model.optimizer.learning_rate = self.peak * (self._step + 1) / self.steps
+        self._step += 1
+
+
 def non_finite_variables(model: keras.Model) -> list[str]:
     """The paths of ``model``'s weights and optimizer variables that hold NaN or Inf."""
     optimizer = getattr(model, "optimizer", None)
