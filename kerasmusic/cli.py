@@ -149,7 +149,8 @@ def run_train_transformer(args) -> int:
     return _train_keras_model(
         args, km.train_music_transformer, tracks=_tracks(args.tracks), seq_len=args.seq_len,
         n_layers=args.layers, d_model=args.d_model, n_heads=args.heads, ff_dim=args.ff_dim,
-        relative=not args.no_relative, warmup_steps=args.warmup_steps, dropout=args.dropout,
+        relative=not args.no_relative, warmup_steps=args.warmup_steps, schedule=args.schedule,
+        dropout=args.dropout,
         patience=args.patience, transpose=None if args.no_transpose else km.DEFAULT_SHIFTS,
         chords=args.chords, checkpoint_dir=args.checkpoint_dir, log_dir=args.log_dir)
 

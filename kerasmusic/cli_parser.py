@@ -224,7 +224,7 @@ def _add_train_transformer(train_sub) -> None:
               "LSTM's note/duration tokens (same split, same held-out targets) and save it "
               "with its encoding and held-out quality report.")
     _add_note_source(tr)
-    tr.add_argument("--seq-len", type=COUNT, default=64, metavar="N",
+    tr.add_argument("--seq-len", type=COUNT, default=32, metavar="N",
                     help="events the model reads to predict the next (its context)")
     tr.add_argument("--layers", type=COUNT, default=4, metavar="N", help="Transformer blocks")
     tr.add_argument("--d-model", type=COUNT, default=128, metavar="N",
@@ -236,9 +236,13 @@ def _add_train_transformer(train_sub) -> None:
     tr.add_argument("--no-relative", action="store_true",
                     help="plain attention with absolute position embeddings instead of "
                          "relative attention")
-    _add_fit_args(tr, epochs=50, batch_size=32, learning_rate=1e-3)
+    _add_fit_args(tr, epochs=50, batch_size=32, learning_rate=2e-3)
     tr.add_argument("--warmup-steps", type=NATURAL, default=200, metavar="N",
                     help="batches of linear learning-rate warm-up")
+    tr.add_argument("--schedule", choices=["cosine", "plateau"], default="cosine",
+                    help="after the warm-up: a cosine decay to 0 at the end of the run "
+                         "(--max-seconds or --epochs), or halving when the validation loss "
+                         "stalls")
     tr.add_argument("--dropout", type=RATE, default=0.1, metavar="RATE",
                     help="dropout of embeddings, attention weights and residuals")
     tr.add_argument("--patience", type=NATURAL, default=6, metavar="N",

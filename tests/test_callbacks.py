@@ -106,3 +106,24 @@ def test_warmup_raises_the_rate_linearly_then_leaves_it():
     np.testing.assert_allclose(Record.rates, [0.1, 0.2, 0.3, 0.4, 0.4, 0.4], rtol=1e-6)
     with pytest.raises(km.InvalidArgumentError, match="warmup_steps"):
         Warmup(-1, 0.1)
+
+
+def test_warmup_then_cosine_decay_to_zero_at_the_last_step():
+    import math
+
+    import keras
+
+    from kerasmusic.training.callbacks import Warmup
+
+    class Record(keras.callbacks.Callback):
+        rates: list = []
+
+        def on_train_batch_begin(self, batch, logs=None):
+            self.rates.append(float(self.model.optimizer.learning_rate))
+
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.SGD(0.4), loss=keras.losses.MeanSquaredError())
+    model.fit(np.ones((5, 3)), np.ones((5, 1)), batch_size=1, verbose=0,
+              callbacks=[Warmup(2, 0.4, decay_steps=4), Record()])
+    expected = [0.2, 0.4] + [0.2 * (1 + math.cos(math.pi * min(1, n / 4))) for n in (2, 3, 4)]
+    np.testing.assert_allclose(Record.rates, expected, rtol=1e-5, atol=1e-7)

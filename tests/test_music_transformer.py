@@ -190,3 +190,8 @@ def test_trainer_resumes_from_its_checkpoint_folder(tmp_path):
     resumed = km.train_music_transformer(_melodies(), **kwargs)
     assert len(resumed.history["loss"]) == 1  # epoch 2 only
     assert not (tmp_path / "backup").exists() or not any((tmp_path / "backup").iterdir())
+
+
+def test_trainer_refuses_an_unknown_schedule():
+    with pytest.raises(km.InvalidArgumentError, match="schedule"):
+        km.train_music_transformer(_melodies(), schedule="linear")

@@ -20,11 +20,15 @@ import tensorflow as tf
 from kerasmusic.data.augment import DEFAULT_SHIFTS
 from kerasmusic.data.notes import Piece
 from kerasmusic.data.pipeline import note_duration_step_dataset
+from kerasmusic.errors import InvalidArgumentError
 from kerasmusic.models.music_transformer import last_step_model, note_duration_transformer
 from kerasmusic.quality import note_lstm_quality
 from kerasmusic.training.callbacks import Warmup, fit_with_baseline, regularised_callbacks
 from kerasmusic.training.note_lstm import TrainResult, prepare_note_duration_data
 from kerasmusic.validation import check_count, check_training
+
+#: Learning-rate schedules after the warm-up (see :func:`train_music_transformer`).
+SCHEDULES = ("cosine", "plateau")
 
 
 @dataclasses.dataclass
@@ -45,7 +49,7 @@ def train_music_transformer(
     pieces: Sequence[Piece],
     *,
     tracks: Sequence[int] | None = None,
-    seq_len: int = 64,
+    seq_len: int = 32,
     n_layers: int = 4,
     d_model: int = 128,
     n_heads: int = 4,
@@ -53,7 +57,7 @@ def train_music_transformer(
     relative: bool = True,
     epochs: int = 50,
     batch_size: int = 32,
-    learning_rate: float = 1e-3,
+    learning_rate: float = 2e-3,
     warmup_steps: int = 200,
     validation_fraction: float = 0.1,
     max_seconds: float | None = None,
@@ -66,6 +70,7 @@ def train_music_transformer(
     min_count: int = 2,
     patience: int | None = 6,
     lr_patience: int | None = 2,
+    schedule: str = "cosine",
     chords: str = "split",
     stride: int | None = None,
     checkpoint_dir: str | None = None,
@@ -79,7 +84,7 @@ def train_music_transformer(
     chunks of ``seq_len`` events and predicts the next event after every step; the
     validation loss is the mean NLL of every held-out event predicted from the
     ``seq_len`` events before it, the number the quality report gives. The learning
-    rate rises linearly over ``warmup_steps`` batches, then halves on a plateau;
+    rate rises linearly over ``warmup_steps`` batches, then follows ``schedule``;
     the best-validation weights are kept.
 
     Args:
@@ -105,8 +110,11 @@ def train_music_transformer(
         min_count: tokens seen fewer times in training become ``"<unk>"``.
         patience: stop after this many epochs without a better validation loss
             (None: run all epochs); the best epoch's weights are restored either way.
-        lr_patience: halve the learning rate after this many epochs without a better
-            validation loss (None: no halving).
+        lr_patience: with ``schedule="plateau"``, halve the learning rate after this many
+            epochs without a better validation loss (None: no halving).
+        schedule: after the warm-up, ``"cosine"``: the rate falls along a cosine to 0 at
+            the end of the run (``max_seconds`` or ``epochs``, whichever comes first);
+            ``"plateau"``: it stays until the validation loss stalls, then halves.
         chords: ``"split"`` (a token per note) or ``"joined"`` (a token per chord).
         stride: events between the starts of two training chunks (default
             ``seq_len // 2``).
@@ -123,6 +131,8 @@ def train_music_transformer(
                    max_seconds=max_seconds, seq_len=seq_len)
     check_count("warmup_steps", warmup_steps, minimum=0)
     check_count("stride", stride, optional=True)
+    if schedule not in SCHEDULES:
+        raise InvalidArgumentError(f"schedule must be one of {SCHEDULES}, got {schedule!r}")
     keras.utils.set_random_seed(seed)
     encoding, train, val, augmented = prepare_note_duration_data(
         pieces, tracks=tracks, seq_len=seq_len, min_count=min_count, chords=chords,
@@ -138,8 +148,12 @@ def train_music_transformer(
             encoding.n_pitches, encoding.n_durations, max_len=seq_len, n_layers=n_layers,
             d_model=d_model, n_heads=n_heads, ff_dim=ff_dim, dropout=dropout,
             relative=relative, learning_rate=learning_rate)
-    extra = regularised_callbacks(val_ds is not None, patience, lr_patience)
-    if warmup_steps:
+    cosine = schedule == "cosine"
+    extra = regularised_callbacks(val_ds is not None, patience, None if cosine else lr_patience)
+    if cosine:
+        extra.append(Warmup(warmup_steps, learning_rate, decay_seconds=max_seconds,
+                            decay_steps=epochs * int(train_ds.cardinality())))
+    elif warmup_steps:
         extra.append(Warmup(warmup_steps, learning_rate))
     if checkpoint_dir is not None:
         extra.append(keras.callbacks.BackupAndRestore(str(checkpoint_dir)))
