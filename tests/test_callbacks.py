@@ -88,22 +88,28 @@ def test_nan_weights_before_training_are_refused():
         model.fit(np.ones((4, 3)), np.ones((4, 1)), verbose=0, callbacks=[StopOnNonFinite()])
 
 
-def test_warmup_raises_the_rate_linearly_then_leaves_it():
+def _rates(warmup, n_batches: int) -> list[float]:
+    """The learning rate of each of ``n_batches`` SGD batches trained with ``warmup``."""
     import keras
 
-    from kerasmusic.training.callbacks import Warmup
+    rates = []
 
     class Record(keras.callbacks.Callback):
-        rates: list = []
-
         def on_train_batch_begin(self, batch, logs=None):
-            self.rates.append(float(self.model.optimizer.learning_rate))
+            rates.append(float(self.model.optimizer.learning_rate))
 
     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
     model.compile(optimizer=keras.optimizers.SGD(0.4), loss=keras.losses.MeanSquaredError())
-    model.fit(np.ones((6, 3)), np.ones((6, 1)), batch_size=1, verbose=0,
-              callbacks=[Warmup(4, 0.4), Record()])
-    np.testing.assert_allclose(Record.rates, [0.1, 0.2, 0.3, 0.4, 0.4, 0.4], rtol=1e-6)
+    model.fit(np.ones((n_batches, 3)), np.ones((n_batches, 1)), batch_size=1, verbose=0,
+              callbacks=[warmup, Record()])
+    return rates
+
+
+def test_warmup_raises_the_rate_linearly_then_leaves_it():
+    from kerasmusic.training.callbacks import Warmup
+
+    np.testing.assert_allclose(_rates(Warmup(4, 0.4), 6), [0.1, 0.2, 0.3, 0.4, 0.4, 0.4],
+                               rtol=1e-6)
     with pytest.raises(km.InvalidArgumentError, match="warmup_steps"):
         Warmup(-1, 0.1)
 
@@ -111,19 +117,8 @@ def test_warmup_raises_the_rate_linearly_then_leaves_it():
 def test_warmup_then_cosine_decay_to_zero_at_the_last_step():
     import math
 
-    import keras
-
     from kerasmusic.training.callbacks import Warmup
 
-    class Record(keras.callbacks.Callback):
-        rates: list = []
-
-        def on_train_batch_begin(self, batch, logs=None):
-            self.rates.append(float(self.model.optimizer.learning_rate))
-
-    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
-    model.compile(optimizer=keras.optimizers.SGD(0.4), loss=keras.losses.MeanSquaredError())
-    model.fit(np.ones((5, 3)), np.ones((5, 1)), batch_size=1, verbose=0,
-              callbacks=[Warmup(2, 0.4, decay_steps=4), Record()])
     expected = [0.2, 0.4] + [0.2 * (1 + math.cos(math.pi * min(1, n / 4))) for n in (2, 3, 4)]
-    np.testing.assert_allclose(Record.rates, expected, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(_rates(Warmup(2, 0.4, decay_steps=4), 5), expected, rtol=1e-5,
+                               atol=1e-7)
