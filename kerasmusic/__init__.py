@@ -107,6 +107,10 @@ _EXPORTS = {
     "kerasmusic.models.event_lstm": ("MultiOneHot", "SplitLast", "build_event_lstm"),
     "kerasmusic.models.joint_keys": ("MadeKeys", "NadeKeys"),
     "kerasmusic.models.layers": ("TemporalSoftmax", "WeightedSum"),
+    "kerasmusic.models.music_transformer": (
+        "LastStep", "PositionEmbedding", "RelativeCausalSelfAttention", "build_music_transformer",
+        "last_step_model", "note_duration_transformer",
+    ),
     "kerasmusic.models.musegan": (
         "GENERATOR_MODES", "TakeIndex", "build_bar_generator", "build_critic",
         "build_generator_network", "build_temporal_network", "build_track_encoder",
@@ -138,6 +142,7 @@ _EXPORTS = {
         "train_musegan",
     ),
     "kerasmusic.roll_metrics": ("ROLL_TARGETS", "RollComparison", "compare_rolls"),
+    "kerasmusic.training.music_transformer": ("TransformerResult", "train_music_transformer"),
     "kerasmusic.training.note_lstm": ("TrainResult", "train_note_lstm"),
     "kerasmusic.training.pianoroll_rnn": ("PianoRollRNNResult", "train_pianoroll_rnn"),
 }

@@ -142,6 +142,19 @@ def run_train_lstm(args) -> int:
     return 0
 
 
+def run_train_transformer(args) -> int:
+    """``kerasmusic train transformer``: the Music Transformer on note/duration tokens."""
+    import kerasmusic as km
+
+    return _train_keras_model(
+        args, km.train_music_transformer, tracks=_tracks(args.tracks), seq_len=args.seq_len,
+        n_layers=args.layers, d_model=args.d_model, n_heads=args.heads, ff_dim=args.ff_dim,
+        relative=not args.no_relative, warmup_steps=args.warmup_steps, schedule=args.schedule,
+        dropout=args.dropout,
+        patience=args.patience, transpose=None if args.no_transpose else km.DEFAULT_SHIFTS,
+        chords=args.chords, checkpoint_dir=args.checkpoint_dir, log_dir=args.log_dir)
+
+
 def _report_quality(quality, model_path) -> None:
     """Print the held-out quality table and write it as JSON beside the model."""
     import kerasmusic as km
@@ -515,7 +528,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "demo":
             return run_demo(args)
         if args.command == "train":
-            runners = {"lstm": run_train_lstm, "crnngan": run_train_crnngan,
+            runners = {"lstm": run_train_lstm, "transformer": run_train_transformer,
+                       "crnngan": run_train_crnngan,
                        "musegan": run_train_musegan, "pianoroll": run_train_pianoroll,
                        "events": run_train_events, "charrnn": run_train_charrnn}
             return runners[args.model](args)

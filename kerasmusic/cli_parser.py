@@ -20,6 +20,8 @@ ROLL_OPTIONS = {"tracks": "0,1,2,3", "programs": None, "missing": "skip", "n_bar
 
 FAMILIES = {
     "lstm": "the note/duration attention LSTM (melodies, or chords across parts)",
+    "transformer": "the Music Transformer (relative attention) on the LSTM's note/duration "
+                   "tokens",
     "crnngan": "the recurrent C-RNN-GAN (Mogren 2016) on note tones",
     "musegan": "MuseGAN: multi-track piano-roll phrases, WGAN-GP",
     "pianoroll": "the polyphonic piano-roll RNN (88 keys per frame)",
@@ -178,16 +180,30 @@ def _add_demo(sub) -> None:
     _add_seed(demo)
 
 
+def _add_note_source(p) -> None:
+    """Source, model path and tracks of the note/duration families (LSTM, Transformer)."""
+    _add_source(p, score_hint="MIDI (or MusicXML/kern/ABC) files")
+    p.add_argument("--out", required=True, metavar="MODEL",
+                   help="model path: *.keras, *.h5 or a folder for a SavedModel")
+    p.add_argument("--tracks", default="all",
+                   help="'all' (chords across parts) or comma-separated track numbers, "
+                        "e.g. 0 for the first part")
+
+
+def _add_note_data_options(p) -> None:
+    """Augmentation and chord tokens of the note/duration families."""
+    p.add_argument("--no-transpose", action="store_true",
+                   help="train on the pieces as written, without transposed copies")
+    p.add_argument("--chords", choices=["split", "joined"], default="split",
+                   help="notes that start together: a token per note, '+' until the "
+                        "chord's last (split), or one token per chord (joined)")
+
+
 def _add_train_lstm(train_sub) -> None:
     lstm = _sub(train_sub, "lstm", FAMILIES["lstm"],
                 "Train the note/duration attention LSTM on a corpus or a MIDI folder and save "
                 "it with its encoding and held-out quality report.")
-    _add_source(lstm, score_hint="MIDI (or MusicXML/kern/ABC) files")
-    lstm.add_argument("--out", required=True, metavar="MODEL",
-                      help="model path: *.keras, *.h5 or a folder for a SavedModel")
-    lstm.add_argument("--tracks", default="all",
-                      help="'all' (chords across parts) or comma-separated track numbers, "
-                           "e.g. 0 for the first part")
+    _add_note_source(lstm)
     lstm.add_argument("--seq-len", type=COUNT, default=8, metavar="N",
                       help="events the model reads to predict the next")
     lstm.add_argument("--embed-size", type=COUNT, default=32, metavar="N",
@@ -198,12 +214,47 @@ def _add_train_lstm(train_sub) -> None:
     _add_fit_args(lstm, epochs=20, batch_size=64, learning_rate=0.003)
     lstm.add_argument("--dropout", type=RATE, default=0.3, metavar="RATE",
                       help="dropout of the LSTM inputs and the context")
-    lstm.add_argument("--no-transpose", action="store_true",
-                      help="train on the pieces as written, without transposed copies")
-    lstm.add_argument("--chords", choices=["split", "joined"], default="split",
-                      help="notes that start together: a token per note, '+' until the "
-                           "chord's last (split), or one token per chord (joined)")
+    _add_note_data_options(lstm)
     _add_seed(lstm)
+
+
+def _add_train_transformer(train_sub) -> None:
+    tr = _sub(train_sub, "transformer", FAMILIES["transformer"],
+              "Train a decoder-only Music Transformer with relative attention on the attention "
+              "LSTM's note/duration tokens (same split, same held-out targets) and save it "
+              "with its encoding and held-out quality report.")
+    _add_note_source(tr)
+    tr.add_argument("--seq-len", type=COUNT, default=32, metavar="N",
+                    help="events the model reads to predict the next (its context)")
+    tr.add_argument("--layers", type=COUNT, default=4, metavar="N", help="Transformer blocks")
+    tr.add_argument("--d-model", type=COUNT, default=128, metavar="N",
+                    help="width of embeddings and blocks")
+    tr.add_argument("--heads", type=COUNT, default=4, metavar="N",
+                    help="attention heads (--d-model must be a multiple)")
+    tr.add_argument("--ff-dim", type=COUNT, default=None, metavar="N",
+                    help="feed-forward hidden width (default: 4 x --d-model)")
+    tr.add_argument("--no-relative", action="store_true",
+                    help="plain attention with absolute position embeddings instead of "
+                         "relative attention")
+    _add_fit_args(tr, epochs=50, batch_size=32, learning_rate=2e-3)
+    tr.add_argument("--warmup-steps", type=NATURAL, default=200, metavar="N",
+                    help="batches of linear learning-rate warm-up")
+    tr.add_argument("--schedule", choices=["cosine", "plateau"], default="cosine",
+                    help="after the warm-up: a cosine decay to 0 at the end of the run "
+                         "(--max-seconds or --epochs), or halving when the validation loss "
+                         "stalls")
+    tr.add_argument("--dropout", type=RATE, default=0.1, metavar="RATE",
+                    help="dropout of embeddings, attention weights and residuals")
+    tr.add_argument("--patience", type=NATURAL, default=6, metavar="N",
+                    help="stop after this many epochs without a better validation loss (the "
+                         "best epoch's weights are kept)")
+    _add_note_data_options(tr)
+    tr.add_argument("--checkpoint-dir", default=None, metavar="DIR",
+                    help="back up the training state after every epoch; run again with the "
+                         "same folder to resume (default: no backups)")
+    tr.add_argument("--log-dir", default=None, metavar="DIR",
+                    help="write TensorBoard logs there (default: none)")
+    _add_seed(tr)
 
 
 def _add_train_crnngan(train_sub) -> None:
@@ -369,8 +420,8 @@ def _add_train(sub) -> None:
                  "lists a family's options.")
     train_sub = train.add_subparsers(dest="model", required=True, metavar="FAMILY",
                                      title="families")
-    for add in (_add_train_lstm, _add_train_crnngan, _add_train_musegan, _add_train_pianoroll,
-                _add_train_events, _add_train_charrnn):
+    for add in (_add_train_lstm, _add_train_transformer, _add_train_crnngan, _add_train_musegan,
+                _add_train_pianoroll, _add_train_events, _add_train_charrnn):
         add(train_sub)
 
 

@@ -59,3 +59,32 @@ def run_on_two_cpus(body: str, timeout: int = HANG_LIMIT) -> str:
                          capture_output=True, text=True, env=env, timeout=timeout)
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-3000:]
     return run.stdout
+
+
+def serve_savedmodel(path, inputs: list) -> list:
+    """Outputs of the SavedModel at ``path`` for ``inputs`` (int32 arrays), served by
+    ``tf.saved_model.load(path).serve`` in a fresh Python that must not import kerasmusic."""
+    import os
+    import subprocess
+    import sys
+    import tempfile
+
+    import numpy as np
+
+    with tempfile.TemporaryDirectory() as work:
+        for i, array in enumerate(inputs):
+            np.save(os.path.join(work, f"in{i}.npy"), np.asarray(array, np.int32))
+        script = (
+            "import sys, numpy as np, tensorflow as tf\n"
+            f"d, n = {work!r}, {len(inputs)}\n"
+            f"m = tf.saved_model.load({str(path)!r})\n"
+            "out = m.serve([tf.constant(np.load(f'{d}/in{i}.npy')) for i in range(n)])\n"
+            "for i, o in enumerate(out if isinstance(out, (list, tuple)) else [out]):\n"
+            "    np.save(f'{d}/out{i}.npy', o.numpy())\n"
+            "assert 'kerasmusic' not in sys.modules\n"
+        )
+        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+        subprocess.run([sys.executable, "-c", script], check=True, env=env, cwd=work,
+                       timeout=HANG_LIMIT)
+        names = sorted(f for f in os.listdir(work) if f.startswith("out"))
+        return [np.load(os.path.join(work, f)) for f in names]

@@ -65,12 +65,13 @@ def _poison_after_first_batch():
 
 
 @pytest.mark.parametrize("trainer", ["train_note_lstm", "train_event_lstm",
-                                     "train_pianoroll_rnn"])
+                                     "train_pianoroll_rnn", "train_music_transformer"])
 def test_every_fit_trainer_stops_at_nan_weights_with_its_error(trainer):
     """The note LSTM's step used to crash in RMSprop's sparse embedding update
     (``InvalidArgumentError: indices[0] = 221 is not in [0, 65)``)."""
-    kwargs = dict(tracks=[0], seq_len=4, embed_size=4, rnn_units=4) \
-        if trainer == "train_note_lstm" else dict(units=4)
+    kwargs = {"train_note_lstm": dict(tracks=[0], seq_len=4, embed_size=4, rnn_units=4),
+              "train_music_transformer": dict(tracks=[0], seq_len=4, n_layers=1, d_model=8,
+                                              n_heads=2)}.get(trainer, dict(units=4))
     with pytest.raises(km.NonFiniteLossError, match=r"at batch 2 of epoch 1.*no checkpoint"):
         getattr(km, trainer)(_note_pieces(), epochs=2, batch_size=8, verbose=0,
                              callbacks=[_poison_after_first_batch()], **kwargs)
@@ -85,3 +86,39 @@ def test_nan_weights_before_training_are_refused():
     with pytest.raises(km.NonFiniteLossError,
                        match=r"NaN / Inf in \S*dense\S*/kernel before training"):
         model.fit(np.ones((4, 3)), np.ones((4, 1)), verbose=0, callbacks=[StopOnNonFinite()])
+
+
+def _rates(warmup, n_batches: int) -> list[float]:
+    """The learning rate of each of ``n_batches`` SGD batches trained with ``warmup``."""
+    import keras
+
+    rates = []
+
+    class Record(keras.callbacks.Callback):
+        def on_train_batch_begin(self, batch, logs=None):
+            rates.append(float(self.model.optimizer.learning_rate))
+
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.SGD(0.4), loss=keras.losses.MeanSquaredError())
+    model.fit(np.ones((n_batches, 3)), np.ones((n_batches, 1)), batch_size=1, verbose=0,
+              callbacks=[warmup, Record()])
+    return rates
+
+
+def test_warmup_raises_the_rate_linearly_then_leaves_it():
+    from kerasmusic.training.callbacks import Warmup
+
+    np.testing.assert_allclose(_rates(Warmup(4, 0.4), 6), [0.1, 0.2, 0.3, 0.4, 0.4, 0.4],
+                               rtol=1e-6)
+    with pytest.raises(km.InvalidArgumentError, match="warmup_steps"):
+        Warmup(-1, 0.1)
+
+
+def test_warmup_then_cosine_decay_to_zero_at_the_last_step():
+    import math
+
+    from kerasmusic.training.callbacks import Warmup
+
+    expected = [0.2, 0.4] + [0.2 * (1 + math.cos(math.pi * min(1, n / 4))) for n in (2, 3, 4)]
+    np.testing.assert_allclose(_rates(Warmup(2, 0.4, decay_steps=4), 5), expected, rtol=1e-5,
+                               atol=1e-7)

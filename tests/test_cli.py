@@ -50,6 +50,23 @@ def test_train_then_generate(tmp_path, midi_dir, cache_dir, capsys):
     assert [n.pitch for n in generated[:10]] == [n.pitch for n in primer[:10]]
 
 
+def test_train_transformer_then_generate_and_evaluate(tmp_path, midi_dir, cache_dir, capsys):
+    model = tmp_path / "run" / "model.keras"
+    assert main(["train", "transformer", "--midi-dir", str(midi_dir), "--out", str(model),
+                 "--seq-len", "8", "--layers", "1", "--d-model", "8", "--heads", "2",
+                 "--epochs", "2", "--batch-size", "4", "--warmup-steps", "2",
+                 "--checkpoint-dir", str(tmp_path / "backup")]) == 0
+    printed = capsys.readouterr().out
+    assert "held-out quality: Music Transformer, 1 held-out piece" in printed
+    report = km.QualityReport.load(km.quality_path(model))
+    assert main(["evaluate", "--model", str(model), "--corpus", str(midi_dir)]) == 0
+    assert f"pitch     {report['pitch'].model:.3f}" in capsys.readouterr().out
+    out = tmp_path / "g.mid"
+    assert main(["generate", "--model", str(model), "--out", str(out), "--n-events", "12",
+                 "--no-stop", "--seed", "3"]) == 0
+    assert km.read_midi(out).notes
+
+
 def test_errors_are_one_line_and_exit_2(tmp_path, capsys):
     assert main(["generate", "--model", str(tmp_path / "missing.keras")]) == 2
     err = capsys.readouterr().err

@@ -37,11 +37,11 @@ def test_an_overflow_under_loss_scaling_skips_the_step_even_with_clipvalue():
     assert float(optimizer.dynamic_scale.numpy()) == scale / 2
 
 
-# The three Keras-fit trainers share one path (build under strategy.scope(), then
-# Model.fit); the note LSTM (every-step model, two heads) runs by default, the other two
-# with --run-slow.
+# The Keras-fit trainers share one path (build under strategy.scope(), then Model.fit);
+# the note LSTM and the Music Transformer (two heads, per-step sample weights, warm-up)
+# run by default, the other two with --run-slow.
 @pytest.mark.parametrize("names", [
-    ["note_lstm"],
+    ["note_lstm", "music_transformer"],
     pytest.param(["pianoroll_rnn", "event_lstm"], marks=pytest.mark.slow),
 ])
 def test_fit_trainers_under_mirrored_strategy_match_one_device(names):
@@ -58,6 +58,10 @@ def test_fit_trainers_under_mirrored_strategy_match_one_device(names):
                 pieces, seq_len=8, embed_size=4, rnn_units=8, epochs=2, batch_size=8,
                 validation_fraction=0.34, seed=1, strategy=s, verbose=0, dropout=0.0,
                 transpose=None),
+            "music_transformer": lambda s: km.train_music_transformer(
+                pieces, seq_len=8, n_layers=1, d_model=8, n_heads=2, epochs=2, batch_size=8,
+                validation_fraction=0.34, seed=1, strategy=s, verbose=0, dropout=0.0,
+                transpose=None, warmup_steps=2),
             "pianoroll_rnn": lambda s: km.train_pianoroll_rnn(
                 pieces, seq_len=16, hop=8, units=8, n_layers=1, epochs=2, batch_size=8,
                 validation_fraction=0.34, seed=1, strategy=s, verbose=0, transpose=None),

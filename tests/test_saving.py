@@ -1,10 +1,7 @@
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
-from builders import make_piece
+from builders import make_piece, serve_savedmodel
 
 import kerasmusic as km
 
@@ -36,22 +33,10 @@ def test_keras_and_h5_round_trip_with_safe_mode(tmp_path, trained, name):
 def test_savedmodel_loads_without_kerasmusic(tmp_path, trained):
     model, enc, probe = trained
     km.save_model(model, tmp_path / "sm", enc)
-    np.save(tmp_path / "notes.npy", probe[0])
-    np.save(tmp_path / "durations.npy", probe[1])
-    script = (
-        "import sys, numpy as np, tensorflow as tf\n"
-        f"d = {str(tmp_path)!r}\n"
-        "m = tf.saved_model.load(d + '/sm')\n"
-        "n = np.load(d + '/notes.npy').astype('int32'); t = np.load(d + '/durations.npy')\n"
-        "p, q = m.serve([tf.constant(n), tf.constant(t.astype('int32'))])\n"
-        "np.save(d + '/p.npy', p.numpy()); np.save(d + '/q.npy', q.numpy())\n"
-        "assert 'kerasmusic' not in sys.modules\n"
-    )
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    subprocess.run([sys.executable, "-c", script], check=True, env=env, cwd=tmp_path)
+    served = serve_savedmodel(tmp_path / "sm", probe)
     expected = model.predict(probe, verbose=0)
-    np.testing.assert_allclose(np.load(tmp_path / "p.npy"), expected[0], rtol=1e-6, atol=1e-7)
-    np.testing.assert_allclose(np.load(tmp_path / "q.npy"), expected[1], rtol=1e-6, atol=1e-7)
+    for got, want in zip(served, expected, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-7)
     assert (tmp_path / "sm" / "encoding.json").exists()
 
 

@@ -13,6 +13,7 @@ from kerasmusic.models import (  # noqa: F401  (imported for their registered la
     joint_keys,
     layers,
     musegan,
+    music_transformer,
     patch_conv,
     pianoroll_rnn,
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 
@@ -81,6 +82,56 @@ class StopOnNonFinite(keras.callbacks.Callback):
         where = f"batch {self._batches_done + 1} of epoch {self._epoch + 1}"
         return non_finite_error(f"NaN / Inf in {_names(bad)} at {where} (the step failed: "
                                 f"{type(error).__name__})", last_good=self.last_good)
+
+
+class Warmup(keras.callbacks.Callback):
+    """Raise the learning rate linearly to ``peak`` over the first ``steps`` batches,
+    then optionally let it fall along a cosine to 0 by the end of the run.
+
+    Batch ``n`` (counted by the optimizer, so a resumed run carries on) trains at
+    ``peak * (n + 1) / steps`` during the warm-up. Without decay the rate is then left
+    alone (a :class:`keras.callbacks.ReduceLROnPlateau` can lower it). With decay it is
+    ``peak * (1 + cos(pi * p)) / 2``, where the progress ``p`` is the larger of the
+    share of ``decay_steps`` batches done and the share of ``decay_seconds`` of training
+    time spent: a run with a time budget ends at a small rate whichever limit comes
+    first. The rate stays a plain optimizer variable, so a saved model needs no custom
+    schedule class.
+
+    Args:
+        steps: batches of warm-up (0: none).
+        peak: the learning rate reached at the end of the warm-up.
+        decay_steps: batches of the whole run (warm-up included) for the cosine decay.
+        decay_seconds: seconds of training of the whole run for the cosine decay.
+    """
+
+    def __init__(self, steps: int, peak: float, *, decay_steps: int | None = None,
+                 decay_seconds: float | None = None):
+        super().__init__()
+        self.steps = int(check_count("warmup_steps", steps, minimum=0))
+        self.peak = float(peak)
+        self.decay_steps = check_count("decay_steps", decay_steps, optional=True)
+        self.decay_seconds = check_positive("decay_seconds", decay_seconds, optional=True)
+        self._step = 0
+        self._start = 0.0
+
+    def on_train_begin(self, logs=None):
+        self._step = int(self.model.optimizer.iterations.numpy())
+        self._start = time.monotonic()
+
+    def _progress(self) -> float | None:
+        shares = []
+        if self.decay_steps is not None:
+            shares.append(self._step / self.decay_steps)
+        if self.decay_seconds is not None:
+            shares.append((time.monotonic() - self._start) / self.decay_seconds)
+        return min(1.0, max(shares)) if shares else None
+
+    def on_train_batch_begin(self, batch, logs=None):
+        if self._step < self.steps:
+            self.model.optimizer.learning_rate = self.peak * (self._step + 1) / self.steps
+        elif (progress := self._progress()) is not None:
+            self.model.optimizer.learning_rate = self.peak * (1 + math.cos(math.pi * progress)) / 2
+        self._step += 1
 
 
 def non_finite_variables(model: keras.Model) -> list[str]:

@@ -130,17 +130,9 @@ def train_note_lstm(
                    max_seconds=max_seconds, seq_len=seq_len, embed_size=embed_size,
                    rnn_units=rnn_units)
     keras.utils.set_random_seed(seed)
-    encoding = NoteDurationEncoding(seq_len=seq_len, tracks=tracks, min_count=min_count,
-                                    chords=chords)
-    usable = [p for p in pieces if encoding.has_tracks(p)]
-    if len(usable) < len(pieces):
-        warnings.warn(f"kerasmusic: {len(pieces) - len(usable)} of {len(pieces)} pieces lack "
-                      f"pitched track(s) {tracks} and are left out", stacklevel=2)
-    if not usable:
-        raise KerasMusicError(f"no piece has pitched track(s) {tracks}")
-    train, val = split_unique(usable, encoding, validation_fraction, seed)
-    augmented = transposed_copies(train, transpose, seed=seed)
-    encoding.fit(augmented)
+    encoding, train, val, augmented = prepare_note_duration_data(
+        pieces, tracks=tracks, seq_len=seq_len, min_count=min_count, chords=chords,
+        validation_fraction=validation_fraction, seed=seed, transpose=transpose)
     every_step = every_step and use_attention
     if every_step:
         train_ds = note_duration_step_dataset(augmented, encoding, batch_size, shuffle=True,
@@ -172,3 +164,37 @@ def train_note_lstm(
     quality = note_lstm_quality(model, encoding, train, val, augmented_train=augmented) \
         if val else None
     return TrainResult(model, encoding, history, initial, quality, train, val)
+
+
+def prepare_note_duration_data(
+    pieces: Sequence[Piece],
+    *,
+    tracks: Sequence[int] | None,
+    seq_len: int,
+    min_count: int,
+    chords: str,
+    validation_fraction: float,
+    seed: int,
+    transpose: Sequence[int] | None,
+) -> tuple[NoteDurationEncoding, list[Piece], list[Piece], list[Piece]]:
+    """The note/duration trainers' data: (fitted encoding, train, validation, augmented train).
+
+    Pieces without the chosen tracks are left out (with a warning); the rest are split
+    by piece (:func:`~kerasmusic.data.pipeline.split_unique`), the training pieces get
+    their transposed copies and the vocabularies are fitted on those.
+
+    Raises:
+        KerasMusicError: no piece has the chosen tracks.
+    """
+    encoding = NoteDurationEncoding(seq_len=seq_len, tracks=tracks, min_count=min_count,
+                                    chords=chords)
+    usable = [p for p in pieces if encoding.has_tracks(p)]
+    if len(usable) < len(pieces):
+        warnings.warn(f"kerasmusic: {len(pieces) - len(usable)} of {len(pieces)} pieces lack "
+                      f"pitched track(s) {tracks} and are left out", stacklevel=3)
+    if not usable:
+        raise KerasMusicError(f"no piece has pitched track(s) {tracks}")
+    train, val = split_unique(usable, encoding, validation_fraction, seed)
+    augmented = transposed_copies(train, transpose, seed=seed)
+    encoding.fit(augmented)
+    return encoding, train, val, augmented
