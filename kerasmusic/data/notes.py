@@ -211,7 +211,9 @@ class Track:
         Cached while ``notes`` holds the same Note objects (in the same order).
         """
         cached = self.__dict__.get("_arrays")
-        if cached is not None and cached[0] == self.notes:  # identical items compare fast
+        # No Note objects yet (a track loaded from arrays), or the same ones: identical
+        # items compare fast.
+        if cached is not None and (cached[0] is None or cached[0] == self.notes):
             return cached[1]
         arrays = NoteArrays.from_notes(self.notes)
         self.__dict__["_arrays"] = (list(self.notes), arrays)
@@ -225,6 +227,43 @@ class Track:
         track = cls.__new__(cls)
         track.notes, track.name, track.program, track.is_drum = notes, name, program, is_drum
         return track
+
+
+def _get_notes(track: Track) -> list[Note]:
+    state = track.__dict__
+    notes = state.get("_notes")
+    if notes is None:  # loaded from arrays: the Note objects are made on first use
+        arrays = state["_arrays"][1]
+        notes = state["_notes"] = _notes_of(arrays, state.pop("_fractions"))
+        state["_arrays"] = (list(notes), arrays)
+    return notes
+
+
+def _set_notes(track: Track, notes: list[Note]) -> None:
+    track.__dict__["_notes"] = notes
+    track.__dict__.pop("_arrays", None)
+
+
+# Set after the dataclass is made, so its __init__, __eq__ and __repr__ go through it.
+Track.notes = property(_get_notes, _set_notes, doc=Track.__doc__.split("\n")[0])
+
+
+def _notes_of(arrays: NoteArrays, fractions: dict) -> list[Note]:
+    """Note objects of ``arrays``, their times from ``fractions`` ((ticks, ticks per quarter)
+    -> Fraction, filled as needed)."""
+    times, index = np.unique(np.concatenate([arrays.start, arrays.duration]),
+                             return_inverse=True)
+    tpq = arrays.ticks_per_quarter
+    made = []
+    for tick in times.tolist():
+        value = fractions.get((tick, tpq))
+        if value is None:
+            value = fractions[tick, tpq] = Fraction(tick, tpq)
+        made.append(value)
+    times = list(map(made.__getitem__, index.tolist()))
+    n = len(arrays)
+    return list(map(Note, times[:n], times[n:], arrays.pitch.tolist(),
+                    arrays.velocity.tolist()))
 
 
 @dataclasses.dataclass
@@ -259,44 +298,86 @@ class Piece:
         """End of the last note, in quarter lengths."""
         return max((n.end for t in self.tracks for n in t.notes), default=Fraction(0))
 
-    def to_dict(self) -> dict:
-        """Plain JSON-ready dict (times as "a/b" strings; ``repairs`` only when any)."""
+    def _meta(self, tracks: list[dict]) -> dict:
+        """:meth:`to_dict` with ``tracks`` for its tracks."""
         data = {
             "name": self.name,
             "tempo": self.tempo,
             "time_signature": list(self.time_signature),
             "tempo_changes": [[str(t), q] for t, q in self.tempo_changes],
-            "tracks": [
-                {
-                    "name": t.name,
-                    "program": t.program,
-                    "is_drum": t.is_drum,
-                    "notes": [
-                        [str(n.start), str(n.duration), n.pitch, n.velocity] for n in t.notes
-                    ],
-                }
-                for t in self.tracks
-            ],
+            "tracks": tracks,
         }
         if self.repairs:
             data["repairs"] = list(self.repairs)
         return data
 
+    def to_dict(self) -> dict:
+        """Plain JSON-ready dict (times as "a/b" strings; ``repairs`` only when any)."""
+        return self._meta([_track_dict(t) for t in self.tracks])
+
+    def to_arrays(self) -> tuple[dict, np.ndarray]:
+        """The piece as JSON-ready metadata and one int64 array (notes, 4).
+
+        The array's rows are the notes of every track in turn: start and duration in
+        ticks of the track's ``ticks_per_quarter``, pitch, velocity; each track's entry
+        says how many rows are its (``"notes"``). A track whose times need ticks too fine
+        for int64 keeps its notes in the metadata as in :meth:`to_dict`.
+        """
+        tracks, blocks = [], []
+        for track in self.tracks:
+            arrays = track.arrays()
+            if arrays is None:
+                tracks.append(_track_dict(track))
+                continue
+            tracks.append({"name": track.name, "program": track.program,
+                           "is_drum": track.is_drum, "notes": len(arrays),
+                           "ticks_per_quarter": arrays.ticks_per_quarter})
+            blocks.append(np.stack([arrays.start, arrays.duration, arrays.pitch,
+                                    arrays.velocity], axis=1))
+        rows = np.concatenate(blocks) if blocks else np.zeros((0, 4), np.int64)
+        return self._meta(tracks), rows
+
     @classmethod
     def from_dict(cls, data: dict) -> Piece:
         """Inverse of :meth:`to_dict`."""
         fraction = _Fractions()
-        tracks = [
-            Track(
-                notes=[
-                    Note(fraction[s], fraction[d], int(p), int(v)) for s, d, p, v in t["notes"]
-                ],
-                name=t["name"],
-                program=int(t["program"]),
-                is_drum=bool(t["is_drum"]),
-            )
-            for t in data["tracks"]
-        ]
+        return cls._from_meta(data, [_track_from_dict(t, fraction) for t in data["tracks"]])
+
+    @classmethod
+    def from_arrays(cls, meta: dict, notes: np.ndarray, fractions: dict | None = None
+                    ) -> Piece:
+        """Inverse of :meth:`to_arrays`; each track keeps its arrays (:meth:`Track.arrays`)
+        and makes its Note objects when ``notes`` is first read.
+
+        ``fractions``: a dict to share between calls ((ticks, ticks per quarter) ->
+        Fraction), so each time's Fraction is made once for a whole corpus.
+
+        Raises:
+            ValueError: ``notes`` has other rows than the metadata counts.
+        """
+        notes = np.asarray(notes, np.int64).reshape(-1, 4)
+        fractions = {} if fractions is None else fractions
+        tracks, row = [], 0
+        for t in meta["tracks"]:
+            if isinstance(t["notes"], list):
+                tracks.append(_track_from_dict(t, _Fractions()))
+                continue
+            block = notes[row:row + int(t["notes"])]
+            row += int(t["notes"])
+            track = Track.__new__(Track)
+            track.name, track.program = str(t["name"]), int(t["program"])
+            track.is_drum = bool(t["is_drum"])
+            track.__dict__["_arrays"] = (None, NoteArrays(
+                *(np.ascontiguousarray(column) for column in block.T),
+                int(t["ticks_per_quarter"])))
+            track.__dict__["_fractions"] = fractions
+            tracks.append(track)
+        if row != len(notes):
+            raise ValueError(f"{len(notes)} note rows for the {row} the tracks count")
+        return cls._from_meta(meta, tracks)
+
+    @classmethod
+    def _from_meta(cls, data: dict, tracks: list[Track]) -> Piece:
         return cls(
             tracks=tracks,
             tempo=float(data["tempo"]),
@@ -305,6 +386,18 @@ class Piece:
             tempo_changes=[(Fraction(t), float(q)) for t, q in data.get("tempo_changes", [])],
             repairs=[str(r) for r in data.get("repairs", [])],
         )
+
+
+def _track_dict(track: Track) -> dict:
+    return {"name": track.name, "program": track.program, "is_drum": track.is_drum,
+            "notes": [[str(n.start), str(n.duration), n.pitch, n.velocity]
+                      for n in track.notes]}
+
+
+def _track_from_dict(data: dict, fraction: _Fractions) -> Track:
+    return Track(notes=[Note(fraction[s], fraction[d], int(p), int(v))
+                        for s, d, p, v in data["notes"]],
+                 name=data["name"], program=int(data["program"]), is_drum=bool(data["is_drum"]))
 
 
 def spans_roll(start: np.ndarray, stop: np.ndarray, key: np.ndarray, n_steps: int,

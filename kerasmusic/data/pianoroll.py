@@ -169,7 +169,7 @@ class MultiTrackPianoRoll(JsonConfigMixin):
         steps = -(-max(1, int(round_div(np.int64(end), step))) // bar) * bar
         check_cells(piece.name or "piece", (steps, self.n_pitches, len(chosen)), "piano roll")
         n_tracks = len(chosen)
-        track = np.repeat(np.arange(n_tracks), [sum(len(t.notes) for t in ts) for ts in chosen])
+        track = np.repeat(np.arange(n_tracks), [sum(len(t.arrays()) for t in ts) for ts in chosen])
         pitch = notes.pitch - self.lowest_pitch
         start = round_div(notes.start, step)
         stop = np.minimum(np.maximum(start + 1, round_div(notes.end, step)), steps)
