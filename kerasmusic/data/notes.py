@@ -234,7 +234,8 @@ def _get_notes(track: Track) -> list[Note]:
     notes = state.get("_notes")
     if notes is None:  # loaded from arrays: the Note objects are made on first use
         arrays = state["_arrays"][1]
-        notes = state["_notes"] = _notes_of(arrays, state.pop("_fractions"))
+        # get, not pop: two threads may make the same track's notes at once
+        notes = state["_notes"] = _notes_of(arrays, state["_fractions"])
         state["_arrays"] = (list(notes), arrays)
     return notes
 
@@ -245,7 +246,8 @@ def _set_notes(track: Track, notes: list[Note]) -> None:
 
 
 # Set after the dataclass is made, so its __init__, __eq__ and __repr__ go through it.
-Track.notes = property(_get_notes, _set_notes, doc=Track.__doc__.split("\n")[0])
+Track.notes = property(_get_notes, _set_notes,
+                       doc="The track's notes, sorted by start, duration, pitch, velocity.")
 
 
 def _notes_of(arrays: NoteArrays, fractions: dict) -> list[Note]:
