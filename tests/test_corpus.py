@@ -1,12 +1,16 @@
+import json
 import time
+from fractions import Fraction
 from pathlib import Path
 
 import music21
+import numpy as np
 import pytest
-from builders import HANG_LIMIT, make_piece
+from builders import HANG_LIMIT, make_piece, make_track
 
 import kerasmusic as km
 from kerasmusic.data import corpus as corpus_module
+from kerasmusic.data.notes import Note, NoteArrays, Track
 
 
 def _folder(tmp_path):
@@ -38,7 +42,7 @@ def test_second_load_comes_from_the_cache(cache_dir, monkeypatch):
     first = km.load_corpus("chorales", limit=8, workers=1, progress=False)
     t1 = time.perf_counter()
     assert len(first) == 8 and not first.errors
-    assert len(list((cache_dir / "pieces").glob("*.json"))) == 8
+    assert len(list((cache_dir / "pieces").glob("*.npz"))) == 8
 
     parsed = []
     monkeypatch.setattr(corpus_module, "read_file_pieces", parsed.append)
@@ -268,3 +272,40 @@ def test_a_parse_worker_cannot_take_all_the_memory():
     run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                          timeout=HANG_LIMIT)
     assert run.stdout.strip() == "refused", run.stderr[-2000:]
+
+
+def test_the_cache_holds_plain_arrays_and_a_damaged_entry_is_parsed_again(tmp_path, cache_dir,
+                                                                         monkeypatch):
+    piece = make_piece([(60, 0, Fraction(1, 3), 70), (64, Fraction(1, 3), 1)], [(40, 1, 2)])
+    km.write_midi(piece, tmp_path / "a.mid")
+    first = km.load_corpus(tmp_path, workers=1, progress=False)
+    (entry,) = (cache_dir / "pieces").glob("*.npz")
+    with np.load(entry, allow_pickle=False) as arrays:  # no pickle in the cache
+        assert arrays["notes"].dtype == np.int64 and arrays["notes"].shape == (3, 4)
+    second = km.load_corpus(tmp_path, workers=1, progress=False)
+    assert [p.to_dict() for p in second] == [p.to_dict() for p in first]
+    track = second.pieces[0].tracks[0]
+    assert track.arrays().start.tolist() == NoteArrays.from_notes(track.notes).start.tolist()
+    entry.write_bytes(entry.read_bytes()[:40])  # cut short: parsed again, not an error
+    parsed = []
+    monkeypatch.setattr(corpus_module, "read_file_pieces",
+                        lambda path: parsed.append(path) or [km.read_midi(path)])
+    third = km.load_corpus(tmp_path, workers=1, progress=False)
+    assert len(parsed) == 1 and [p.to_dict() for p in third] == [p.to_dict() for p in first]
+
+
+def test_pieces_round_trip_through_arrays():
+    fine = Track([Note(Fraction(1, 2 ** 45), Fraction(1), 60)])  # ticks too fine: kept as text
+    piece = km.Piece([make_track([(62, Fraction(1, 3), Fraction(1, 2), 90), (60, 0, 1)],
+                                 name="a", program=3), fine, Track([], is_drum=True)],
+                     tempo_changes=[(Fraction(4), 90.0)], repairs=["x"], name="p")
+    meta, notes = piece.to_arrays()
+    assert json.loads(json.dumps(meta)) == meta and notes.shape == (2, 4)
+    back = km.Piece.from_arrays(meta, notes)
+    lazy = back.tracks[0]
+    assert "_notes" not in lazy.__dict__ and lazy.arrays().pitch.tolist() == [60, 62]
+    assert back == piece and back.repairs == ["x"] and back.tracks[1].arrays() is None
+    lazy.notes = lazy.notes[1:]  # Note objects made on first use, then followed
+    assert lazy.arrays().pitch.tolist() == [62] and lazy.arrays().ticks_per_quarter == 6
+    with pytest.raises(ValueError):
+        km.Piece.from_arrays(meta, notes[:1])

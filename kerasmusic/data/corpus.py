@@ -1,7 +1,8 @@
 """Loading many files at once: the bundled music21 corpus or a folder of your own.
 
 Parsing scores with music21 is slow (a few files per second), so every parsed
-file is cached on disk as JSON (never pickle), keyed by the sha256 of its bytes:
+file is cached on disk as an .npz of plain arrays (never pickle: the notes as integer
+ticks, the rest as JSON text), keyed by the sha256 of its bytes:
 the second load of a corpus reads only the cache, and an edited file is parsed
 again. Uncached files are parsed in worker processes. A file that cannot be
 read is reported (a warning and an entry in :attr:`Corpus.errors`) and skipped;
@@ -12,14 +13,18 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import io
 import json
 import os
 import sys
 import warnings
+import zipfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from kerasmusic.data.json_config import write_json_atomic
+import numpy as np
+
+from kerasmusic.data.json_config import write_bytes_atomic
 from kerasmusic.data.midi import MIDI_SUFFIXES, read_midi
 from kerasmusic.data.notes import Piece
 from kerasmusic.data.parse_pool import file_error, parse_in_workers
@@ -28,6 +33,8 @@ from kerasmusic.errors import CorpusError, FileReadError
 
 # Bump when a reader changes what it returns, so stale cache entries are ignored.
 READER_VERSION = "7"
+# Bump when the cache files' layout changes.
+CACHE_FORMAT = "npz-1"
 CHORALE_NAMES = ("chorales", "bach")
 
 
@@ -80,28 +87,42 @@ def default_cache_dir() -> Path:
 
 def _cache_file(path: str, cache_dir: str) -> Path:
     digest = hashlib.sha256()
-    digest.update(f"kerasmusic-reader-{READER_VERSION}-{Path(path).suffix.lower()}\n".encode())
+    digest.update(f"kerasmusic-reader-{READER_VERSION}-{CACHE_FORMAT}-"
+                  f"{Path(path).suffix.lower()}\n".encode())
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
-    return Path(cache_dir) / "pieces" / f"{digest.hexdigest()}.json"
+    return Path(cache_dir) / "pieces" / f"{digest.hexdigest()}.npz"
 
 
-def _read_cached(path: str, cache_dir: str) -> list[dict] | FileReadError | None:
-    """The cached pieces of ``path``, the cached error of a file that failed, or None."""
+def _read_cached(path: str, cache_dir: str, fractions: dict | None = None
+                 ) -> list[Piece] | FileReadError | None:
+    """The cached pieces of ``path``, the cached error of a file that failed, or None.
+
+    ``fractions`` as in :meth:`Piece.from_arrays`.
+    """
     try:
-        with open(_cache_file(path, cache_dir), encoding="utf-8") as f:
-            entry = json.load(f)
-        if "error" in entry:
-            return file_error(path, *entry["error"])
-        return entry["pieces"]
-    except (OSError, ValueError, KeyError, TypeError):
+        with np.load(_cache_file(path, cache_dir), allow_pickle=False) as entry:
+            meta = json.loads(entry["meta"].tobytes().decode("utf-8"))
+            notes = entry["notes"]
+        if "error" in meta:
+            return file_error(path, *meta["error"])
+        ends = np.cumsum([int(m["rows"]) for m in meta["pieces"]])
+        if len(ends) and ends[-1] != len(notes):
+            raise ValueError("the pieces' rows do not add up")
+        return [Piece.from_arrays(m, rows, fractions) for m, rows in
+                zip(meta["pieces"], np.split(notes, ends[:-1]))]
+    except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile):
         return None
 
 
-def _write_cache(path: str, cache_dir: str, entry: dict) -> None:
+def _write_cache(path: str, cache_dir: str, meta: dict,
+                 notes: np.ndarray = np.zeros((0, 4), np.int64)) -> None:
+    buffer = io.BytesIO()
+    np.savez(buffer, meta=np.frombuffer(json.dumps(meta).encode("utf-8"), np.uint8),
+             notes=notes)
     try:
-        write_json_atomic(_cache_file(path, cache_dir), entry)
+        write_bytes_atomic(_cache_file(path, cache_dir), buffer.getvalue())
     except OSError as exc:  # an unwritable cache must not lose the parsed piece
         warnings.warn(f"kerasmusic: cannot write the parse cache in {cache_dir}: {exc}",
                       stacklevel=3)
@@ -114,15 +135,36 @@ def _parse_and_cache(path: str, cache_dir: str) -> list[dict] | FileReadError:
     it is not parsed again until it changes. A reader bug is not cached.
     """
     try:
-        data = [piece.to_dict() for piece in read_file_pieces(path)]
+        pieces = read_file_pieces(path)
+        data = [piece.to_dict() for piece in pieces]
+        metas, blocks = [], []
+        for piece in pieces:
+            meta, notes = piece.to_arrays()
+            metas.append(meta | {"rows": len(notes)})
+            blocks.append(notes)
     except FileReadError as exc:
         if os.path.isfile(path):
             _write_cache(path, cache_dir, {"error": [type(exc).__name__, exc.reason]})
         return exc
     except Exception as exc:  # a reader bug must not cost the rest of the corpus
         return FileReadError(path, f"unexpected {type(exc).__name__} while reading: {exc}")
-    _write_cache(path, cache_dir, {"pieces": data})
+    _write_cache(path, cache_dir, {"pieces": metas},
+                 np.concatenate(blocks) if blocks else np.zeros((0, 4), np.int64))
     return data
+
+
+def _notes_key(piece: Piece) -> bytes:
+    """A digest of the notes of each track of ``piece``, in order (not their names)."""
+    digest = hashlib.sha256()
+    for track in piece.tracks:
+        arrays = track.arrays()
+        if arrays is None:
+            digest.update(repr(track.notes).encode())
+            continue
+        digest.update(f"|{arrays.ticks_per_quarter} {len(arrays)}|".encode())
+        for column in (arrays.start, arrays.duration, arrays.pitch, arrays.velocity):
+            digest.update(column.tobytes())
+    return digest.digest()
 
 
 def _folder_files(folder: str | os.PathLike, suffixes: Sequence[str], what: str) -> list[str]:
@@ -253,10 +295,10 @@ def load_corpus(
         raise ValueError(f"limit must be a positive number of files, not {limit!r}")
     files = corpus_files(source)[:limit]
     cache = os.fspath(cache_dir or default_cache_dir())
-    results: dict[str, list[dict] | FileReadError] = {}
-    todo = []
+    results: dict[str, list[dict] | list[Piece] | FileReadError] = {}
+    todo, fractions = [], {}
     for path in files:
-        cached = _read_cached(path, cache) if os.path.isfile(path) else None
+        cached = _read_cached(path, cache, fractions) if os.path.isfile(path) else None
         if cached is None:
             todo.append(path)
         else:
@@ -276,15 +318,16 @@ def load_corpus(
             errors.append(result)
             warnings.warn(f"kerasmusic: skipped {result}", SkippedFileWarning, stacklevel=2)
             continue
-        for i, data in enumerate(result):
+        for i, item in enumerate(result):
+            piece = item if isinstance(item, Piece) else Piece.from_dict(item)
             # The cache is keyed by content: name the piece after the file it came from.
-            data["name"] = path if len(result) == 1 else f"{path}#{i}"
-            fingerprint = json.dumps([t["notes"] for t in data["tracks"]])
+            piece.name = path if len(result) == 1 else f"{path}#{i}"
+            fingerprint = _notes_key(piece)
             if fingerprint in seen:
-                _keep_the_clean_copy(pieces, seen[fingerprint], Piece.from_dict(data))
+                _keep_the_clean_copy(pieces, seen[fingerprint], piece)
                 continue
             seen[fingerprint] = len(pieces)
-            pieces.append(Piece.from_dict(data))
+            pieces.append(piece)
     if not pieces:
         shown = "; ".join(str(e) for e in errors[:3])
         where = "the list" if isinstance(source, (list, tuple)) else os.fspath(source)

@@ -53,11 +53,12 @@ from kerasmusic.data.frames import (
     PIANO_LOWEST,
     _windows_dataset,
     encode_pieces,
+    keyboard_arrays,
     keyboard_notes,
     split_encoded_pieces,
 )
 from kerasmusic.data.json_config import JsonConfigMixin
-from kerasmusic.data.notes import Note, Piece, Track
+from kerasmusic.data.notes import Note, NoteArrays, Piece, Track
 from kerasmusic.errors import EncodingError, KerasMusicError, VocabularyMismatchError
 
 N_VELOCITIES = 128
@@ -107,6 +108,7 @@ class EventEncoding(JsonConfigMixin):
         self.chord_tolerance = Fraction(chord_tolerance)
         # Computed once: time_class runs for every message of every piece.
         self._time_edges = [(a + b) / 2 for a, b in zip(values, values[1:])]
+        self._ticks: dict[int, tuple[np.ndarray, np.ndarray, int]] = {}
         if not 0 <= self.chord_tolerance <= values[0]:
             raise KerasMusicError(f"chord_tolerance must be in [0, {values[0]}], got "
                                   f"{chord_tolerance}")
@@ -188,6 +190,67 @@ class EventEncoding(JsonConfigMixin):
         Raises:
             EncodingError: the piece (named) has no pitched note in the key range.
         """
+        kept = keyboard_arrays(piece, self.tracks, self.lowest_pitch, self.highest_pitch,
+                               *self.time_values, *self._time_edges, self.chord_tolerance,
+                               stacklevel=3)
+        if kept is None:
+            return self._encode_reference(piece)
+        # Per key, by onset, the longest first: a second onset at the same time is dropped
+        # and a note is cut at its key's next onset (as messages() does).
+        by_key = np.lexsort((kept.velocity, -kept.duration, kept.start, kept.pitch))
+        notes = kept.take(by_key)
+        first = np.ones(len(notes), bool)
+        first[1:] = (notes.pitch[1:] != notes.pitch[:-1]) | (notes.start[1:] != notes.start[:-1])
+        notes = notes.take(first)
+        end = notes.end
+        same_key_next = np.append(notes.pitch[1:] == notes.pitch[:-1], False)
+        end[same_key_next] = np.minimum(end[same_key_next], notes.start[1:][same_key_next[:-1]])
+        n = len(notes)
+        time = np.concatenate([notes.start, end])
+        is_on = np.repeat([1, 0], n)
+        pitch = np.concatenate([notes.pitch, notes.pitch])
+        velocity = np.concatenate([np.clip(notes.velocity, 1, 127), np.zeros(n, np.int64)])
+        order = np.lexsort((velocity, pitch, is_on, time))
+        out = np.stack([pitch[order] - self.lowest_pitch, velocity[order],
+                        self._time_classes(time[order], kept)], axis=1)
+        return out.astype(np.int32)
+
+    def _time_classes(self, times: np.ndarray, ticks: NoteArrays) -> np.ndarray:
+        """Time class of each message at ``times`` (ticks), measured from the decoded
+        position of the one before, as :meth:`encode` defines."""
+        tpq = ticks.ticks_per_quarter
+        if tpq not in self._ticks:  # the same few ticks_per_quarter come back piece after piece
+            self._ticks[tpq] = (np.array([ticks.ticks(e) for e in self._time_edges], np.int64),
+                                np.array([0] + [ticks.ticks(v) for v in self.time_values],
+                                         np.int64), ticks.ticks(self.chord_tolerance))
+        edges, values, tolerance = self._ticks[tpq]
+
+        def classes(gaps):
+            return np.where((gaps <= 0) | (gaps < tolerance), 0,
+                            1 + np.searchsorted(edges, gaps, side="right"))
+
+        # Where each gap decodes to itself the position is the message's own time, and
+        # the classes follow from the gaps at once; elsewhere it is walked message by
+        # message until the position catches up with a message's time again.
+        gaps = np.diff(times, prepend=0)
+        out = classes(gaps)
+        exact = values[out] == gaps
+        i = int(np.argmin(exact)) if len(exact) else 0
+        while i < len(times) and not exact[i]:
+            position = int(times[i - 1]) if i else 0
+            while i < len(times):
+                c = int(classes(np.int64(int(times[i]) - position)))
+                out[i] = c
+                position += int(values[c])
+                i += 1
+                if position == int(times[i - 1]):
+                    break
+            rest = np.flatnonzero(~exact[i:])
+            i = i + int(rest[0]) if len(rest) else len(times)
+        return out
+
+    def _encode_reference(self, piece: Piece) -> np.ndarray:
+        """:meth:`encode` message by message, for notes :func:`keyboard_arrays` cannot take."""
         out, position = [], Fraction(0)
         for time, pitch, velocity in self.messages(piece):
             time_class = self.time_class(time - position)

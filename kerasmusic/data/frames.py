@@ -36,7 +36,15 @@ import tensorflow as tf
 from kerasmusic.data.config_schema import BOOL, FRACTION, INT, STRING, TRACKS
 from kerasmusic.data.json_config import JsonConfigMixin
 from kerasmusic.data.limits import check_cells
-from kerasmusic.data.notes import Note, Piece, Track
+from kerasmusic.data.notes import (
+    Note,
+    NoteArrays,
+    Piece,
+    Track,
+    round_div,
+    spans_roll,
+    track_groups,
+)
 from kerasmusic.data.pipeline import split_pieces
 from kerasmusic.errors import EncodingError, KerasMusicError, VocabularyMismatchError
 
@@ -70,6 +78,32 @@ def keyboard_notes(piece: Piece, tracks: Sequence[int] | None, lowest: int, high
         warnings.warn(f"kerasmusic: {piece.name or 'piece'}: {len(notes) - len(kept)} notes "
                       f"outside the keys {lowest}..{highest} left out", stacklevel=stacklevel)
     return kept
+
+
+def keyboard_arrays(piece: Piece, tracks: Sequence[int] | None, lowest: int, highest: int,
+                    *fractions: Fraction, stacklevel: int = 2) -> NoteArrays | None:
+    """:func:`keyboard_notes` as :class:`NoteArrays` on ticks fine enough for
+    ``fractions`` too (unsorted), with the same warning and error; None where the
+    per-note path must run (see :func:`~kerasmusic.data.notes.track_groups`)."""
+    if tracks is None:
+        chosen = [t for t in piece.tracks if not t.is_drum]
+    else:
+        chosen = [piece.tracks[i] for i in tracks
+                  if i < len(piece.tracks) and not piece.tracks[i].is_drum]
+    groups = track_groups([chosen], *fractions)
+    if groups is None:
+        return None
+    notes = groups[0]
+    inside = (notes.pitch >= lowest) & (notes.pitch <= highest)
+    kept = int(inside.sum())
+    if not kept:
+        where = "pitched notes" if tracks is None else f"notes in tracks {tracks}"
+        raise EncodingError(piece.name, f"no {where} in the key range {lowest}.."
+                                        f"{highest} ({len(notes)} outside it)")
+    if kept < len(notes):
+        warnings.warn(f"kerasmusic: {piece.name or 'piece'}: {len(notes) - kept} notes "
+                      f"outside the keys {lowest}..{highest} left out", stacklevel=stacklevel)
+    return notes.take(inside)
 
 
 class FrameEncoding(JsonConfigMixin):
@@ -134,10 +168,35 @@ class FrameEncoding(JsonConfigMixin):
                 with ``frame_rule="sample"``, none sounding at a frame's start), or would
                 take more frames than a piece may (:data:`~kerasmusic.data.limits.MAX_CELLS`).
         """
-        kept = keyboard_notes(piece, self.tracks, self.lowest_pitch, self.highest_pitch,
-                              stacklevel=3)
+        kept = keyboard_arrays(piece, self.tracks, self.lowest_pitch, self.highest_pitch,
+                               self.step, stacklevel=3)
+        if kept is None:
+            return self._encode_reference(piece)
+        step = kept.ticks(self.step)
+        key = kept.pitch - self.lowest_pitch
         if self.frame_rule == "sample":
             # Frames f with start <= f * step < end.
+            a, b = -(-kept.start // step), -(-kept.end // step)
+            sounding = b > a
+            if not sounding.any():
+                raise EncodingError(piece.name, f"no note sounds at the start of a frame of "
+                                                f"{self.step} quarter notes")
+            a, b, key = a[sounding], b[sounding], key[sounding]
+        else:
+            a = round_div(kept.start, step)
+            b = np.maximum(a + 1, round_div(kept.end, step))
+        n_frames = int(b.max())
+        check_cells(piece.name, (n_frames, self.n_pitches), "frame roll")
+        if self.separate_repeats:
+            struck_again = np.isin(b * self.n_pitches + key, a * self.n_pitches + key)
+            b = b - ((b - a > 1) & struck_again)
+        return spans_roll(a, b, key, n_frames, self.n_pitches).astype(np.float32)
+
+    def _encode_reference(self, piece: Piece) -> np.ndarray:
+        """:meth:`encode` note by note, for notes :func:`keyboard_arrays` cannot take."""
+        kept = keyboard_notes(piece, self.tracks, self.lowest_pitch, self.highest_pitch,
+                              stacklevel=4)
+        if self.frame_rule == "sample":
             spans = [(math.ceil(n.start / self.step), math.ceil(n.end / self.step),
                       n.pitch - self.lowest_pitch) for n in kept]
             spans = [s for s in spans if s[1] > s[0]]

@@ -18,6 +18,12 @@ def write_json_atomic(target: str | os.PathLike, data: Any, **dump_kwargs: Any) 
     A reader (or a crash) never sees half a file: ``target`` is the old file or the
     new one. The folder is created. ``dump_kwargs`` go to ``json.dump``.
     """
+    write_bytes_atomic(target, json.dumps(data, **dump_kwargs).encode("utf-8"))
+
+
+def write_bytes_atomic(target: str | os.PathLike, data: bytes) -> None:
+    """Write ``data`` to ``target`` through a temporary file and a rename (see
+    :func:`write_json_atomic`)."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
@@ -26,8 +32,8 @@ def write_json_atomic(target: str | os.PathLike, data: Any, **dump_kwargs: Any) 
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(data, f, **dump_kwargs)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
         os.replace(tmp, target)
     except BaseException:
         os.unlink(tmp)

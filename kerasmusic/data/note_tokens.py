@@ -34,6 +34,8 @@ import os
 from collections.abc import Sequence
 from fractions import Fraction
 
+import numpy as np
+
 from kerasmusic.data.config_schema import (
     FRACTION,
     INT,
@@ -44,7 +46,7 @@ from kerasmusic.data.config_schema import (
     load_config,
     or_none,
 )
-from kerasmusic.data.notes import Note, Piece, Track
+from kerasmusic.data.notes import Note, Piece, Track, round_div, track_groups
 from kerasmusic.data.vocabulary import Vocabulary
 from kerasmusic.errors import KerasMusicError, VocabularyError
 
@@ -81,6 +83,21 @@ def pitch_number(name: str) -> int:
 def duration_token(quarters: Fraction) -> str:
     """Exact quarter length -> token (``Fraction(3, 2)`` -> ``"3/2"``)."""
     return str(Fraction(quarters))
+
+
+_PITCH_NAMES = [pitch_name(p) for p in range(128)]
+
+
+class _DurationTokens(dict):
+    """Duration token of a number of ticks, each made once."""
+
+    def __init__(self, ticks_per_quarter: int):
+        super().__init__()
+        self.ticks_per_quarter = ticks_per_quarter
+
+    def __missing__(self, ticks: int) -> str:
+        token = self[ticks] = duration_token(Fraction(ticks, self.ticks_per_quarter))
+        return token
 
 
 def _quantize(value: Fraction, grid: Fraction | None) -> Fraction:
@@ -145,12 +162,8 @@ class NoteDurationEncoding:
         return self.tracks is None or all(
             i < len(piece.tracks) and not piece.tracks[i].is_drum for i in self.tracks)
 
-    def select_notes(self, piece: Piece) -> list[Note]:
-        """The notes of the chosen tracks, quantised to the grid, sorted.
-
-        Raises:
-            KerasMusicError: a chosen track is missing or is a drum track.
-        """
+    def _tracks(self, piece: Piece) -> list[Track]:
+        """The chosen tracks (KerasMusicError: one is missing or is a drum track)."""
         if self.tracks is None:
             tracks = [t for t in piece.tracks if not t.is_drum]
         else:
@@ -162,8 +175,16 @@ class NoteDurationEncoding:
                     raise KerasMusicError(f"{piece.name or 'piece'}: track {i} is a drum track; "
                                           "pitch tokens need pitched tracks")
             tracks = [piece.tracks[i] for i in self.tracks]
+        return tracks
+
+    def select_notes(self, piece: Piece) -> list[Note]:
+        """The notes of the chosen tracks, quantised to the grid, sorted.
+
+        Raises:
+            KerasMusicError: a chosen track is missing or is a drum track.
+        """
         notes = []
-        for n in itertools.chain.from_iterable(t.notes for t in tracks):
+        for n in itertools.chain.from_iterable(t.notes for t in self._tracks(piece)):
             start = _quantize(n.start, self.grid)
             end = _quantize(n.end, self.grid)
             if end > start:
@@ -172,6 +193,47 @@ class NoteDurationEncoding:
 
     def to_tokens(self, piece: Piece) -> list[tuple[str, str]]:
         """Piece -> list of (pitch token, duration token) events, rests included."""
+        grid = () if self.grid is None else (self.grid,)
+        groups = track_groups([self._tracks(piece)], *grid)
+        if groups is None:
+            return self._to_tokens_reference(piece)
+        notes = groups[0]
+        start, end = notes.start, notes.end
+        if self.grid is not None:
+            grid_ticks = notes.ticks(self.grid)
+            start = round_div(start, grid_ticks) * grid_ticks
+            end = round_div(end, grid_ticks) * grid_ticks
+        sounding = end > start
+        start, end, pitch = start[sounding], end[sounding], notes.pitch[sounding]
+        if not len(start):
+            return []
+        order = np.lexsort((pitch, start))
+        start, end, pitch = start[order], end[order], pitch[order]
+        first = np.flatnonzero(np.append(True, start[1:] != start[:-1]))
+        onset = start[first]
+        # A chord lasts to its longest note's end or to the next onset, whichever is first.
+        stop = np.minimum(np.maximum.reduceat(end, first), np.append(onset[1:], end.max()))
+        gap = onset - np.append(0, stop[:-1])
+        new_pitch = np.append(True, (start[1:] != start[:-1]) | (pitch[1:] != pitch[:-1]))
+        chord_of = np.cumsum(np.append(True, start[1:] != start[:-1]))[new_pitch] - 1
+        names = [_PITCH_NAMES[p] for p in pitch[new_pitch].tolist()]
+        bounds = np.searchsorted(chord_of, np.arange(len(onset) + 1)).tolist()
+        token = _DurationTokens(notes.ticks_per_quarter)
+        events: list[tuple[str, str]] = []
+        split = self.chords == "split"
+        for i, (rest, length) in enumerate(zip(gap.tolist(), (stop - onset).tolist())):
+            if rest > 0:
+                events.append((REST, token[rest]))
+            chord = names[bounds[i]:bounds[i + 1]]
+            if split:
+                events.extend((name, CHORD_GOES_ON) for name in chord[:-1])
+                events.append((chord[-1], token[length]))
+            else:
+                events.append((".".join(chord), token[length]))
+        return events
+
+    def _to_tokens_reference(self, piece: Piece) -> list[tuple[str, str]]:
+        """:meth:`to_tokens` note by note, for notes the array path cannot take."""
         events: list[tuple[str, str]] = []
         groups = [
             (start, list(group))

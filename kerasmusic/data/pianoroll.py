@@ -27,7 +27,14 @@ import numpy as np
 from kerasmusic.data.config_schema import BOOL, FRACTION, INT, SELECTORS, STRING, list_of, or_none
 from kerasmusic.data.json_config import JsonConfigMixin
 from kerasmusic.data.limits import check_cells
-from kerasmusic.data.notes import Note, Piece, Track
+from kerasmusic.data.notes import (
+    Note,
+    Piece,
+    Track,
+    round_div,
+    spans_roll,
+    track_groups,
+)
 from kerasmusic.errors import KerasMusicError
 
 TrackSelector = int | str
@@ -149,6 +156,30 @@ class MultiTrackPianoRoll(JsonConfigMixin):
                 (:data:`~kerasmusic.data.limits.MAX_CELLS`), e.g. a note of a damaged file
                 ending billions of quarter notes in.
         """
+        chosen = self._chosen(piece)
+        groups = track_groups([[t for ts in chosen for t in ts]], self.step)
+        if groups is None:
+            return self._to_roll_reference(piece, chosen)
+        notes = groups[0]
+        step = notes.ticks(self.step)
+        end = int(notes.end.max()) if len(notes) else 0
+        # Up to the end of the last bar: a piece that falls silent before its last bar
+        # ends still gives that bar (its silence included).
+        bar = self.n_steps_per_bar
+        steps = -(-max(1, int(round_div(np.int64(end), step))) // bar) * bar
+        check_cells(piece.name or "piece", (steps, self.n_pitches, len(chosen)), "piano roll")
+        n_tracks = len(chosen)
+        track = np.repeat(np.arange(n_tracks), [sum(len(t.arrays()) for t in ts) for ts in chosen])
+        pitch = notes.pitch - self.lowest_pitch
+        start = round_div(notes.start, step)
+        stop = np.minimum(np.maximum(start + 1, round_div(notes.end, step)), steps)
+        keep = (pitch >= 0) & (pitch < self.n_pitches) & (start < steps)
+        roll = spans_roll(start[keep], stop[keep], (pitch * n_tracks + track)[keep], steps,
+                          self.n_pitches * n_tracks)
+        return roll.reshape(steps, self.n_pitches, n_tracks)
+
+    def _chosen(self, piece: Piece) -> list[list[Track]]:
+        """:meth:`select`, raising if a selector matches no track and missing="skip"."""
         chosen = self.select(piece)
         if self.missing == "skip":
             for label, tracks in zip(self.track_names, chosen):
@@ -157,9 +188,14 @@ class MultiTrackPianoRoll(JsonConfigMixin):
                         f"{piece.name or 'piece'}: no track matches {label!r} (the piece "
                         f"has {len(piece.tracks)} tracks: "
                         f"{', '.join(_describe(t) for t in piece.tracks) or 'none'})")
+        return chosen
+
+    def _to_roll_reference(self, piece: Piece, chosen: list[list[Track]] | None = None
+                           ) -> np.ndarray:
+        """:meth:`to_roll` note by note, for notes :func:`track_groups` cannot take."""
+        if chosen is None:
+            chosen = self._chosen(piece)
         end = max((n.end for ts in chosen for t in ts for n in t.notes), default=Fraction(0))
-        # Up to the end of the last bar: a piece that falls silent before its last bar
-        # ends still gives that bar (its silence included).
         bar = self.n_steps_per_bar
         steps = -(-max(1, round(end / self.step)) // bar) * bar
         check_cells(piece.name or "piece", (steps, self.n_pitches, len(chosen)), "piano roll")

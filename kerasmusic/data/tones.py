@@ -38,7 +38,7 @@ from kerasmusic.data.config_schema import (
     load_config,
     or_none,
 )
-from kerasmusic.data.notes import Note, Piece, Track
+from kerasmusic.data.notes import Note, Piece, Track, round_div, track_groups
 from kerasmusic.errors import KerasMusicError
 
 TICKS_PER_QUARTER = 384
@@ -76,6 +76,34 @@ class ToneEncoding:
 
     def raw_cells(self, piece: Piece) -> np.ndarray:
         """Unscaled features, shape (cells, n_features), ticks at 384 per quarter."""
+        if self.tracks is None:
+            chosen = [t for t in piece.tracks if not t.is_drum]
+        else:
+            chosen = [piece.tracks[i] for i in self.tracks if i < len(piece.tracks)]
+        groups = track_groups([chosen])
+        if groups is None:
+            return self._raw_cells_reference(piece)
+        notes = groups[0].take(groups[0].order())
+        onset = round_div(notes.start * TICKS_PER_QUARTER, notes.ticks_per_quarter)
+        length = np.maximum(1, round_div(notes.duration * TICKS_PER_QUARTER,
+                                         notes.ticks_per_quarter))
+        dt = np.diff(onset, prepend=0)  # the first note's is its onset
+        # Notes of one onset share cells of tones_per_cell, low to high in Note order.
+        index = np.arange(len(onset))
+        run_start = np.maximum.accumulate(np.where((dt != 0) | (index == 0), index, 0))
+        slot = (index - run_start) % self.tones_per_cell
+        cell = np.cumsum(slot == 0) - 1
+        out = np.zeros((len(onset), self.n_features), np.float32)[:cell[-1] + 1 if len(cell)
+                                                                   else 0]
+        columns = slot * N_FEATURES
+        out[cell, columns] = np.where(slot == 0, dt, 0)
+        out[cell, columns + 1] = length
+        out[cell, columns + 2] = notes.pitch
+        out[cell, columns + 3] = notes.velocity
+        return out
+
+    def _raw_cells_reference(self, piece: Piece) -> np.ndarray:
+        """:meth:`raw_cells` note by note, for notes the array path cannot take."""
         cells: list[list[float]] = []
         previous_onset = None
         open_cell: list[float] | None = None
