@@ -245,12 +245,12 @@ def test_a_parser_that_hangs_or_dies_costs_only_its_file(tmp_path, cache_dir, mo
         km.write_midi(make_piece([(60 + i, 0, 1)]), tmp_path / name)
     (tmp_path / "stuck.abc").write_text("X:1\nT:t\nM:4/4\nL:1/4\nK:C\nCDEF|GABc|\n")
     with pytest.warns(corpus_module.SkippedFileWarning):
-        corpus = km.load_corpus(tmp_path, workers=2, progress=False, file_timeout=1)
+        corpus = km.load_corpus(tmp_path, workers=2, progress=False, file_timeout=5)
     assert sorted(Path(p.name).name for p in corpus) == good
     reasons = {Path(e.path).name: (type(e), e.reason) for e in corpus.errors}
     assert reasons == {
         "crash.mid": (km.MidiReadError, "the parser process died (exit code 3) while reading it"),
-        "stuck.abc": (km.ScoreReadError, "parsing took longer than 1 s: stopped (a damaged file?)"),
+        "stuck.abc": (km.ScoreReadError, "parsing took longer than 5 s: stopped (a damaged file?)"),
     }
     monkeypatch.setattr(parse_pool, "PARSE_WORKER", "kerasmusic.data.parse_worker:main")
     again = km.load_corpus([tmp_path / "stuck.abc", tmp_path / "crash.mid"], progress=False)
