@@ -1,6 +1,7 @@
 import keras
 import numpy as np
 import pytest
+from model_contract import ModelContract
 
 import kerasmusic as km
 from kerasmusic.models.attention_lstm import every_step_model
@@ -65,3 +66,25 @@ def test_dropout_is_validated_and_keeps_the_parameter_count():
     assert km.create_network(387, 18, dropout=0.3).count_params() == 1_138_122
     with pytest.raises(km.KerasMusicError, match="dropout"):
         km.create_network(9, 5, dropout=1.0)
+
+
+def _ids(shape, high, seed):
+    return np.random.default_rng(seed).integers(0, high, shape).astype("int32")
+
+
+class TestAttentionLSTMContract(ModelContract):
+    """Build, config, three save formats, distributed step, seeded generation."""
+
+    def build(self):
+        return km.create_network(9, 5, embed_size=4, rnn_units=8)
+
+    def inputs(self, batch, seed):
+        return [_ids((batch, 6), 9, seed), _ids((batch, 6), 5, seed + 100)]
+
+    def targets(self, batch, seed):
+        return [_ids((batch,), 9, seed), _ids((batch,), 5, seed + 100)]
+
+    def generate(self, model, seed):
+        pitches, _ = km.generate_ids(model, _ids((2, 6), 9, 0), _ids((2, 6), 5, 1), 8,
+                                     seed=seed, stop_at_start=False)
+        return pitches

@@ -1,7 +1,8 @@
 import keras
 import numpy as np
 import pytest
-from builders import make_piece, serve_savedmodel
+from builders import make_piece
+from model_contract import ModelContract
 
 import kerasmusic as km
 from kerasmusic.models.music_transformer import (
@@ -100,34 +101,6 @@ def test_bad_arguments_are_clear_errors():
         km.build_music_transformer((5, 6), output_names=["a"])
 
 
-@pytest.fixture(scope="module")
-def trained():
-    model = note_duration_transformer(9, 5, **{**TINY, "dropout": 0.1})
-    notes, durations = _ids((8, 10), 9), _ids((8, 10), 5, seed=1)
-    model.fit([notes, durations], [np.roll(notes, -1, 1), np.roll(durations, -1, 1)],
-              epochs=1, batch_size=4, verbose=0)
-    return model, [_ids((3, 10), 9, seed=2), _ids((3, 10), 5, seed=3)]
-
-
-@pytest.mark.parametrize("name", ["m.keras", "m.h5"])
-def test_keras_and_h5_round_trip_with_safe_mode(tmp_path, trained, name):
-    model, probe = trained
-    km.save_model(model, tmp_path / name)
-    loaded = km.load_model(tmp_path / name)  # safe_mode=True inside
-    for a, b in zip(model.predict(probe, verbose=0), loaded.predict(probe, verbose=0)):
-        np.testing.assert_array_equal(a, b)
-    assert [type(layer).__name__ for layer in loaded.layers] == \
-        [type(layer).__name__ for layer in model.layers]
-
-
-def test_savedmodel_serves_without_kerasmusic(tmp_path, trained):
-    model, probe = trained
-    km.save_model(model, tmp_path / "sm")
-    served = serve_savedmodel(tmp_path / "sm", probe)
-    for got, want in zip(served, model.predict(probe, verbose=0), strict=True):
-        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
-
-
 def test_mixed_float16_keeps_attention_softmax_and_outputs_float32():
     keras.mixed_precision.set_global_policy("mixed_float16")
     try:
@@ -195,3 +168,21 @@ def test_trainer_resumes_from_its_checkpoint_folder(tmp_path):
 def test_trainer_refuses_an_unknown_schedule():
     with pytest.raises(km.InvalidArgumentError, match="schedule"):
         km.train_music_transformer(_melodies(), schedule="linear")
+
+
+class TestNoteDurationTransformerContract(ModelContract):
+    """Build, config, three save formats, distributed step, seeded generation."""
+
+    def build(self):
+        return note_duration_transformer(9, 5, **TINY)  # no dropout: replicas draw apart
+
+    def inputs(self, batch, seed):
+        return [_ids((batch, 10), 9, seed), _ids((batch, 10), 5, seed + 100)]
+
+    def targets(self, batch, seed):
+        return [_ids((batch, 10), 9, seed), _ids((batch, 10), 5, seed + 100)]
+
+    def generate(self, model, seed):
+        pitches, _ = km.generate_ids(last_step_model(model), _ids((2, 6), 9), _ids((2, 6), 5),
+                                     8, seed=seed, stop_at_start=False)
+        return pitches
