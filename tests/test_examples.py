@@ -93,3 +93,16 @@ def test_char_rnn_example_quick(tmp_path, cache_dir):
     assert "reloaded model generates the same text: True" in stdout
     for name in ("char_rnn.keras", "loss.png", "samples.txt", "history.json"):
         assert (out / name).exists(), name
+
+
+@pytest.mark.slow  # test_music_transformer trains, reports and generates in-process
+def test_music_transformer_example_quick(tmp_path, cache_dir):
+    out = tmp_path / "out"
+    stdout = _run_quick("music_transformer.py", out)
+    untrained, trained = _validation_loss(stdout)
+    assert trained < untrained
+    assert "held-out quality: Music Transformer" in stdout
+    assert stdout.count("read back:") == 3 and "wrote 3 MIDI files" in stdout
+    for name in ("continuation_0.mid", "continuation_0.png", "music_transformer.keras",
+                 "loss.png"):
+        assert (out / name).exists(), name
