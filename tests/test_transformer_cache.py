@@ -60,7 +60,7 @@ def test_two_streams_and_the_stepper_attributes():
     stepper = TransformerStepper(model)
     assert (stepper.max_len, stepper.n_streams) == (12, 2)
     cache = stepper.empty_cache(3)
-    assert len(cache) == 2 and all(k.shape == v.shape == (3, 12, 2, 4) for k, v in cache)
+    assert len(cache) == 2 and all(k.shape == v.shape == (3, 2, 12, 4) for k, v in cache)
     _assert_matches_full_model(model, [_ids((3, 10), 9), _ids((3, 10), 5, seed=1)], 3)
 
 
