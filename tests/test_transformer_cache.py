@@ -139,3 +139,19 @@ def test_mixed_float16_caches_in_float16_and_keeps_float32_probabilities():
         _assert_matches_full_model(model, ids, 3, atol=2e-3)
     finally:
         keras.mixed_precision.set_global_policy("float32")
+
+
+def test_a_batch_known_only_when_the_graph_runs_and_int64_ids():
+    model = km.build_music_transformer(20, **TINY)
+    stepper = TransformerStepper(model)
+    ids = _ids((3, 6), 20)
+
+    @tf.function(input_signature=[tf.TensorSpec((None, 6), tf.int64)])
+    def last(ids):
+        probs, cache = stepper.prefill([ids[:, :2]], stepper.empty_cache(tf.shape(ids)[0]))
+        for i in range(2, 6):
+            probs, cache = stepper.step([ids[:, i]], tf.constant(i, tf.int64), cache)
+        return probs[0]
+
+    np.testing.assert_allclose(last(ids.astype("int64")), np.asarray(model(ids))[:, -1],
+                               atol=1e-5, rtol=0)

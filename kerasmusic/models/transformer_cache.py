@@ -155,10 +155,14 @@ class TransformerStepper:
                                        f"different max_len {sorted(lengths)}")
         self.max_len = lengths.pop()
 
-    def empty_cache(self, batch_size: int) -> tuple:
+    def empty_cache(self, batch_size: int | tf.Tensor) -> tuple:
         """Zeros for every block's keys and values: ``((keys, values), ...)`` with each of
-        shape ``(batch_size, n_heads, max_len, key_dim)`` in the layer's compute dtype."""
-        check_count("batch_size", batch_size)
+        shape ``(batch_size, n_heads, max_len, key_dim)`` in the layer's compute dtype.
+
+        ``batch_size`` is an int (static shapes) or a scalar tensor (a batch known only
+        when the graph runs)."""
+        if not tf.is_tensor(batch_size):
+            check_count("batch_size", batch_size)
         cache = []
         for block in self._blocks:
             layer = block[0].attention
@@ -205,7 +209,7 @@ class TransformerStepper:
             ``index + 1``, and the cache with position ``index`` written.
         """
         ids = [ops.expand_dims(t, 1) for t in self._check_ids(token_ids, rank=1)]
-        index = tf.convert_to_tensor(index, tf.int32)
+        index = tf.cast(index, tf.int32)
         x = self._embed(ids)
         if self._positions is not None:
             row = ops.take(self._positions.positions, ops.expand_dims(index, 0), axis=0)
