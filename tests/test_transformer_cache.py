@@ -129,10 +129,11 @@ def test_wrong_models_and_inputs_are_clear_errors():
         stepper.empty_cache(0)
 
 
-def test_mixed_float16_caches_in_float16_and_keeps_float32_probabilities():
+@pytest.mark.parametrize("relative", [True, False])  # False: with the position embedding
+def test_mixed_float16_caches_in_float16_and_keeps_float32_probabilities(relative):
     keras.mixed_precision.set_global_policy("mixed_float16")
     try:
-        model = note_duration_transformer(9, 5, **TINY)
+        model = note_duration_transformer(9, 5, **TINY, relative=relative)
         stepper = TransformerStepper(model)
         assert all(k.dtype == v.dtype == tf.float16 for k, v in stepper.empty_cache(2))
         ids = [_ids((2, 10), 9), _ids((2, 10), 5, seed=1)]
