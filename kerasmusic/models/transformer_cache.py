@@ -226,8 +226,9 @@ class TransformerStepper:
                for t in ids]
         shapes = {tuple(t.shape) for t in ids}
         if any(len(s) != rank for s in shapes) or len(shapes) != 1:
+            got = [tuple(t.shape) for t in ids]
             raise InvalidArgumentError(f"token ids must be one tensor of rank {rank} per "
-                                       f"stream, all of one shape; got shapes {sorted(shapes)}")
+                                       f"stream, all of one shape; got shapes {got}")
         return ids
 
     def _embed(self, ids: list[tf.Tensor]):
