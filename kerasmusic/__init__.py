@@ -117,6 +117,7 @@ _EXPORTS = {
     ),
     "kerasmusic.models.patch_conv": ("PatchConv2D", "PatchConv2DTranspose", "PatchConv3D"),
     "kerasmusic.models.pianoroll_rnn": ("build_pianoroll_rnn",),
+    "kerasmusic.models.transformer_cache": ("TransformerStepper",),
     "kerasmusic.plotting": ("plot_losses", "plot_piano_roll", "plot_roll_grid"),
     "kerasmusic.presets": ("Preset", "get_preset", "load_preset", "presets"),
     "kerasmusic.quality": (
