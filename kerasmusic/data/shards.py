@@ -19,7 +19,6 @@ import this module, and without TensorFlow one starts in about a second.
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import importlib
 import json
@@ -138,13 +137,15 @@ def _packed_phrases(encoding: MultiTrackPianoRoll, piece) -> np.ndarray:
 
 
 def _worker_main() -> None:
-    """Worker loop: JSON requests {"i", "path"} on stdin, one JSON answer per line on stdout.
+    """Worker loop: JSON requests {"i", "path"} on stdin; on stdout, one JSON line per
+    file, ``{"i", "n"}`` followed by its n packed phrases as raw bytes (no text encoding
+    of the bits: they are most of what goes through the pipe), or ``{"i", "error"}``.
 
     Arguments: the encoding's config (JSON) and the reader ("module:function")."""
     global SHARD_READER
     encoding = MultiTrackPianoRoll.from_config(json.loads(sys.argv[1]))
     SHARD_READER = sys.argv[2]
-    out = sys.stdout
+    out = sys.stdout.buffer
     sys.stdout = sys.stderr  # whatever a library prints must not mix with the answers
     for line in sys.stdin:
         if not line.strip():
@@ -153,38 +154,44 @@ def _worker_main() -> None:
         result = _encode_file(request["path"], encoding)
         if isinstance(result, FileReadError):
             answer = {"i": request["i"], "error": [type(result).__name__, result.reason]}
+            out.write(json.dumps(answer).encode("ascii") + b"\n")
         else:
-            answer = {"i": request["i"], "n": len(result),
-                      "bits": base64.b64encode(result.tobytes()).decode("ascii")}
-        out.write(json.dumps(answer) + "\n")
+            out.write(json.dumps({"i": request["i"], "n": len(result)}).encode("ascii") + b"\n")
+            out.write(np.ascontiguousarray(result, np.uint8).data)
         out.flush()
 
 
 class _Worker:
     """One worker process; a thread forwards its answers to the shared queue."""
 
-    def __init__(self, wid: int, config_json: str, answers: queue.Queue):
-        self.wid = wid
+    def __init__(self, wid: int, config_json: str, answers: queue.Queue, row_bytes: int):
+        self.wid, self.row_bytes = wid, row_bytes
         self.outstanding: deque[tuple[int, str]] = deque()  # answered in this order
         self.proc = subprocess.Popen(
             worker_command("kerasmusic.data.shards:_worker_main", config_json, SHARD_READER),
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, encoding="utf-8")
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         threading.Thread(target=self._collect, args=(answers,), daemon=True).start()
 
     def _collect(self, answers: queue.Queue) -> None:
-        for line in self.proc.stdout:
+        stdout = self.proc.stdout
+        for line in iter(stdout.readline, b""):
             try:
                 answer = json.loads(line)
                 answer["i"]
-            except (ValueError, KeyError, TypeError):
+                size = int(answer.get("n", 0)) * self.row_bytes
+            except (ValueError, KeyError, TypeError, AttributeError):
                 continue  # not an answer: something a library printed in the worker
+            if size:
+                answer["bits"] = stdout.read(size)
+                if len(answer["bits"]) < size:
+                    break  # it died while answering
             answers.put((self.wid, answer))
         self.proc.wait()
         answers.put((self.wid, None))  # the worker has ended
 
     def send(self, index: int, path: str) -> bool:
         try:
-            self.proc.stdin.write(json.dumps({"i": index, "path": path}) + "\n")
+            self.proc.stdin.write(json.dumps({"i": index, "path": path}).encode("ascii") + b"\n")
             self.proc.stdin.flush()
         except (BrokenPipeError, OSError):
             return False  # it died; its end-of-output marker tells the loop
@@ -204,7 +211,7 @@ def _decode_answer(answer: dict, path: str, row_bytes: int) -> np.ndarray | File
         if not (isinstance(cls, type) and issubclass(cls, FileReadError)):
             cls = FileReadError
         return cls(path, reason)
-    bits = np.frombuffer(base64.b64decode(answer["bits"]), np.uint8)
+    bits = np.frombuffer(answer.get("bits", b""), np.uint8)
     return bits.reshape(int(answer["n"]), row_bytes)
 
 
@@ -224,7 +231,7 @@ def _encode_all(paths: list[str], encoding: MultiTrackPianoRoll, workers: int,
     answers: queue.Queue = queue.Queue()
     todo: deque[tuple[int, str]] = deque(enumerate(paths))
     done: dict[int, np.ndarray | FileReadError] = {}
-    pool = {w: _Worker(w, config_json, answers) for w in range(workers)}
+    pool = {w: _Worker(w, config_json, answers, row_bytes) for w in range(workers)}
     next_due, started = 0, workers
 
     def refill() -> None:
@@ -249,7 +256,7 @@ def _encode_all(paths: list[str], encoding: MultiTrackPianoRoll, workers: int,
                               "while reading it")
                 todo.extendleft(reversed(worker.outstanding))
                 if todo:
-                    pool[started] = _Worker(started, config_json, answers)
+                    pool[started] = _Worker(started, config_json, answers, row_bytes)
                     started += 1
             else:
                 index, path = worker.outstanding.popleft()
