@@ -215,12 +215,17 @@ def _decode_answer(answer: dict, path: str, row_bytes: int) -> np.ndarray | File
     return bits.reshape(int(answer["n"]), row_bytes)
 
 
+_IN_FLIGHT = 32  # files handed out to a worker at a time
+
+
 def _encode_all(paths: list[str], encoding: MultiTrackPianoRoll, workers: int,
                 window: int = 64) -> Iterator[np.ndarray | FileReadError]:
     """Each file's packed phrases (or error), in the order of ``paths``.
 
-    Files are handed out one or two at a time per worker; a file more than ``window``
-    places ahead of the next one due is not handed out, so the reorder buffer stays small.
+    Each worker has up to ``_IN_FLIGHT`` files handed out (a file takes a worker about a
+    millisecond: it must not wait for this process to hand out the next); a file more
+    than ``window`` places ahead of the next one due is not handed out, so the reorder
+    buffer stays small.
     """
     if workers <= 1 or len(paths) < 4:
         for path in paths:
@@ -236,7 +241,7 @@ def _encode_all(paths: list[str], encoding: MultiTrackPianoRoll, workers: int,
 
     def refill() -> None:
         for worker in list(pool.values()):
-            while (len(worker.outstanding) < 2 and todo
+            while (len(worker.outstanding) < _IN_FLIGHT and todo
                    and todo[0][0] < next_due + max(window, 2 * workers)):
                 if not worker.send(*todo[0]):
                     break
