@@ -28,6 +28,7 @@ Without ``--midi-dir`` it writes ``--files`` random 4-track MIDI files to a temp
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import resource
 import sys
@@ -83,26 +84,44 @@ def write_corpus(folder: str, files: int, big_every: int) -> int:
     return notes
 
 
-def shard_files_per_second(midi_dir: str, out: str, encoding: MultiTrackPianoRoll,
-                           reader: str, args, trace: bool = False):
-    """(files/s, report, peak traced bytes or None) of one write_pianoroll_shards run
-    whose workers read with ``reader``."""
+def _cpu_seconds() -> float:
+    """CPU seconds of this process and of its waited-for children (the workers)."""
+    return sum(r.ru_utime + r.ru_stime for r in (resource.getrusage(resource.RUSAGE_SELF),
+                                                  resource.getrusage(resource.RUSAGE_CHILDREN)))
+
+
+@dataclasses.dataclass
+class ShardRun:
+    """One write_pianoroll_shards run: files/s (wall clock), files per CPU second (this
+    process and the workers together: what other jobs on the machine disturb least),
+    seconds, the report, the peak traced bytes (or None)."""
+
+    files_per_s: float
+    files_per_cpu_s: float
+    seconds: float
+    report: shards.ShardReport
+    peak: int | None
+
+
+def shard_run(midi_dir: str, out: str, encoding: MultiTrackPianoRoll, reader: str, args,
+              trace: bool = False) -> ShardRun:
+    """One write_pianoroll_shards run whose workers read with ``reader``."""
     saved, shards.SHARD_READER = shards.SHARD_READER, reader
     try:
         if trace:
             tracemalloc.start()
-        started = time.perf_counter()
+        cpu, started = _cpu_seconds(), time.perf_counter()
         report = write_pianoroll_shards(midi_dir, out, encoding,
                                         examples_per_shard=args.examples_per_shard,
                                         workers=args.workers, progress=False)
-        seconds = time.perf_counter() - started
+        seconds, cpu = time.perf_counter() - started, _cpu_seconds() - cpu
         peak = tracemalloc.get_traced_memory()[1] if trace else None
     finally:
         if trace:
             tracemalloc.stop()
         shards.SHARD_READER = saved
-    return report.files_read / seconds if not report.errors else float("nan"), report, \
-        seconds, peak
+    files = report.files_read + len(report.errors)
+    return ShardRun(files / seconds, files / cpu, seconds, report, peak)
 
 
 def music21_files_per_second(files: list[str]) -> float:
@@ -190,26 +209,28 @@ def main() -> None:
                        if p.suffix.lower() in (".mid", ".midi"))
         encoding = MultiTrackPianoRoll()  # the seed's: 4 tracks, 2 x 16 steps, 84 pitches
         out = os.path.join(tmp, "shards")
-        new, report, seconds, _ = shard_files_per_second(midi_dir, out, encoding,
-                                                          shards.SHARD_READER, args)
-        old, old_report, old_seconds, _ = shard_files_per_second(
-            midi_dir, os.path.join(tmp, "old"), encoding, OLD_READER, args)
+        new = shard_run(midi_dir, out, encoding, shards.SHARD_READER, args)
+        old = shard_run(midi_dir, os.path.join(tmp, "old"), encoding, OLD_READER, args)
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        _, _, _, peak = shard_files_per_second(midi_dir, os.path.join(tmp, "traced"),
-                                               encoding, shards.SHARD_READER, args, trace=True)
+        peak = shard_run(midi_dir, os.path.join(tmp, "traced"), encoding, shards.SHARD_READER,
+                         args, trace=True).peak
         rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        report = new.report
         size = sum(os.path.getsize(p) for p in report.shards)
         subset = files[:args.music21_files]
         m21_per_s = music21_files_per_second(subset) if subset else float("nan")
-        same = old_report.examples_per_shard == report.examples_per_shard
+        same = old.report.examples_per_shard == report.examples_per_shard
         print(f"(a) {len(files)} MIDI files -> {report.n_examples} phrases in "
               f"{len(report.shards)} shards ({size / 2**20:.1f} MiB), {len(report.errors)} "
               f"unreadable, workers {args.workers or os.cpu_count()}; old and new paths "
               f"wrote {'the same' if same else 'DIFFERENT'} phrase counts")
-        print(f"    shard preprocessing, new path: {new:8.1f} files/s ({seconds:.1f} s)")
-        print(f"    shard preprocessing, old path: {old:8.1f} files/s ({old_seconds:.1f} s)")
-        print(f"    new / old:                     {new / old:8.1f}x   (new / the issue's "
-              f"{TODAY:g} files/s today: {new / TODAY:.1f}x)")
+        print(f"    {'shard preprocessing':29} {'files/s':>9} {'seconds':>8} {'files/CPU-s':>12}")
+        for name, run in (("new path", new), ("old path", old)):
+            print(f"    {name:29} {run.files_per_s:9.1f} {run.seconds:8.1f} "
+                  f"{run.files_per_cpu_s:12.1f}")
+        print(f"    {'new / old':29} {new.files_per_s / old.files_per_s:8.1f}x "
+              f"{'':8} {new.files_per_cpu_s / old.files_per_cpu_s:11.1f}x   (new / the "
+              f"issue's {TODAY:g} files/s today: {new.files_per_s / TODAY:.1f}x)")
         print(f"    music21.converter.parse ({len(subset)} files): {m21_per_s:8.2f} files/s")
         print(f"    shard writer's peak memory (new path, Python heap incl. numpy): "
               f"{peak / 2**20:.1f} MiB; its peak RSS {rss_after / 1024:.0f} MiB "
