@@ -4,9 +4,11 @@ Writes a seeded corpus of multi-track MIDI files with miditoolkit into a tempora
 folder (2 to 8 instruments, drums in some, chords, tempo changes; every
 ``--big-every``-th file has 10,000-20,000 notes), then reads all of it with each
 reader in turn, in one run, and prints files/s, notes/s and the ratios. The cost of
-read_midi is split into symusic's parsing and the rest (checks, and making a Note
-with Fraction times for every note), and it says how many files read_midi handed to
-the miditoolkit reader (see kerasmusic.data.midi).
+read_midi is split into symusic's parsing and the rest (splitting the file into
+track chunks, checks, the note arrays in Note's order; no Note object is made), and
+it says how many files read_midi handed to the miditoolkit reader (see
+kerasmusic.data.midi). Times are CPU seconds of this process (every reader runs in
+it), which other jobs on a shared machine disturb less than wall-clock time.
 
     python benchmarks/midi_read.py                  # 2,000 files
     python benchmarks/midi_read.py --files 300 --big-every 50
@@ -61,11 +63,11 @@ def write_corpus(folder: Path, files: int, big_every: int, seed: int) -> int:
 
 
 def timed(read, paths: list[Path]) -> float:
-    """Seconds ``read`` takes over ``paths``."""
-    started = time.perf_counter()
+    """CPU seconds ``read`` takes over ``paths``."""
+    started = time.process_time()
     for path in paths:
         read(path)
-    return time.perf_counter() - started
+    return time.process_time() - started
 
 
 def symusic_share(paths: list[Path]) -> float:
@@ -75,10 +77,10 @@ def symusic_share(paths: list[Path]) -> float:
         layout = midi_layout.split_chunks(path.read_bytes())
         if layout is not None:  # else read_midi hands the file to miditoolkit at once
             jobs += [midi_layout.closed_chunk(c, layout.division) for c in layout.chunks]
-    started = time.perf_counter()
+    started = time.process_time()
     for job in jobs:
         symusic.core.ScoreTick.from_midi(job)
-    return time.perf_counter() - started
+    return time.process_time() - started
 
 
 def main() -> None:
@@ -113,7 +115,7 @@ def main() -> None:
     for name, s in seconds.items():
         print(f"{name:22} {s:8.2f} {len(paths) / s:9.1f} {notes / s:11,.0f} {base / s:14.1f}x")
     print(f"read_midi: {parsing:.2f} s in symusic's parsing of the chunks, "
-          f"{seconds['read_midi'] - parsing:.2f} s in the rest (checks, Note objects); "
+          f"{seconds['read_midi'] - parsing:.2f} s in the rest (chunks, checks, arrays); "
           f"{len(slow)} of {len(paths)} files read by the miditoolkit reader")
 
 

@@ -309,3 +309,37 @@ def test_pieces_round_trip_through_arrays():
     assert lazy.arrays().pitch.tolist() == [62] and lazy.arrays().ticks_per_quarter == 6
     with pytest.raises(ValueError):
         km.Piece.from_arrays(meta, notes[:1])
+
+
+def test_worker_answers_carry_the_cache_entry_as_plain_arrays(tmp_path, cache_dir):
+    from kerasmusic.data import parse_pool, parse_worker
+
+    piece = km.Piece([make_track([(62, Fraction(1, 3), Fraction(1, 2), 90), (60, 0, 1)]),
+                      make_track([(36, 0, 1)], is_drum=True)], tempo=90.0)
+    meta, rows = piece.to_arrays()
+    entry = ({"pieces": [meta | {"rows": len(rows)}]}, rows)
+    line = json.dumps(parse_worker.answer("x.mid", entry))
+    assert "pickle" not in line and '"notes": "' in line  # base64 of the int64 rows
+    path, (got_meta, got_rows) = parse_pool._parse_answer(line)
+    assert path == "x.mid" and got_meta == entry[0]
+    np.testing.assert_array_equal(got_rows, rows)
+    assert got_rows.dtype == np.int64 and got_rows.flags.writeable
+    error = km.EmptyMidiError("x.mid", "no notes")
+    path, got = parse_pool._parse_answer(json.dumps(parse_worker.answer("x.mid", error)))
+    assert type(got) is km.EmptyMidiError and got.reason == "no notes"
+
+
+def test_pieces_from_workers_make_no_notes_until_read(tmp_path, cache_dir, monkeypatch):
+    from kerasmusic.data import notes as notes_module
+
+    for i in range(5):
+        km.write_midi(make_piece([(60 + i, 0, 1), (64, Fraction(1, 3), Fraction(1, 2))],
+                                 [(40 + i, 0, 2)]), tmp_path / f"{i}.mid")
+    made, real = [], notes_module.Note
+    monkeypatch.setattr(notes_module, "Note", lambda *a: (made.append(1), real(*a))[1])
+    corpus = km.load_corpus(tmp_path, workers=2, progress=False)
+    assert len(corpus) == 5 and not made
+    assert all(isinstance(t.arrays(), NoteArrays) for p in corpus for t in p.tracks)
+    monkeypatch.undo()
+    for i, piece in enumerate(corpus):
+        assert piece.tracks == km.read_midi(tmp_path / f"{i}.mid").tracks

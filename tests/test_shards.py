@@ -284,3 +284,29 @@ def test_a_dead_worker_costs_at_most_the_file_it_was_reading(midi_dir, monkeypat
     for path, result in zip(files, got):
         if not isinstance(result, KerasMusicError):
             np.testing.assert_array_equal(result, shards_module._encode_file(path, ENCODING))
+
+
+@pytest.mark.parametrize("encoding", [ENCODING, MultiTrackPianoRoll(
+    tracks=[1, 0], n_bars=3, n_steps_per_bar=4, n_pitches=24, lowest_pitch=48, hop_bars=2)])
+def test_packed_phrases_are_the_phrases_bits(midi_dir, encoding):
+    """The shard workers pack the boolean roll's windows: the bits of phrases()."""
+    for path in _good_files(midi_dir):
+        piece = read_midi(path)
+        phrases = encoding.phrases(piece)
+        want = np.packbits(phrases.reshape(len(phrases), -1) > 0, axis=1)
+        np.testing.assert_array_equal(shards_module._packed_phrases(encoding, piece), want)
+    short = Piece([Track([Note(Fraction(0), Fraction(1), 60)]),
+                   Track([Note(Fraction(0), Fraction(1), 50)])])
+    long = MultiTrackPianoRoll(tracks=[0, 1], n_bars=8)  # longer than the piece
+    assert shards_module._packed_phrases(long, short).shape == (
+        0, -(-int(np.prod(long.shape)) // 8))
+
+
+def test_records_are_what_tensorflow_serializes():
+    prefix, suffix = shards_module._example_parts(SHAPE, 24)
+    for row in (bytes(24), bytes(range(24)), b"\xff" * 24):
+        record = prefix + row + suffix
+        assert record == shards_module._example(row, SHAPE)
+        parsed = tf.train.Example.FromString(record).features.feature
+        assert parsed["roll"].bytes_list.value == [row]
+        assert list(parsed["shape"].int64_list.value) == list(SHAPE)

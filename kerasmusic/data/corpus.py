@@ -95,6 +95,11 @@ def _cache_file(path: str, cache_dir: str) -> Path:
     return Path(cache_dir) / "pieces" / f"{digest.hexdigest()}.npz"
 
 
+#: A parsed file as the cache holds it: {"pieces": [piece metadata + "rows"]} and the
+#: (notes, 4) int64 rows of all its pieces (see :meth:`Piece.to_arrays`).
+Entry = tuple[dict, np.ndarray]
+
+
 def _read_cached(path: str, cache_dir: str, fractions: dict | None = None
                  ) -> list[Piece] | FileReadError | None:
     """The cached pieces of ``path``, the cached error of a file that failed, or None.
@@ -107,13 +112,23 @@ def _read_cached(path: str, cache_dir: str, fractions: dict | None = None
             notes = entry["notes"]
         if "error" in meta:
             return file_error(path, *meta["error"])
-        ends = np.cumsum([int(m["rows"]) for m in meta["pieces"]])
-        if len(ends) and ends[-1] != len(notes):
-            raise ValueError("the pieces' rows do not add up")
-        return [Piece.from_arrays(m, rows, fractions) for m, rows in
-                zip(meta["pieces"], np.split(notes, ends[:-1]))]
+        return _entry_pieces((meta, notes), fractions)
     except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile):
         return None
+
+
+def _entry_pieces(entry: Entry, fractions: dict | None = None) -> list[Piece]:
+    """The pieces of a cache entry (``fractions`` as in :meth:`Piece.from_arrays`).
+
+    Raises:
+        ValueError: the rows do not add up to what the metadata counts.
+    """
+    meta, notes = entry
+    ends = np.cumsum([int(m["rows"]) for m in meta["pieces"]])
+    if len(ends) and ends[-1] != len(notes):
+        raise ValueError("the pieces' rows do not add up")
+    return [Piece.from_arrays(m, rows, fractions) for m, rows in
+            zip(meta["pieces"], np.split(notes, ends[:-1]))]
 
 
 def _write_cache(path: str, cache_dir: str, meta: dict,
@@ -128,17 +143,17 @@ def _write_cache(path: str, cache_dir: str, meta: dict,
                       stacklevel=3)
 
 
-def _parse_and_cache(path: str, cache_dir: str) -> list[dict] | FileReadError:
-    """Parse one file, cache it, return its pieces' dicts (or the error, not raised).
+def _parse_and_cache(path: str, cache_dir: str) -> Entry | FileReadError:
+    """Parse one file, cache it, return its cache entry (or the error, not raised).
 
-    A file the reader refuses is cached as its error, keyed by its content like a piece:
-    it is not parsed again until it changes. A reader bug is not cached.
+    The pieces are turned into arrays once, for the cache and for the caller (a worker
+    sends them through its pipe as they are). A file the reader refuses is cached as its
+    error, keyed by its content like a piece: it is not parsed again until it changes.
+    A reader bug is not cached.
     """
     try:
-        pieces = read_file_pieces(path)
-        data = [piece.to_dict() for piece in pieces]
         metas, blocks = [], []
-        for piece in pieces:
+        for piece in read_file_pieces(path):
             meta, notes = piece.to_arrays()
             metas.append(meta | {"rows": len(notes)})
             blocks.append(notes)
@@ -148,9 +163,10 @@ def _parse_and_cache(path: str, cache_dir: str) -> list[dict] | FileReadError:
         return exc
     except Exception as exc:  # a reader bug must not cost the rest of the corpus
         return FileReadError(path, f"unexpected {type(exc).__name__} while reading: {exc}")
-    _write_cache(path, cache_dir, {"pieces": metas},
-                 np.concatenate(blocks) if blocks else np.zeros((0, 4), np.int64))
-    return data
+    entry = ({"pieces": metas},
+             np.concatenate(blocks) if blocks else np.zeros((0, 4), np.int64))
+    _write_cache(path, cache_dir, *entry)
+    return entry
 
 
 def _notes_key(piece: Piece) -> bytes:
@@ -295,7 +311,7 @@ def load_corpus(
         raise ValueError(f"limit must be a positive number of files, not {limit!r}")
     files = corpus_files(source)[:limit]
     cache = os.fspath(cache_dir or default_cache_dir())
-    results: dict[str, list[dict] | list[Piece] | FileReadError] = {}
+    results: dict[str, list[Piece] | FileReadError] = {}
     todo, fractions = [], {}
     for path in files:
         cached = _read_cached(path, cache, fractions) if os.path.isfile(path) else None
@@ -308,7 +324,8 @@ def load_corpus(
             else "files"
         report = _Progress(f"parsing {label}", len(todo)) if progress else None
         for path, result in _parse_all(todo, cache, workers, file_timeout):
-            results[path] = result
+            results[path] = (result if isinstance(result, FileReadError)
+                             else _entry_pieces(result, fractions))
             if report:
                 report.step()
     pieces, errors, seen = [], [], {}
@@ -318,8 +335,7 @@ def load_corpus(
             errors.append(result)
             warnings.warn(f"kerasmusic: skipped {result}", SkippedFileWarning, stacklevel=2)
             continue
-        for i, item in enumerate(result):
-            piece = item if isinstance(item, Piece) else Piece.from_dict(item)
+        for i, piece in enumerate(result):
             # The cache is keyed by content: name the piece after the file it came from.
             piece.name = path if len(result) == 1 else f"{path}#{i}"
             fingerprint = _notes_key(piece)
@@ -372,7 +388,7 @@ class _Progress:
 
 def _parse_all(paths: list[str], cache: str, workers: int | None,
                file_timeout: float | None):
-    """Yield (path, dict or error) for each path, in worker processes when worth it.
+    """Yield (path, cache entry or error) for each path, in worker processes when worth it.
 
     Worker processes are used for 4 files or more, and for any score file while there is
     a time limit (music21 can hang on a damaged score; a process can be stopped, a call

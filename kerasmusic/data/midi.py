@@ -10,6 +10,10 @@ the first note, two instruments of one track whose first notes end together, not
 left sounding, a damaged or unusual layout, a claim beyond the limits) is read with
 miditoolkit instead. :func:`write_midi` writes with miditoolkit (through mido).
 
+The tracks it reads hold their notes as :class:`~kerasmusic.data.notes.NoteArrays`
+(integer ticks): no :class:`~kerasmusic.data.notes.Note` object is made until a
+track's ``notes`` is read (the encoders and the parse cache work on the arrays).
+
 music21's MIDI converter is avoided on purpose: it is ~40x slower than miditoolkit
 and can hang on corrupt files.
 """
@@ -30,7 +34,7 @@ from symusic.core import ScoreTick
 from kerasmusic.data import midi_layout
 from kerasmusic.data.limits import MAX_NOTES, MAX_QUARTERS
 from kerasmusic.data.midi_miditoolkit import read_midi_miditoolkit
-from kerasmusic.data.notes import Note, Piece, Track
+from kerasmusic.data.notes import NoteArrays, Piece, Track
 from kerasmusic.errors import EmptyMidiError, NoPitchedNotesError
 
 MIDI_SUFFIXES = (".mid", ".midi")
@@ -65,9 +69,9 @@ def read_midi(path: str | os.PathLike, *, require_pitched: bool = True) -> Piece
     if parts is None:
         return read_midi_miditoolkit(path, require_pitched=require_pitched)
     tracks, tempo, changes, time_signature, dropped = parts
-    if not any(t.notes for t in tracks):
+    if not any(map(_has_notes, tracks)):
         raise EmptyMidiError(path, "the MIDI file contains no notes")
-    if require_pitched and not any(t.notes for t in tracks if not t.is_drum):
+    if require_pitched and not any(_has_notes(t) for t in tracks if not t.is_drum):
         raise NoPitchedNotesError(path, "the MIDI file contains only drum notes; pitched notes "
                                         "are needed (pass require_pitched=False to read drums)")
     repairs = ([f"{dropped} note{'s' * (dropped != 1)} of zero length dropped"]
@@ -85,19 +89,22 @@ def _read_parts(data: bytes) -> tuple | None:
         return None
     tpq = layout.division
     parts, tempos, signatures = [], [], []
-    for chunk in layout.chunks:
+    for index, chunk in enumerate(layout.chunks):
         if not midi_layout.metas_decode(chunk):
             return None
         try:
             score = ScoreTick.from_midi(midi_layout.closed_chunk(chunk, tpq))
         except Exception:  # symusic refuses what mido may read: miditoolkit decides
             return None
-        part = _chunk_part(chunk, score)
+        part = _chunk_part(chunk, score, index)
         if part is None:
             return None
         parts.extend(part)
-        chunk_tempos = [(t.time, t.mspq) for t in score.tempos]
-        chunk_signatures = [(t.time, t.numerator, t.denominator) for t in score.time_signatures]
+        # (Most chunks hold neither: len() is much cheaper than a walk over none.)
+        chunk_tempos = [(t.time, t.mspq) for t in score.tempos] if len(score.tempos) else []
+        chunk_signatures = ([(t.time, t.numerator, t.denominator)
+                             for t in score.time_signatures]
+                            if len(score.time_signatures) else [])
         # symusic sorts a chunk's events by time, not stably: events at one time must agree.
         for events in (chunk_tempos, chunk_signatures):
             if len({e[0] for e in events}) != len(set(events)):
@@ -108,19 +115,11 @@ def _read_parts(data: bytes) -> tuple | None:
         return None
     tempo_changes = _tempo_changes(tempos)
     time_signature = min(signatures, key=lambda s: s[0]) if signatures else None
-    instruments = [p for p in parts if isinstance(p, _Instrument)]
-    last = max([int(i.ends.max()) for i in instruments if len(i.ends)]
-               + [t for t, _ in tempo_changes] + [s[0] for s in signatures])
-    if sum(len(i.ends) for i in instruments) > MAX_NOTES or last > MAX_QUARTERS * tpq:
-        return None  # miditoolkit's reader says what and how far
-    tracks, dropped, fractions = [], 0, _Fractions(instruments, tpq)
-    for part in parts:
-        if isinstance(part, Track):
-            tracks.append(part)
-            continue
-        sounding = part.columns[part.columns[:, 1] > 0]
-        dropped += len(part.columns) - len(sounding)
-        tracks.append(_track(sounding, fractions, part))
+    last = max([t for t, _ in tempo_changes] + [s[0] for s in signatures])
+    made = _tracks(parts, tpq, last)
+    if made is None:
+        return None
+    tracks, dropped = made
     tempo = tempo_changes[0][1]
     changes = [(Fraction(t, tpq), q) for t, q in tempo_changes[1:]]
     signature = (int(time_signature[1]), int(time_signature[2])) if time_signature else (4, 4)
@@ -129,34 +128,37 @@ def _read_parts(data: bytes) -> tuple | None:
 
 @dataclasses.dataclass
 class _Instrument:
-    """An instrument of a track chunk: its notes as an (n, 4) array of start, duration,
-    pitch and velocity in ticks, and the tick each ends at."""
+    """An instrument of a track chunk: its notes as symusic gives them (arrays of time,
+    duration, pitch and velocity, sorted by time only), its chunk's index and the tick
+    that chunk ends at."""
 
     program: int
     is_drum: bool
-    columns: np.ndarray
-    ends: np.ndarray
+    notes: dict
+    chunk: int
+    chunk_end: int
     name: str = ""
 
 
-def _chunk_part(chunk: bytes, score: ScoreTick) -> list[_Instrument | Track] | None:
-    """The instruments of one track chunk in miditoolkit's order, or its silent
-    :class:`Track`; None when miditoolkit must decide."""
-    ends = [m.time for m in score.markers if m.text == midi_layout.END_MARKER]
-    if not ends:
+def _chunk_part(chunk: bytes, score: ScoreTick, index: int
+                ) -> list[_Instrument | Track] | None:
+    """The instruments of one track chunk (in symusic's order: :func:`_tracks` puts them
+    in miditoolkit's), or its silent :class:`Track`; None when miditoolkit must decide."""
+    markers = score.markers
+    # The end marker is a chunk's last event: it comes last unless another marker shares
+    # its time (symusic's sort is not stable); then look at them all.
+    if not len(markers):
         return None
-    end = max(ends)
-    instruments = []
-    for track in score.tracks:
-        if not len(track.notes):
-            continue  # a lyric's track: no instrument for miditoolkit
-        arrays = track.notes.numpy()
-        columns = np.stack([arrays["time"], arrays["duration"], arrays["pitch"],
-                            arrays["velocity"]], axis=1).astype(np.int64)
-        if (columns[:, :2] < 0).any() or (columns[:, 0] + columns[:, 1] > end).any():
-            return None  # a note left sounding (closed after the marker), or an overflow
-        instruments.append(_Instrument(int(track.program), bool(track.is_drum), columns,
-                                       columns[:, 0] + columns[:, 1]))
+    if markers[-1].text == midi_layout.END_MARKER:
+        end = markers[-1].time
+    else:
+        ends = [m.time for m in markers if m.text == midi_layout.END_MARKER]
+        if not ends:
+            return None
+        end = max(ends)
+    instruments = [_Instrument(int(track.program), bool(track.is_drum), track.notes.numpy(),
+                               index, end)
+                   for track in score.tracks if len(track.notes)]  # none: a lyric's track
     if not instruments:
         if not midi_layout.may_change_program(chunk):
             return []
@@ -171,13 +173,109 @@ def _chunk_part(chunk: bytes, score: ScoreTick) -> list[_Instrument | Track] | N
     prelude = midi_layout.read_prelude(chunk)
     if prelude is None or not prelude.sounding or not prelude.settles(chunk):
         return None
-    # miditoolkit makes an instrument at the event ending its first note: one time, one order.
-    first_ends = [int(i.ends.min()) for i in instruments]
-    if len(set(first_ends)) != len(instruments):
-        return None
     for instrument in instruments:
         instrument.name = prelude.names[-1] if prelude.names else ""
-    return [i for _, i in sorted(zip(first_ends, instruments), key=lambda pair: pair[0])]
+    return instruments
+
+
+def _tracks(parts: list[_Instrument | Track], tpq: int, last: int
+            ) -> tuple[list[Track], int] | None:
+    """The tracks of a file's ``parts`` (the instruments made from arrays: no Note object
+    is made) and the number of notes of zero length dropped; None when miditoolkit must
+    decide (a note left sounding, instruments whose order cannot be told, more than the
+    limits allow: the latest tempo or time signature change is at tick ``last``).
+
+    All instruments' notes are handled at once (a numpy call costs microseconds, and a
+    file may have hundreds of tracks of a few notes): checked, put in Note's order per
+    track, and each track's times put on the coarsest ticks that keep them exact, as
+    :meth:`NoteArrays.from_notes` gives them.
+    """
+    instruments = [p for p in parts if isinstance(p, _Instrument)]
+    if not instruments:
+        return (parts, 0) if last <= MAX_QUARTERS * tpq else None
+    counts = np.array([len(i.notes["time"]) for i in instruments])
+    firsts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    start = np.concatenate([i.notes["time"] for i in instruments]).astype(np.int64)
+    duration = np.concatenate([i.notes["duration"] for i in instruments]).astype(np.int64)
+    ends = start + duration
+    last_ends = np.maximum.reduceat(ends, firsts)
+    chunk_ends = np.array([i.chunk_end for i in instruments])
+    # A note left sounding closes after the chunk's end marker; a negative time overflowed.
+    if start.min() < 0 or duration.min() < 0 or (last_ends > chunk_ends).any():
+        return None
+    if len(start) > MAX_NOTES or max(int(last_ends.max()), last) > MAX_QUARTERS * tpq:
+        return None  # miditoolkit's reader says what and how far
+    # miditoolkit makes an instrument at the event ending its first note: in a chunk, each
+    # instrument's first note must end at its own time, and that time orders them.
+    first_ends = np.minimum.reduceat(ends, firsts).tolist()
+    keys = list(zip([i.chunk for i in instruments], first_ends))
+    if len(set(keys)) != len(keys):
+        return None
+    rank = {key: r for r, key in enumerate(sorted(keys))}
+    owner = np.repeat(np.array([rank[k] for k in keys]), counts)
+    pitch = np.concatenate([i.notes["pitch"] for i in instruments]).astype(np.int64)
+    velocity = np.concatenate([i.notes["velocity"] for i in instruments]).astype(np.int64)
+    sounding = duration > 0
+    dropped = len(start) - int(np.count_nonzero(sounding))
+    if dropped:
+        start, duration, pitch, velocity, owner = (
+            a[sounding] for a in (start, duration, pitch, velocity, owner))
+    if len(velocity) and velocity.min() < 1:  # (a byte: never above 127)
+        velocity = np.maximum(velocity, 1)
+    order = _note_order(owner, start, duration, pitch, velocity, len(instruments))
+    if order is not None:
+        start, duration, pitch, velocity, owner = (
+            a[order] for a in (start, duration, pitch, velocity, owner))
+    sizes = np.bincount(owner, minlength=len(instruments))
+    filled = np.flatnonzero(sizes)
+    bounds = np.concatenate([[0], np.cumsum(sizes)])
+    steps = np.full(len(instruments), tpq)  # no note: one tick a quarter, as from_notes
+    if len(filled):
+        at = bounds[filled]
+        steps[filled] = np.gcd(np.gcd(np.gcd.reduceat(start, at),
+                                      np.gcd.reduceat(duration, at)), tpq)
+        if (steps[filled] > 1).any():
+            per_note = np.repeat(steps, sizes)
+            start, duration = start // per_note, duration // per_note
+    ordered = [None] * len(instruments)
+    for i, key in zip(instruments, keys):
+        ordered[rank[key]] = i
+    fractions: dict = {}
+    made = []
+    for r, instrument in enumerate(ordered):
+        a, b = bounds[r], bounds[r + 1]
+        arrays = NoteArrays(start[a:b], duration[a:b], pitch[a:b], velocity[a:b],
+                            tpq // int(steps[r]))
+        made.append(Track.from_arrays(arrays, instrument.name, instrument.program,
+                                      instrument.is_drum, fractions))
+    tracks, chunk_tracks = [], iter(made)
+    for part in parts:  # instruments in their new order, silent parts in their place
+        tracks.append(part if isinstance(part, Track) else next(chunk_tracks))
+    return tracks, dropped
+
+
+def _note_order(owner: np.ndarray, start: np.ndarray, duration: np.ndarray,
+                pitch: np.ndarray, velocity: np.ndarray, owners: int) -> np.ndarray | None:
+    """Indices sorting the notes by owner, then as :class:`Note` sorts (start, duration,
+    pitch, velocity); None when they are sorted already. Starts and durations are >= 0,
+    velocities 1..127, pitches -128..127 (symusic keeps them in a byte)."""
+    if len(start) < 2:
+        return None
+    starts, durations = int(start.max()) + 1, int(duration.max()) + 1
+    if owners * starts * durations >= 1 << 47:
+        return np.lexsort((velocity, pitch, duration, start, owner))
+    # one int64 key in the same order: equal keys are equal notes, so any sort will do
+    key = ((((owner * starts + start) * durations + duration) << 15)
+           | ((pitch + 128) << 7) | velocity)
+    if (key[1:] >= key[:-1]).all():
+        return None
+    return np.argsort(key, kind="stable")  # timsort: fast on runs symusic already sorted
+
+
+def _has_notes(track: Track) -> bool:
+    """Whether ``track`` has a note (read from its arrays: no Note object is made)."""
+    arrays = track.arrays()
+    return bool(len(arrays) if arrays is not None else track.notes)
 
 
 def _tempo_changes(tempos: list[tuple[int, int]]) -> list[tuple[int, float]]:
@@ -192,30 +290,6 @@ def _tempo_changes(tempos: list[tuple[int, int]]) -> list[tuple[int, float]]:
         elif qpm != changes[-1][1]:
             changes.append((tick, qpm))
     return sorted(changes, key=lambda c: c[0])
-
-
-class _Fractions:
-    """Fraction(ticks, tpq) of every start and duration of a piece, each distinct one made
-    once (a piece's times repeat, and a Fraction costs a microsecond or more to make)."""
-
-    def __init__(self, instruments: list[_Instrument], tpq: int):
-        times = [i.columns[:, :2].ravel() for i in instruments]
-        self.ticks = np.unique(np.concatenate(times)) if times else np.zeros(0, np.int64)
-        self.fractions = [Fraction(t, tpq) for t in self.ticks.tolist()]
-
-    def of(self, ticks: np.ndarray) -> list[Fraction]:
-        """The Fractions of ``ticks`` (each among the piece's)."""
-        return list(map(self.fractions.__getitem__,
-                        np.searchsorted(self.ticks, ticks).tolist()))
-
-
-def _track(columns: np.ndarray, fractions: _Fractions, instrument: _Instrument) -> Track:
-    """A Track of ``instrument`` with the notes of the (n, 4) tick array ``columns``."""
-    columns = columns[np.lexsort(columns.T[::-1])]  # the order of Note's fields
-    notes = list(map(Note, fractions.of(columns[:, 0]), fractions.of(columns[:, 1]),
-                     columns[:, 2].tolist(), np.clip(columns[:, 3], 1, 127).tolist()))
-    return Track.from_sorted(notes, name=instrument.name, program=instrument.program,
-                             is_drum=instrument.is_drum)
 
 
 def write_midi(piece: Piece, path: str | os.PathLike, *, ticks_per_beat: int = 480) -> None:

@@ -21,7 +21,7 @@ END_MARKER = "kerasmusic:end"
 _EOT = b"\xff\x2f\x00"
 # Any byte that may be a program change's status: absent from a stretch of a chunk,
 # that stretch changes no program.
-_PROGRAM_BYTE = re.compile(rb"[\xc0-\xcf]")
+_PROGRAM_BYTES = bytes(range(0xC0, 0xD0))
 # The meta messages mido decodes and may refuse: sequence number, channel prefix,
 # tempo, SMPTE offset, time and key signature, with the least data each needs.
 _META_LENGTHS = {0x00: 0, 0x20: 1, 0x51: 3, 0x54: 5, 0x58: 4, 0x59: 2}
@@ -36,6 +36,7 @@ def _closing_events(channel: int) -> bytes:
 
 
 _CLOSING = [_closing_events(channel) for channel in range(16)]
+_NOT_NOTE_ON = bytes(b for b in range(256) if b >> 4 != 0x9)
 _MARKER = b"\xff\x06" + bytes([len(END_MARKER)]) + END_MARKER.encode()
 
 
@@ -79,7 +80,8 @@ def closed_chunk(chunk: bytes, division: int) -> bytes:
     pitch of every channel the chunk may start notes on: each note the chunk leaves
     sounding ends after the marker."""
     # A channel's first note-on has its status byte: no such byte, no note on it.
-    closing = [_CLOSING[c] for c in range(16) if bytes([0x90 | c]) in chunk]
+    statuses = sorted(set(chunk.translate(None, _NOT_NOTE_ON)))
+    closing = [_CLOSING[status & 0xF] for status in statuses]
     body = chunk[:-3] + _MARKER + b"".join(closing) + b"\x00" + _EOT
     return (b"MThd\x00\x00\x00\x06\x00\x01\x00\x01" + struct.pack(">h", division)
             + b"MTrk" + struct.pack(">L", len(body)) + body)
@@ -104,8 +106,7 @@ class Prelude:
     def settles(self, chunk: bytes) -> bool:
         """Whether no program change and no track name can follow in ``chunk``, so the
         program and name of every note are those at the end of this prelude."""
-        rest = chunk[self.end:]
-        return _PROGRAM_BYTE.search(rest) is None and b"\xff\x03" not in rest
+        return not _has_program_byte(chunk[self.end:]) and chunk.find(b"\xff\x03", self.end) < 0
 
 
 def metas_decode(chunk: bytes) -> bool:
@@ -132,7 +133,12 @@ def metas_decode(chunk: bytes) -> bool:
 
 def may_change_program(chunk: bytes) -> bool:
     """Whether ``chunk`` may hold a program change (False: it surely holds none)."""
-    return _PROGRAM_BYTE.search(chunk) is not None
+    return _has_program_byte(chunk)
+
+
+def _has_program_byte(data: bytes) -> bool:
+    # (Deleting the bytes is several times faster than a regex's search for one.)
+    return len(data.translate(None, _PROGRAM_BYTES)) != len(data)
 
 
 def read_prelude(chunk: bytes, *, to_end: bool = False) -> Prelude | None:

@@ -228,6 +228,21 @@ class Track:
         track.notes, track.name, track.program, track.is_drum = notes, name, program, is_drum
         return track
 
+    @classmethod
+    def from_arrays(cls, arrays: NoteArrays, name: str = "", program: int = 0,
+                    is_drum: bool = False, fractions: dict | None = None) -> Track:
+        """A Track holding ``arrays`` (already in :meth:`NoteArrays.order`); its Note
+        objects are made when :attr:`notes` is first read, not before.
+
+        ``fractions``: a dict to share between tracks ((ticks, ticks per quarter) ->
+        Fraction), so each time's Fraction is made once for all of them.
+        """
+        track = cls.__new__(cls)
+        track.name, track.program, track.is_drum = name, program, is_drum
+        track.__dict__["_arrays"] = (None, arrays)
+        track.__dict__["_fractions"] = {} if fractions is None else fractions
+        return track
+
 
 def _get_notes(track: Track) -> list[Note]:
     state = track.__dict__
@@ -366,14 +381,10 @@ class Piece:
                 continue
             block = notes[row:row + int(t["notes"])]
             row += int(t["notes"])
-            track = Track.__new__(Track)
-            track.name, track.program = str(t["name"]), int(t["program"])
-            track.is_drum = bool(t["is_drum"])
-            track.__dict__["_arrays"] = (None, NoteArrays(
-                *(np.ascontiguousarray(column) for column in block.T),
-                int(t["ticks_per_quarter"])))
-            track.__dict__["_fractions"] = fractions
-            tracks.append(track)
+            tracks.append(Track.from_arrays(
+                NoteArrays(*(np.ascontiguousarray(column) for column in block.T),
+                           int(t["ticks_per_quarter"])),
+                str(t["name"]), int(t["program"]), bool(t["is_drum"]), fractions))
         if row != len(notes):
             raise ValueError(f"{len(notes)} note rows for the {row} the tracks count")
         return cls._from_meta(meta, tracks)

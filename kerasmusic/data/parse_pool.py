@@ -8,6 +8,7 @@ worker, is reported as that file's error and a fresh worker takes the rest of th
 
 from __future__ import annotations
 
+import base64
 import json
 import queue
 import subprocess
@@ -15,6 +16,8 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+
+import numpy as np
 
 from kerasmusic import errors
 from kerasmusic.data.scores import SCORE_SUFFIXES
@@ -42,12 +45,13 @@ def _reader_error(path: str, reason: str) -> FileReadError:
     return (errors.ScoreReadError if is_score else errors.MidiReadError)(path, reason)
 
 
-Answer = tuple[str, list[dict] | FileReadError]
+#: (path, the file's cache entry: metadata and (n, 4) int64 note rows, or its error)
+Answer = tuple[str, tuple[dict, np.ndarray] | FileReadError]
 
 
 def parse_in_workers(paths: list[str], cache: str, workers: int,
                      file_timeout: float | None) -> Iterator[Answer]:
-    """Yield (path, pieces' dicts or error) for every path, parsed by ``workers`` processes.
+    """Yield (path, cache entry or error) for every path, parsed by ``workers`` processes.
 
     Args:
         paths: the files.
@@ -157,12 +161,13 @@ class _Worker:
 
 
 def _parse_answer(line: str) -> Answer | None:
-    """(path, pieces or error) of a worker's answer line; None for anything else."""
+    """(path, cache entry or error) of a worker's answer line; None for anything else."""
     try:
         answer = json.loads(line)
         path = answer["path"]
-        if "pieces" in answer:
-            return path, answer["pieces"]
+        if "meta" in answer:
+            notes = np.frombuffer(base64.b64decode(answer["notes"]), "<i8")
+            return path, (answer["meta"], notes.astype(np.int64).reshape(-1, 4))
         return path, file_error(path, *answer["error"])
     except (ValueError, KeyError, TypeError):
         return None  # not an answer: the ready line, or something a library printed

@@ -2,8 +2,10 @@
 
 Started by ``load_corpus`` with the cache folder as its argument; reads one file path
 per line on stdin and writes one JSON line per file on stdout:
-``{"path": ..., "pieces": [{...}, ...]}`` or ``{"path": ..., "error": [class name, reason]}``,
-after a first line ``"ready"`` once its imports are done.
+``{"path": ..., "meta": {"pieces": [...]}, "notes": ...}`` (the file's cache entry: the
+pieces' metadata, and their (n, 4) int64 note rows as base64 of the little-endian bytes;
+plain data, never pickle) or ``{"path": ..., "error": [class name, reason]}``, after a
+first line ``"ready"`` once its imports are done.
 A separate interpreter (rather than ``multiprocessing``) means a user's script is
 never re-imported in the workers, so scripts without an ``if __name__ ==
 "__main__"`` guard work.
@@ -11,6 +13,7 @@ never re-imported in the workers, so scripts without an ``if __name__ ==
 
 from __future__ import annotations
 
+import base64
 import json
 import sys
 
@@ -30,13 +33,18 @@ def main() -> None:
         path = line.rstrip("\n")
         if not path:
             continue
-        result = _parse_and_cache(path, cache)
-        if isinstance(result, list):
-            answer = {"path": path, "pieces": result}
-        else:
-            answer = {"path": path, "error": [type(result).__name__, result.reason]}
-        out.write(json.dumps(answer) + "\n")
+        out.write(json.dumps(answer(path, _parse_and_cache(path, cache))) + "\n")
         out.flush()
+
+
+def answer(path: str, result) -> dict:
+    """The JSON-ready answer for ``path``: its cache entry (metadata, (n, 4) int64 note
+    rows) or its FileReadError."""
+    if isinstance(result, tuple):
+        meta, notes = result
+        return {"path": path, "meta": meta, "notes": base64.b64encode(
+            notes.astype("<i8", copy=False).tobytes()).decode("ascii")}
+    return {"path": path, "error": [type(result).__name__, result.reason]}
 
 
 def limit_memory(share: float = 0.5, most: int = 8 << 30) -> None:

@@ -19,8 +19,8 @@ import this module, and without TensorFlow one starts in about a second.
 
 from __future__ import annotations
 
-import base64
 import dataclasses
+import importlib
 import json
 import os
 import queue
@@ -38,6 +38,7 @@ import numpy as np
 
 from kerasmusic import errors
 from kerasmusic.data.json_config import write_json_atomic
+from kerasmusic.data.limits import check_cells
 from kerasmusic.data.midi import MIDI_SUFFIXES, read_midi
 from kerasmusic.data.pianoroll import MultiTrackPianoRoll
 from kerasmusic.data.worker_process import worker_command
@@ -88,28 +89,63 @@ class ShardReport:
 
 # === Encoding one file (runs in the workers) ===
 
+#: The reader of the shard workers ("module:function"); the preprocessing benchmark
+#: points it at the miditoolkit reader to time the old path in the same run.
+SHARD_READER = _READ_MIDI = "kerasmusic.data.midi:read_midi"
+
+
+def _reader(name: str):
+    module, function = name.split(":")
+    return getattr(importlib.import_module(module), function)
+
+
 def _encode_file(path: str, encoding: MultiTrackPianoRoll) -> np.ndarray | FileReadError:
     """The file's phrases, bit-packed (n, ceil(size / 8)) uint8, or its error (not raised)."""
     try:
-        piece = read_midi(path)
+        piece = read_midi(path) if SHARD_READER == _READ_MIDI else _reader(SHARD_READER)(path)
     except FileReadError as exc:
         return exc
     except Exception as exc:  # a reader bug must not cost the rest of the corpus
         return FileReadError(path, f"unexpected {type(exc).__name__} while reading: {exc}")
-    size = int(np.prod(encoding.shape))
     if not encoding.has_tracks(piece):
-        return np.zeros((0, -(-size // 8)), np.uint8)
+        return np.zeros((0, -(-int(np.prod(encoding.shape)) // 8)), np.uint8)
     try:
-        phrases = encoding.phrases(piece)
+        return _packed_phrases(encoding, piece)
     except Exception as exc:
         return FileReadError(path, f"cannot encode ({type(exc).__name__}: {exc})")
-    return np.packbits(phrases.reshape(len(phrases), size) > 0, axis=1)
+
+
+def _packed_phrases(encoding: MultiTrackPianoRoll, piece) -> np.ndarray:
+    """``np.packbits(encoding.phrases(piece) > 0)`` row by row, (n, ceil(size / 8)) uint8,
+    made from the boolean roll without the float32 phrases (4 bytes a cell, most of the
+    encoding's time), every phrase window cut at once.
+
+    Raises:
+        KerasMusicError: as :meth:`MultiTrackPianoRoll.phrases`.
+    """
+    roll = encoding.to_roll(piece)
+    size = int(np.prod(encoding.shape))
+    length = encoding.n_bars * encoding.n_steps_per_bar
+    hop = encoding.hop_bars * encoding.n_steps_per_bar
+    check_cells(piece.name or "piece", (max(0, len(roll) - length) // hop + 1,
+                                        *encoding.shape), "phrases")
+    if len(roll) < length:
+        return np.zeros((0, -(-size // 8)), np.uint8)
+    starts = np.arange(0, len(roll) - length + 1, hop)
+    windows = roll[starts[:, None] + np.arange(length)].reshape(len(starts), size)
+    return np.packbits(windows[windows.any(axis=1)], axis=1)  # all-silent phrases left out
 
 
 def _worker_main() -> None:
-    """Worker loop: JSON requests {"i", "path"} on stdin, one JSON answer per line on stdout."""
+    """Worker loop: JSON requests {"i", "path"} on stdin; on stdout, one JSON line per
+    file, ``{"i", "n"}`` followed by its n packed phrases as raw bytes (no text encoding
+    of the bits: they are most of what goes through the pipe), or ``{"i", "error"}``.
+
+    Arguments: the encoding's config (JSON) and the reader ("module:function")."""
+    global SHARD_READER
     encoding = MultiTrackPianoRoll.from_config(json.loads(sys.argv[1]))
-    out = sys.stdout
+    SHARD_READER = sys.argv[2]
+    out = sys.stdout.buffer
     sys.stdout = sys.stderr  # whatever a library prints must not mix with the answers
     for line in sys.stdin:
         if not line.strip():
@@ -118,38 +154,44 @@ def _worker_main() -> None:
         result = _encode_file(request["path"], encoding)
         if isinstance(result, FileReadError):
             answer = {"i": request["i"], "error": [type(result).__name__, result.reason]}
+            out.write(json.dumps(answer).encode("ascii") + b"\n")
         else:
-            answer = {"i": request["i"], "n": len(result),
-                      "bits": base64.b64encode(result.tobytes()).decode("ascii")}
-        out.write(json.dumps(answer) + "\n")
+            out.write(json.dumps({"i": request["i"], "n": len(result)}).encode("ascii") + b"\n")
+            out.write(np.ascontiguousarray(result, np.uint8).data)
         out.flush()
 
 
 class _Worker:
     """One worker process; a thread forwards its answers to the shared queue."""
 
-    def __init__(self, wid: int, config_json: str, answers: queue.Queue):
-        self.wid = wid
+    def __init__(self, wid: int, config_json: str, answers: queue.Queue, row_bytes: int):
+        self.wid, self.row_bytes = wid, row_bytes
         self.outstanding: deque[tuple[int, str]] = deque()  # answered in this order
         self.proc = subprocess.Popen(
-            worker_command("kerasmusic.data.shards:_worker_main", config_json),
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, encoding="utf-8")
+            worker_command("kerasmusic.data.shards:_worker_main", config_json, SHARD_READER),
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         threading.Thread(target=self._collect, args=(answers,), daemon=True).start()
 
     def _collect(self, answers: queue.Queue) -> None:
-        for line in self.proc.stdout:
+        stdout = self.proc.stdout
+        for line in iter(stdout.readline, b""):
             try:
                 answer = json.loads(line)
                 answer["i"]
-            except (ValueError, KeyError, TypeError):
+                size = int(answer.get("n", 0)) * self.row_bytes
+            except (ValueError, KeyError, TypeError, AttributeError):
                 continue  # not an answer: something a library printed in the worker
+            if size:
+                answer["bits"] = stdout.read(size)
+                if len(answer["bits"]) < size:
+                    break  # it died while answering
             answers.put((self.wid, answer))
         self.proc.wait()
         answers.put((self.wid, None))  # the worker has ended
 
     def send(self, index: int, path: str) -> bool:
         try:
-            self.proc.stdin.write(json.dumps({"i": index, "path": path}) + "\n")
+            self.proc.stdin.write(json.dumps({"i": index, "path": path}).encode("ascii") + b"\n")
             self.proc.stdin.flush()
         except (BrokenPipeError, OSError):
             return False  # it died; its end-of-output marker tells the loop
@@ -169,16 +211,21 @@ def _decode_answer(answer: dict, path: str, row_bytes: int) -> np.ndarray | File
         if not (isinstance(cls, type) and issubclass(cls, FileReadError)):
             cls = FileReadError
         return cls(path, reason)
-    bits = np.frombuffer(base64.b64decode(answer["bits"]), np.uint8)
+    bits = np.frombuffer(answer.get("bits", b""), np.uint8)
     return bits.reshape(int(answer["n"]), row_bytes)
+
+
+_IN_FLIGHT = 32  # files handed out to a worker at a time
 
 
 def _encode_all(paths: list[str], encoding: MultiTrackPianoRoll, workers: int,
                 window: int = 64) -> Iterator[np.ndarray | FileReadError]:
     """Each file's packed phrases (or error), in the order of ``paths``.
 
-    Files are handed out one or two at a time per worker; a file more than ``window``
-    places ahead of the next one due is not handed out, so the reorder buffer stays small.
+    Each worker has up to ``_IN_FLIGHT`` files handed out (a file takes a worker about a
+    millisecond: it must not wait for this process to hand out the next); a file more
+    than ``window`` places ahead of the next one due is not handed out, so the reorder
+    buffer stays small.
     """
     if workers <= 1 or len(paths) < 4:
         for path in paths:
@@ -189,12 +236,12 @@ def _encode_all(paths: list[str], encoding: MultiTrackPianoRoll, workers: int,
     answers: queue.Queue = queue.Queue()
     todo: deque[tuple[int, str]] = deque(enumerate(paths))
     done: dict[int, np.ndarray | FileReadError] = {}
-    pool = {w: _Worker(w, config_json, answers) for w in range(workers)}
+    pool = {w: _Worker(w, config_json, answers, row_bytes) for w in range(workers)}
     next_due, started = 0, workers
 
     def refill() -> None:
         for worker in list(pool.values()):
-            while (len(worker.outstanding) < 2 and todo
+            while (len(worker.outstanding) < _IN_FLIGHT and todo
                    and todo[0][0] < next_due + max(window, 2 * workers)):
                 if not worker.send(*todo[0]):
                     break
@@ -214,7 +261,7 @@ def _encode_all(paths: list[str], encoding: MultiTrackPianoRoll, workers: int,
                               "while reading it")
                 todo.extendleft(reversed(worker.outstanding))
                 if todo:
-                    pool[started] = _Worker(started, config_json, answers)
+                    pool[started] = _Worker(started, config_json, answers, row_bytes)
                     started += 1
             else:
                 index, path = worker.outstanding.popleft()
@@ -240,13 +287,25 @@ def _midi_files(source) -> list[str]:
     return files
 
 
-def _example(packed_row: bytes, shape_feature) -> bytes:
+def _example(packed_row: bytes, shape: Sequence[int]) -> bytes:
+    """The serialized ``tf.train.Example`` of one phrase: its packed row and the shape."""
     import tensorflow as tf
 
     return tf.train.Example(features=tf.train.Features(feature={
         "roll": tf.train.Feature(bytes_list=tf.train.BytesList(value=[packed_row])),
-        "shape": shape_feature,
+        "shape": tf.train.Feature(int64_list=tf.train.Int64List(value=list(shape))),
     })).SerializeToString()
+
+
+def _example_parts(shape: Sequence[int], row_bytes: int) -> tuple[bytes, bytes]:
+    """(prefix, suffix) of :func:`_example` around the packed row: every phrase's record
+    is ``prefix + row + suffix`` (its rows all have ``row_bytes``, so every length in the
+    message is the same), without a protobuf message made per phrase."""
+    marker = np.random.default_rng(0).bytes(row_bytes)  # bytes found nowhere else
+    parts = _example(marker, shape).split(marker)
+    if len(parts) != 2:
+        raise AssertionError("the phrase's bytes are not found once in its record")
+    return parts[0], parts[1]
 
 
 def write_pianoroll_shards(
@@ -293,7 +352,7 @@ def write_pianoroll_shards(
     for stale in out.iterdir():
         if _TEMP_NAME.fullmatch(stale.name):
             stale.unlink()
-    shape_feature = tf.train.Feature(int64_list=tf.train.Int64List(value=encoding.shape))
+    prefix, suffix = _example_parts(encoding.shape, -(-int(np.prod(encoding.shape)) // 8))
     temps: list[Path] = []
     counts: list[int] = []
     writer = None
@@ -317,7 +376,7 @@ def write_pianoroll_shards(
                     temps.append(out / f"phrases-{len(temps):05d}.tfrecord.tmp")
                     counts.append(0)
                     writer = tf.io.TFRecordWriter(str(temps[-1]))
-                writer.write(_example(row.tobytes(), shape_feature))
+                writer.write(prefix + row.tobytes() + suffix)
                 counts[-1] += 1
                 if counts[-1] == examples_per_shard:
                     writer.close()
