@@ -704,3 +704,48 @@ def event_lstm_quality(
     notes = [f"count models per head (the bigram's context: that head's previous class), "
              f"fitted on {_fitted_on(fits)}; add-k chosen on the held-out targets"]
     return QualityReport(name, _held_out(len(held)), streams, notes)
+
+
+def remi_quality(
+    model,
+    encoding,
+    train_pieces: Sequence,
+    heldout_pieces: Sequence,
+    *,
+    augmented_train: Sequence | None = None,
+    batch_size: int = 32,
+    name: str = "Music Transformer (REMI)",
+) -> QualityReport:
+    """Held-out NLL per REMI token of a next-token model against count baselines.
+
+    Args:
+        model: a single-stream model that predicts the next id after every step
+            (:func:`~kerasmusic.build_music_transformer` over the REMI vocabulary).
+        encoding: its :class:`~kerasmusic.RemiEncoding` (``seq_len`` is the window).
+        train_pieces: the training pieces as written (the count models' data).
+        heldout_pieces: the pieces to score.
+        augmented_train: the training pieces with their transposed copies, if the
+            model was trained on them (the count models are fitted on both).
+        batch_size: windows per prediction batch.
+        name: the model's name in the report.
+
+    The targets are every id of each held-out piece and its ``<end>``, each predicted
+    once from the ids before it in a window of ``seq_len`` (at least ``seq_len // 2``
+    of context once the piece is that long: :func:`~kerasmusic.data.remi_pipeline.
+    remi_windows`); the count models see the same targets, the bigram's context the id
+    before (``<start>`` before the first).
+    """
+    from kerasmusic.data.remi_pipeline import remi_nll
+
+    if not heldout_pieces:
+        raise KerasMusicError("no held-out pieces to measure quality on")
+    held = [encoding.training_sequence(p) for p in heldout_pieces]
+    model_nll, _ = remi_nll(model, held, encoding.seq_len, batch_size)
+    fits = {label: [encoding.training_sequence(p)[1:] for p in pieces]
+            for label, pieces in _training_fits(train_pieces, augmented_train).items()}
+    stream = stream_quality("remi", model_nll, [s[1:] for s in held], fits,
+                            encoding.vocab_size, start_id=encoding.start_id)
+    notes = [f"one stream of REMI tokens (vocabulary {encoding.vocab_size}, resolution "
+             f"{encoding.resolution} steps per quarter, window {encoding.seq_len}); count "
+             f"models fitted on {_fitted_on(fits)}; add-k chosen on the held-out targets"]
+    return QualityReport(name, _held_out(len(held)), [stream], notes)
