@@ -380,6 +380,7 @@ def evaluate_quality(
     from kerasmusic.data.frames import FrameEncoding, split_encoded_pieces
     from kerasmusic.data.note_tokens import NoteDurationEncoding
     from kerasmusic.data.pipeline import split_unique
+    from kerasmusic.data.remi import RemiEncoding
     from kerasmusic.data.text import CharEncoding
     from kerasmusic.models.attention_lstm import check_encoding
 
@@ -398,10 +399,24 @@ def evaluate_quality(
             event_lstm_quality
         return report(model, encoding, split.train, split.validation,
                       augmented_train=split.augmented)
+    if isinstance(encoding, RemiEncoding):
+        from kerasmusic.models.music_transformer import every_step_model
+        from kerasmusic.training.note_lstm import split_note_duration_pieces
+
+        encoding.check_model(model)
+        _, train, val = split_note_duration_pieces(
+            pieces, tracks=encoding.tracks, seq_len=encoding.seq_len, min_count=1,
+            chords="split", validation_fraction=validation_fraction, seed=seed)
+        if not val:
+            raise KerasMusicError("no held-out piece to score: the corpus has a single "
+                                  "usable piece, or validation_fraction is 0")
+        return remi_quality(every_step_model(model), encoding, train, val,
+                            augmented_train=transposed_copies(
+                                train, shifts, pitch_range=encoding.pitch_range, seed=seed))
     if not isinstance(encoding, NoteDurationEncoding):
         raise KerasMusicError(f"no held-out quality report for {type(encoding).__name__} "
-                              "models (note/duration, char-RNN, piano-roll and event models "
-                              "only)")
+                              "models (note/duration, REMI, char-RNN, piano-roll and event "
+                              "models only)")
     check_encoding(model, encoding)
     usable = [p for p in pieces if encoding.has_tracks(p)]
     if not usable:

@@ -169,7 +169,7 @@ def test_scoring_windows_count_every_target_once():
 
 
 @pytest.mark.slow
-def test_train_music_transformer_on_remi_tokens():
+def test_train_music_transformer_on_remi_tokens(tmp_path):
     pieces = km.load_corpus("chorales", limit=2, progress=False).pieces
     result = km.train_music_transformer(
         pieces, tokens="remi", seq_len=32, n_layers=1, d_model=16, n_heads=2, epochs=4,
@@ -182,6 +182,18 @@ def test_train_music_transformer_on_remi_tokens():
     assert result.quality.streams[0].model == pytest.approx(min(result.history["val_loss"]),
                                                             rel=1e-3)
     assert result.sequence_model.outputs[0].shape[-1] == result.encoding.vocab_size
+    # saved and loaded with its encoding, like the other families
+    km.save_model(result.model, tmp_path / "remi.keras", result.encoding)
+    assert km.load_encoding(tmp_path / "remi.keras") == result.encoding
+    window = result.encoding.training_sequence(result.validation_pieces[0])[None, :32]
+    loaded = km.load_model(tmp_path / "remi.keras")
+    np.testing.assert_allclose(loaded.predict(window, verbose=0),
+                               result.model.predict(window, verbose=0), rtol=1e-5, atol=1e-6)
+    # `kerasmusic evaluate` scores the same held-out pieces to the same figures
+    report = km.evaluate_quality(loaded, km.load_encoding(tmp_path / "remi.keras"), pieces,
+                                 validation_fraction=0.5, transpose=(0, 1))
+    assert report.streams[0].model == pytest.approx(result.quality.streams[0].model, rel=1e-4)
+    assert report.streams[0].bigram == pytest.approx(result.quality.streams[0].bigram)
 
 
 def test_cli_parses_tokens_remi():

@@ -55,7 +55,8 @@ DEFAULT_SEQ_LEN = {"note_duration": 32, "remi": 256}
 class TransformerResult(TrainResult):
     """What :func:`train_music_transformer` returns: :class:`~kerasmusic.TrainResult`'s
     fields (``model`` predicts the event after a window, the model to save and to
-    generate with) and the model it shares its weights with.
+    generate with; ``encoding`` is the :class:`~kerasmusic.RemiEncoding` with
+    ``tokens="remi"``) and the model it shares its weights with.
 
     Attributes:
         sequence_model: the trained model, which predicts the next event after every
@@ -98,7 +99,8 @@ def train_music_transformer(
     tokens: str = "note_duration",
     remi: RemiEncoding | None = None,
 ) -> TransformerResult:
-    """Fit a note/duration encoding on ``pieces``, build a Music Transformer and train it.
+    """Fit a note/duration encoding on ``pieces`` (or take REMI tokens, ``tokens="remi"``),
+    build a Music Transformer and train it.
 
     The data are prepared exactly as :func:`~kerasmusic.train_note_lstm` prepares
     them (same split for the same ``seed`` and ``validation_fraction``, transposed
