@@ -231,7 +231,7 @@ def _add_train_transformer(train_sub) -> None:
                          "stream")
     tr.add_argument("--seq-len", type=COUNT, default=None, metavar="N",
                     help="events (REMI: tokens) the model reads to predict the next, its "
-                         "context (default: 32 events, 256 REMI tokens)")
+                         "context (default: 32 events, 64 REMI tokens)")
     tr.add_argument("--layers", type=COUNT, default=4, metavar="N", help="Transformer blocks")
     tr.add_argument("--d-model", type=COUNT, default=128, metavar="N",
                     help="width of embeddings and blocks")

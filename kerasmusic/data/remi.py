@@ -132,7 +132,7 @@ class RemiEncoding(JsonConfigMixin):
         tempo_bins: int = 26,
         time_signatures: Sequence[str] = DEFAULT_TIME_SIGNATURES,
         programs: Sequence[int] | None = None,
-        seq_len: int = 256,
+        seq_len: int = 64,
     ):
         for name, value in (("resolution", resolution), ("n_tracks", n_tracks),
                             ("max_duration", max_duration), ("velocity_bins", velocity_bins),
