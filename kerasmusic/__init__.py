@@ -57,6 +57,7 @@ _EXPORTS = {
         "make_note_duration_datasets", "note_duration_dataset", "sliding_windows", "split_pieces",
         "split_unique",
     ),
+    "kerasmusic.data.remi": ("RemiEncoding",),
     "kerasmusic.data.scaled_tokens": ("ScaledTokenEncoding",),
     "kerasmusic.data.scores": ("read_score", "read_scores", "write_musicxml"),
     "kerasmusic.data.shards": (
@@ -123,7 +124,7 @@ _EXPORTS = {
     "kerasmusic.quality": (
         "QualityReport", "StreamQuality", "backoff_bigram_nll", "char_rnn_quality",
         "evaluate_quality", "event_lstm_quality", "frame_count_nll", "ngram_nll",
-        "note_lstm_quality", "pair_ngram_nll", "pianoroll_quality",
+        "note_lstm_quality", "pair_ngram_nll", "pianoroll_quality", "remi_quality",
     ),
     "kerasmusic.sampling": ("Sampler", "draw_uniforms", "sample"),
     "kerasmusic.saving": (

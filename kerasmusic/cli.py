@@ -143,7 +143,8 @@ def run_train_lstm(args) -> int:
 
 
 def run_train_transformer(args) -> int:
-    """``kerasmusic train transformer``: the Music Transformer on note/duration tokens."""
+    """``kerasmusic train transformer``: the Music Transformer on note/duration or REMI
+    tokens."""
     import kerasmusic as km
 
     return _train_keras_model(
@@ -152,7 +153,8 @@ def run_train_transformer(args) -> int:
         relative=not args.no_relative, warmup_steps=args.warmup_steps, schedule=args.schedule,
         dropout=args.dropout,
         patience=args.patience, transpose=None if args.no_transpose else km.DEFAULT_SHIFTS,
-        chords=args.chords, checkpoint_dir=args.checkpoint_dir, log_dir=args.log_dir)
+        chords=args.chords, checkpoint_dir=args.checkpoint_dir, log_dir=args.log_dir,
+        tokens=args.tokens)
 
 
 def _report_quality(quality, model_path) -> None:

@@ -21,7 +21,7 @@ ROLL_OPTIONS = {"tracks": "0,1,2,3", "programs": None, "missing": "skip", "n_bar
 FAMILIES = {
     "lstm": "the note/duration attention LSTM (melodies, or chords across parts)",
     "transformer": "the Music Transformer (relative attention) on the LSTM's note/duration "
-                   "tokens",
+                   "tokens or REMI multi-track tokens",
     "crnngan": "the recurrent C-RNN-GAN (Mogren 2016) on note tones",
     "musegan": "MuseGAN: multi-track piano-roll phrases, WGAN-GP",
     "pianoroll": "the polyphonic piano-roll RNN (88 keys per frame)",
@@ -221,11 +221,17 @@ def _add_train_lstm(train_sub) -> None:
 def _add_train_transformer(train_sub) -> None:
     tr = _sub(train_sub, "transformer", FAMILIES["transformer"],
               "Train a decoder-only Music Transformer with relative attention on the attention "
-              "LSTM's note/duration tokens (same split, same held-out targets) and save it "
+              "LSTM's note/duration tokens (same split, same held-out targets), or with "
+              "--tokens remi on REMI-style multi-track tokens of the same pieces, and save it "
               "with its encoding and held-out quality report.")
     _add_note_source(tr)
-    tr.add_argument("--seq-len", type=COUNT, default=32, metavar="N",
-                    help="events the model reads to predict the next (its context)")
+    tr.add_argument("--tokens", choices=["note_duration", "remi"], default="note_duration",
+                    help="the LSTM's note/duration tokens, or REMI-style multi-track tokens "
+                         "(bar, position, track, pitch, velocity, duration, tempo) in one "
+                         "stream")
+    tr.add_argument("--seq-len", type=COUNT, default=None, metavar="N",
+                    help="events (REMI: tokens) the model reads to predict the next, its "
+                         "context (default: 32 events, 64 REMI tokens)")
     tr.add_argument("--layers", type=COUNT, default=4, metavar="N", help="Transformer blocks")
     tr.add_argument("--d-model", type=COUNT, default=128, metavar="N",
                     help="width of embeddings and blocks")

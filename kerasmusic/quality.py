@@ -380,6 +380,7 @@ def evaluate_quality(
     from kerasmusic.data.frames import FrameEncoding, split_encoded_pieces
     from kerasmusic.data.note_tokens import NoteDurationEncoding
     from kerasmusic.data.pipeline import split_unique
+    from kerasmusic.data.remi import RemiEncoding
     from kerasmusic.data.text import CharEncoding
     from kerasmusic.models.attention_lstm import check_encoding
 
@@ -398,10 +399,24 @@ def evaluate_quality(
             event_lstm_quality
         return report(model, encoding, split.train, split.validation,
                       augmented_train=split.augmented)
+    if isinstance(encoding, RemiEncoding):
+        from kerasmusic.models.music_transformer import every_step_model
+        from kerasmusic.training.note_lstm import split_note_duration_pieces
+
+        encoding.check_model(model)
+        _, train, val = split_note_duration_pieces(
+            pieces, tracks=encoding.tracks, seq_len=encoding.seq_len, min_count=1,
+            chords="split", validation_fraction=validation_fraction, seed=seed)
+        if not val:
+            raise KerasMusicError("no held-out piece to score: the corpus has a single "
+                                  "usable piece, or validation_fraction is 0")
+        return remi_quality(every_step_model(model), encoding, train, val,
+                            augmented_train=transposed_copies(
+                                train, shifts, pitch_range=encoding.pitch_range, seed=seed))
     if not isinstance(encoding, NoteDurationEncoding):
         raise KerasMusicError(f"no held-out quality report for {type(encoding).__name__} "
-                              "models (note/duration, char-RNN, piano-roll and event models "
-                              "only)")
+                              "models (note/duration, REMI, char-RNN, piano-roll and event "
+                              "models only)")
     check_encoding(model, encoding)
     usable = [p for p in pieces if encoding.has_tracks(p)]
     if not usable:
@@ -704,3 +719,48 @@ def event_lstm_quality(
     notes = [f"count models per head (the bigram's context: that head's previous class), "
              f"fitted on {_fitted_on(fits)}; add-k chosen on the held-out targets"]
     return QualityReport(name, _held_out(len(held)), streams, notes)
+
+
+def remi_quality(
+    model,
+    encoding,
+    train_pieces: Sequence,
+    heldout_pieces: Sequence,
+    *,
+    augmented_train: Sequence | None = None,
+    batch_size: int = 32,
+    name: str = "Music Transformer (REMI)",
+) -> QualityReport:
+    """Held-out NLL per REMI token of a next-token model against count baselines.
+
+    Args:
+        model: a single-stream model that predicts the next id after every step
+            (:func:`~kerasmusic.build_music_transformer` over the REMI vocabulary).
+        encoding: its :class:`~kerasmusic.RemiEncoding` (``seq_len`` is the window).
+        train_pieces: the training pieces as written (the count models' data).
+        heldout_pieces: the pieces to score.
+        augmented_train: the training pieces with their transposed copies, if the
+            model was trained on them (the count models are fitted on both).
+        batch_size: windows per prediction batch.
+        name: the model's name in the report.
+
+    The targets are every id of each held-out piece and its ``<end>``, each predicted
+    once from the ids before it in a window of ``seq_len`` (at least ``seq_len // 2``
+    of context once the piece is that long: :func:`~kerasmusic.data.remi_pipeline.
+    remi_windows`); the count models see the same targets, the bigram's context the id
+    before (``<start>`` before the first).
+    """
+    from kerasmusic.data.remi_pipeline import remi_nll
+
+    if not heldout_pieces:
+        raise KerasMusicError("no held-out pieces to measure quality on")
+    held = [encoding.training_sequence(p) for p in heldout_pieces]
+    model_nll, _ = remi_nll(model, held, encoding.seq_len, batch_size)
+    fits = {label: [encoding.training_sequence(p)[1:] for p in pieces]
+            for label, pieces in _training_fits(train_pieces, augmented_train).items()}
+    stream = stream_quality("remi", model_nll, [s[1:] for s in held], fits,
+                            encoding.vocab_size, start_id=encoding.start_id)
+    notes = [f"one stream of REMI tokens (vocabulary {encoding.vocab_size}, resolution "
+             f"{encoding.resolution} steps per quarter, window {encoding.seq_len}); count "
+             f"models fitted on {_fitted_on(fits)}; add-k chosen on the held-out targets"]
+    return QualityReport(name, _held_out(len(held)), [stream], notes)

@@ -34,6 +34,7 @@ from kerasmusic.data.events import EventEncoding
 from kerasmusic.data.frames import FrameEncoding
 from kerasmusic.data.note_tokens import NoteDurationEncoding
 from kerasmusic.data.pianoroll import MultiTrackPianoRoll
+from kerasmusic.data.remi import RemiEncoding
 from kerasmusic.data.scaled_tokens import ScaledTokenEncoding
 from kerasmusic.data.text import CharEncoding
 from kerasmusic.data.tones import ToneEncoding
@@ -44,7 +45,7 @@ Encoding = NoteDurationEncoding | ToneEncoding | ScaledTokenEncoding | MultiTrac
 _ENCODINGS = {"note_duration": NoteDurationEncoding, "tones": ToneEncoding,
               "scaled_tokens": ScaledTokenEncoding, "pianoroll": MultiTrackPianoRoll}
 _ENCODINGS.update(frames=FrameEncoding, events=EventEncoding)
-_ENCODINGS.update(chars=CharEncoding)
+_ENCODINGS.update(chars=CharEncoding, remi=RemiEncoding)
 
 
 def _check(model: keras.Model, encoding: Encoding) -> None:

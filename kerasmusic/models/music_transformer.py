@@ -331,6 +331,15 @@ def note_duration_transformer(n_notes: int, n_durations: int, **kwargs) -> keras
                                    output_names=("pitch", "duration"), **kwargs)
 
 
+def _final_norm(model: keras.Model):
+    """The last layer norm of a Music Transformer (KerasMusicError for another model)."""
+    try:
+        return model.get_layer("final_norm")
+    except ValueError:
+        raise KerasMusicError(f"model {model.name!r} is not a Music Transformer (no "
+                              "'final_norm' layer)") from None
+
+
 def last_step_model(model: keras.Model) -> keras.Model:
     """A model sharing ``model``'s layers that predicts only after the last step.
 
@@ -342,14 +351,28 @@ def last_step_model(model: keras.Model) -> keras.Model:
     Raises:
         KerasMusicError: ``model`` is not from :func:`build_music_transformer`.
     """
-    try:
-        norm = model.get_layer("final_norm")
-    except ValueError:
-        raise KerasMusicError(f"model {model.name!r} is not a Music Transformer (no "
-                              "'final_norm' layer)") from None
+    norm = _final_norm(model)
     heads = [model.get_layer(name) for name in model.output_names]
     last = LastStep(name="last_step")(norm.output)
     outputs = [head(last) for head in heads]
     single = len(outputs) == 1
     return keras.Model(model.inputs[0] if single else model.inputs,
                        outputs[0] if single else outputs, name=f"{model.name}_next")
+
+
+def every_step_model(model: keras.Model) -> keras.Model:
+    """The Music Transformer that predicts after every step, from ``model`` or from its
+    :func:`last_step_model` (the saved one): the same layers, outputs (batch, time, vocab)
+    per stream. ``model`` itself if it already predicts after every step.
+
+    Raises:
+        KerasMusicError: ``model`` is not from :func:`build_music_transformer`.
+    """
+    norm = _final_norm(model)
+    if len(model.outputs[0].shape) == 3:
+        return model
+    outputs = [model.get_layer(name)(norm.output) for name in model.output_names]
+    single = len(outputs) == 1
+    name = model.name[:-len("_next")] if model.name.endswith("_next") else model.name
+    return keras.Model(model.inputs[0] if single else model.inputs,
+                       outputs[0] if single else outputs, name=f"{name}_steps")

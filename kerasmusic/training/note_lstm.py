@@ -186,15 +186,41 @@ def prepare_note_duration_data(
     Raises:
         KerasMusicError: no piece has the chosen tracks.
     """
+    encoding, train, val = split_note_duration_pieces(
+        pieces, tracks=tracks, seq_len=seq_len, min_count=min_count, chords=chords,
+        validation_fraction=validation_fraction, seed=seed)
+    augmented = transposed_copies(train, transpose, seed=seed)
+    encoding.fit(augmented)
+    return encoding, train, val, augmented
+
+
+def split_note_duration_pieces(
+    pieces: Sequence[Piece],
+    *,
+    tracks: Sequence[int] | None,
+    seq_len: int,
+    min_count: int,
+    chords: str,
+    validation_fraction: float,
+    seed: int,
+) -> tuple[NoteDurationEncoding, list[Piece], list[Piece]]:
+    """The note/duration trainers' split: (unfitted encoding, train, validation).
+
+    Pieces without the chosen pitched tracks are left out (with a warning); the rest
+    are split by piece (:func:`~kerasmusic.data.pipeline.split_unique`: identical token
+    sequences kept once). Other token families (REMI) hold out the same pieces by
+    calling it with the same arguments.
+
+    Raises:
+        KerasMusicError: no piece has the chosen tracks.
+    """
     encoding = NoteDurationEncoding(seq_len=seq_len, tracks=tracks, min_count=min_count,
                                     chords=chords)
     usable = [p for p in pieces if encoding.has_tracks(p)]
     if len(usable) < len(pieces):
         warnings.warn(f"kerasmusic: {len(pieces) - len(usable)} of {len(pieces)} pieces lack "
-                      f"pitched track(s) {tracks} and are left out", stacklevel=3)
+                      f"pitched track(s) {tracks} and are left out", stacklevel=4)
     if not usable:
         raise KerasMusicError(f"no piece has pitched track(s) {tracks}")
     train, val = split_unique(usable, encoding, validation_fraction, seed)
-    augmented = transposed_copies(train, transpose, seed=seed)
-    encoding.fit(augmented)
-    return encoding, train, val, augmented
+    return encoding, train, val
