@@ -9,9 +9,9 @@ chorale and write the results as MIDI and piano rolls.
 
 A real run trains for at most 600 s (`MAX_SECONDS`), the recipe of `kerasmusic train
 transformer --corpus chorales --max-seconds 600`, which on 2 CPU cores reached pitch
-1.42 / duration 0.53 nats per token against the bigram's 2.89 / 0.93. `--quick` is a smoke
-run (20 s on a 2-core CPU shared with four other jobs, the parsed chorales already
-cached), with
+1.42 / duration 0.53 nats per token against the bigram's 2.89 / 0.93. `--quick` is a smoke run: it
+took 20 s on a 2-core CPU shared with four other jobs, the parsed chorales already
+cached, with
 
     python examples/music_transformer.py --quick --out /tmp/music_transformer
     python examples/music_transformer.py --corpus my_midi_folder/
