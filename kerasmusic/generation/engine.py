@@ -195,7 +195,8 @@ def _compiled_loop(family: Family, heads, end_ids, stop: bool, jit: bool):
             tokens, done = _draw(heads, outputs, [u[i] for u in uniforms], values,
                                  i >= min_steps, done, end_ids, stop)
             arrays = [a.write(i, t) for a, t in zip(arrays, tokens)]
-            outputs, state = family.step(inputs, tokens, state, i)
+            if i + 1 < n_steps:  # no step after the last token
+                outputs, state = family.step(inputs, tokens, state, i)
         return [_batch_major(a.stack()) for a in arrays]
 
     cache[key] = tf.function(loop, jit_compile=jit, reduce_retracing=not family.static_shapes)
