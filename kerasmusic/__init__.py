@@ -90,6 +90,9 @@ _EXPORTS = {
     "kerasmusic.generation.musegan": (
         "condition_from_piece", "condition_tracks_of", "generate_rolls",
     ),
+    "kerasmusic.generation.music_transformer": (
+        "generate_sequence", "generate_sequence_reference",
+    ),
     "kerasmusic.generation.note_lstm": ("generate", "generate_ids", "generate_ids_reference"),
     "kerasmusic.generation.pianoroll_rnn": (
         "bernoulli_keys", "generate_frames", "generate_frames_reference", "generate_pianoroll",

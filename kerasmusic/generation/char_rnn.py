@@ -1,12 +1,12 @@
 """Generating text with a character RNN from :func:`build_char_rnn`.
 
-:func:`generate_char_ids` reads the priming characters in one pass, then runs one
-compiled ``tf.function`` loop (XLA on CPU) that carries the LSTM state from
-character to character: a step costs one LSTM cell update, whatever the length
-of the text so far. :func:`generate_char_ids_reference` is the straightforward
-loop that re-runs the whole model on the growing prefix for every character.
-Both sample with :mod:`kerasmusic.sampling` from the same pre-drawn uniforms, so
-for the same seed they choose the same characters (the tests check it).
+:func:`generate_char_ids` reads the priming characters in one pass, then runs the
+engine's compiled loop (:mod:`kerasmusic.generation.engine`, XLA on CPU) that
+carries the LSTM state from character to character: a step costs one LSTM cell
+update, whatever the length of the text so far. :func:`generate_char_ids_reference`
+is the engine's plain loop, re-running the whole model on the growing prefix for
+every character. Both sample with :mod:`kerasmusic.sampling` from the same pre-drawn
+uniforms, so for the same seed they choose the same characters (the tests check it).
 :func:`generate_text` is the text-in, text-out entry point.
 """
 
@@ -20,9 +20,10 @@ import tensorflow as tf
 
 from kerasmusic.data.text import CharEncoding
 from kerasmusic.errors import KerasMusicError
-from kerasmusic.generation.compiled import loop_cache, use_xla
+from kerasmusic.generation.compiled import loop_cache
+from kerasmusic.generation.engine import categorical, run_compiled, run_reference
 from kerasmusic.models.char_rnn import CharRNNCore, check_char_encoding
-from kerasmusic.sampling import Sampler, draw_uniforms
+from kerasmusic.sampling import Sampler
 from kerasmusic.validation import check_count
 
 _CACHE_ATTR = "_kerasmusic_char_loops"
@@ -57,7 +58,8 @@ def _rows(core: CharRNNCore, primes, label_ids) -> tuple[list[np.ndarray], np.nd
     return rows, labels
 
 
-def _loops(model: keras.Model, core: CharRNNCore, sampler: Sampler, jit: bool):
+def _prime(model: keras.Model, core: CharRNNCore):
+    """The priming pass: the whole prime through the LSTM stack, traced once for every length."""
     cache = loop_cache(model, _CACHE_ATTR)
     if "prime" not in cache:
         def prime(ids, labels):
@@ -65,20 +67,7 @@ def _loops(model: keras.Model, core: CharRNNCore, sampler: Sampler, jit: bool):
             return logits[:, -1], state
 
         cache["prime"] = tf.function(prime, reduce_retracing=True)
-    # One loop per sampler kind: the length and the sampler's numbers are inputs.
-    key = (sampler.kind, jit)
-    if key not in cache:
-        def loop(logits, state, labels, uniforms, values):
-            n_chars = tf.shape(uniforms)[0]
-            out = tf.TensorArray(tf.int32, size=n_chars)
-            for i in tf.range(n_chars):
-                token = sampler(logits, uniforms[i], from_logits=True, values=values)
-                out = out.write(i, token)
-                logits, state = core.step(token, labels, state)
-            return tf.transpose(out.stack())
-
-        cache[key] = tf.function(loop, jit_compile=jit, reduce_retracing=True)
-    return cache["prime"], cache[key]
+    return cache["prime"]
 
 
 def _forward(model: keras.Model, core: CharRNNCore):
@@ -98,6 +87,55 @@ def _groups(rows: list[np.ndarray]) -> dict[int, list[int]]:
     for i, r in enumerate(rows):
         groups.setdefault(len(r), []).append(i)
     return groups
+
+
+class _Stateful:
+    """The engine family of the compiled loop: the LSTM state carried from step to step.
+
+    Its inputs are the primed rows' last logits, their states and the label ids (or None).
+    """
+
+    key = None
+    static_shapes = False
+
+    def __init__(self, model: keras.Model, core: CharRNNCore):
+        self.model, self.core = model, core
+
+    def start(self, inputs):
+        logits, state, _ = inputs
+        return [logits], state
+
+    def step(self, inputs, tokens, state, index):
+        logits, state = self.core.step(tokens[0], inputs[2], state)
+        return [logits], state
+
+
+class _Prefixes:
+    """The engine family of the reference loop: the whole model on every row's prefix.
+
+    Its inputs are the prime rows and the label ids (or None); the state is the prefixes.
+    """
+
+    def __init__(self, model: keras.Model, core: CharRNNCore):
+        self.forward, self.core = _forward(model, core), core
+
+    def _logits(self, prefixes, labels):
+        logits = [None] * len(prefixes)
+        for idx in _groups(prefixes).values():
+            ids = np.array([prefixes[i] for i in idx], np.int32)
+            inputs = ids if labels is None else [
+                ids, np.repeat(labels[idx, None], ids.shape[1], axis=1)]
+            for j, row in zip(idx, self.forward(inputs)[:, -1]):
+                logits[j] = row
+        return [tf.stack(logits)]
+
+    def start(self, inputs):
+        prefixes = [list(r) for r in inputs[0]]
+        return self._logits(prefixes, inputs[1]), prefixes
+
+    def step(self, inputs, tokens, prefixes, index):
+        prefixes = [p + [int(t)] for p, t in zip(prefixes, np.asarray(tokens[0]))]
+        return self._logits(prefixes, inputs[1]), prefixes
 
 
 def generate_char_ids(
@@ -127,7 +165,7 @@ def generate_char_ids(
     core = CharRNNCore(model)
     rows, labels = _rows(core, primes, label_ids)
     check_count("n_chars", n_chars)
-    prime, loop = _loops(model, core, sampler, use_xla(jit_compile))
+    prime = _prime(model, core)
     last = [None] * len(rows)
     states = [None] * len(rows)
     for length, idx in _groups(rows).items():
@@ -137,12 +175,10 @@ def generate_char_ids(
         for j, i in enumerate(idx):
             last[i] = logits[j]
             states[i] = tuple(s[j] for s in state)
-    logits = tf.stack(last)
-    state = tuple(tf.stack(parts) for parts in zip(*states))
-    uniforms = draw_uniforms(seed, (n_chars, len(rows), *sampler.draw_shape(core.vocab_size)))
-    out = loop(logits, state, None if labels is None else tf.constant(labels),
-               tf.constant(uniforms), tf.constant(sampler.values))
-    return out.numpy()
+    inputs = (tf.stack(last), tuple(tf.stack(parts) for parts in zip(*states)), labels)
+    return run_compiled(_Stateful(model, core), inputs, [categorical(
+        core.vocab_size, sampler, from_logits=True)], n_chars, batch_size=len(rows), seed=seed,
+        jit_compile=jit_compile)[0]
 
 
 def generate_char_ids_reference(
@@ -165,22 +201,9 @@ def generate_char_ids_reference(
     core = CharRNNCore(model)
     rows, labels = _rows(core, primes, label_ids)
     check_count("n_chars", n_chars)
-    uniforms = draw_uniforms(seed, (n_chars, len(rows), *sampler.draw_shape(core.vocab_size)))
-    forward = _forward(model, core)
-    prefixes = [list(r) for r in rows]
-    out = np.zeros((len(rows), n_chars), np.int32)
-    groups = _groups(rows)
-    for step in range(n_chars):
-        for idx in groups.values():
-            ids = np.array([prefixes[i] for i in idx], np.int32)
-            inputs = ids if labels is None else [
-                ids, np.repeat(labels[idx, None], ids.shape[1], axis=1)]
-            logits = forward(inputs)[:, -1]
-            tokens = sampler(logits, uniforms[step][idx], from_logits=True).numpy()
-            for j, i in enumerate(idx):
-                out[i, step] = tokens[j]
-                prefixes[i].append(int(tokens[j]))
-    return out
+    return run_reference(_Prefixes(model, core), (rows, labels), [categorical(
+        core.vocab_size, sampler, from_logits=True)], n_chars, batch_size=len(rows),
+        seed=seed)[0]
 
 
 def generate_text(

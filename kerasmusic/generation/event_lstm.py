@@ -4,28 +4,25 @@ As in the seed, the model reads the last ``seq_len`` events and predicts the nex
 one; the new event is appended and the oldest dropped. Each head is sampled with
 its own :class:`~kerasmusic.sampling.Sampler` (temperature, top-k, top-p, Gumbel),
 from uniform draws made up front from the seed, inside one compiled TensorFlow
-loop (XLA on CPU). :func:`generate_event_ids_reference` is the plain Python loop
+loop (XLA on CPU): the engine (:mod:`kerasmusic.generation.engine`) with a sliding
+window. :func:`generate_event_ids_reference` is the engine's plain Python loop
 (``model.predict`` per event); fed the same seed, both pick the same events.
 """
 
 from __future__ import annotations
 
-import math
 import os
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 from kerasmusic.data.corpus import read_file
 from kerasmusic.data.events import HEADS, EventEncoding
 from kerasmusic.data.notes import Piece
 from kerasmusic.errors import EncodingError, KerasMusicError
-from kerasmusic.generation.compiled import loop_cache, use_xla
-from kerasmusic.sampling import Sampler, draw_uniforms
+from kerasmusic.generation.engine import SlidingWindow, categorical, run_compiled, run_reference
+from kerasmusic.sampling import Sampler
 from kerasmusic.validation import check_count, check_positive
-
-_CACHE_ATTR = "_kerasmusic_event_loops"
 
 
 def _head_sizes(model: keras.Model) -> list[int]:
@@ -34,31 +31,6 @@ def _head_sizes(model: keras.Model) -> list[int]:
         raise KerasMusicError(f"model {model.name!r} is not an event LSTM: expected the "
                               f"outputs {list(HEADS)}, got {list(model.output_names)}")
     return sizes
-
-
-def _draw_widths(samplers, sizes) -> list[int]:
-    return [math.prod(s.draw_shape(n)) if s.draw_shape(n) else 1 for s, n in zip(samplers, sizes)]
-
-
-def _draws(seed: int, n_steps: int, batch: int, samplers, sizes) -> np.ndarray:
-    """One block of uniforms for all three heads: (n_steps, batch, sum of widths)."""
-    return draw_uniforms(seed, (n_steps, batch, sum(_draw_widths(samplers, sizes))))
-
-
-def _sample_event(probs, uniform, samplers, sizes, values=None):
-    """(batch, 3) int32 event from the three heads' probabilities and one row of draws.
-
-    ``values`` (3, 3): each sampler's :attr:`~kerasmusic.Sampler.values` (default: theirs).
-    """
-    if values is None:
-        values = np.stack([s.values for s in samplers])
-    picks, start = [], 0
-    for k, (p, sampler, size, width) in enumerate(
-            zip(probs, samplers, sizes, _draw_widths(samplers, sizes))):
-        u = uniform[:, start:start + width]
-        picks.append(sampler(p, u if sampler.draw_shape(size) else u[:, 0], values=values[k]))
-        start += width
-    return tf.stack(picks, axis=1)
 
 
 def _check_window(window, sizes, seq_len: int | None = None, name: str = "primer"
@@ -80,25 +52,14 @@ def _check_window(window, sizes, seq_len: int | None = None, name: str = "primer
     return w.astype(np.int32)
 
 
-def _compiled_loop(model, samplers, sizes, jit):
-    """The loop for these samplers' kinds; the length and their numbers are its inputs."""
-    key = (tuple(s.kind for s in samplers), jit)
-    cache = loop_cache(model, _CACHE_ATTR)
-    if key in cache:
-        return cache[key]
-
-    def loop(window, uniforms, values):
-        n_steps = tf.shape(uniforms)[0]
-        out = tf.TensorArray(tf.int32, size=n_steps)
-        for i in tf.range(n_steps):
-            probs = model(window, training=False)
-            event = _sample_event(probs, uniforms[i], samplers, sizes, values)
-            out = out.write(i, event)
-            window = tf.concat([window[:, 1:], event[:, None]], axis=1)
-        return tf.transpose(out.stack(), [1, 0, 2])
-
-    cache[key] = tf.function(loop, jit_compile=jit, reduce_retracing=True)
-    return cache[key]
+def _setup(model, window, n_steps, samplers, seed) -> dict:
+    """The engine's arguments shared by both loops: one categorical head per sampler."""
+    sizes = _head_sizes(model)
+    window = _check_window(window, sizes)
+    check_count("n_steps", n_steps)
+    heads = [categorical(size, sampler) for size, sampler in zip(sizes, samplers)]
+    return dict(inputs=(window,), heads=heads, n_steps=n_steps, batch_size=window.shape[0],
+                seed=seed)
 
 
 def generate_event_ids(
@@ -127,14 +88,9 @@ def generate_event_ids(
     Returns:
         int32 events (batch, n_steps, 3).
     """
-    sizes = _head_sizes(model)
-    window = _check_window(window, sizes)
-    check_count("n_steps", n_steps)
-    samplers = (note_sampler, velocity_sampler, time_sampler)
-    uniforms = _draws(seed, n_steps, window.shape[0], samplers, sizes)
-    loop = _compiled_loop(model, samplers, sizes, use_xla(jit_compile))
-    values = np.stack([s.values for s in samplers])
-    return loop(tf.constant(window), tf.constant(uniforms), tf.constant(values)).numpy()
+    setup = _setup(model, window, n_steps, (note_sampler, velocity_sampler, time_sampler), seed)
+    return np.stack(run_compiled(SlidingWindow(model, stacked=True), **setup,
+                                 jit_compile=jit_compile), axis=-1)
 
 
 def generate_event_ids_reference(
@@ -151,17 +107,9 @@ def generate_event_ids_reference(
 
     Same arguments, draws and result as :func:`generate_event_ids`; many times slower.
     """
-    sizes = _head_sizes(model)
-    window = _check_window(window, sizes)
-    check_count("n_steps", n_steps)
-    samplers = (note_sampler, velocity_sampler, time_sampler)
-    uniforms = _draws(seed, n_steps, window.shape[0], samplers, sizes)
-    out = np.zeros((window.shape[0], n_steps, 3), np.int32)
-    for i in range(n_steps):
-        probs = model.predict(window, verbose=0)
-        out[:, i] = _sample_event(probs, uniforms[i], samplers, sizes).numpy()
-        window = np.concatenate([window[:, 1:], out[:, i:i + 1]], axis=1)
-    return out
+    setup = _setup(model, window, n_steps, (note_sampler, velocity_sampler, time_sampler), seed)
+    return np.stack(run_reference(SlidingWindow(model, stacked=True, predict=True),
+                                  **setup), axis=-1)
 
 
 def _encode_primer(primer, encoding: EventEncoding) -> tuple[np.ndarray, str]:

@@ -1,10 +1,11 @@
 """Generating note/duration tokens with a model from :func:`create_network`.
 
 The model predicts the next event from the last ``seq_len`` events. Generation
-runs as one compiled TensorFlow loop (XLA on CPU): window in, probabilities out,
-sample, shift the window, repeat. :func:`generate_ids_reference` is the
-straightforward Python loop (``model.predict`` per token); given the same seed
-both choose the same tokens, which the tests check.
+runs on the engine (:mod:`kerasmusic.generation.engine`) with a sliding window:
+window in, probabilities out, sample, shift the window, repeat, in one compiled
+TensorFlow loop (XLA on CPU). :func:`generate_ids_reference` is the engine's plain
+Python loop (``model.predict`` per token); given the same seed both choose the same
+tokens, which the tests check.
 """
 
 from __future__ import annotations
@@ -14,18 +15,17 @@ from collections.abc import Sequence
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 from kerasmusic.data.corpus import read_file
 from kerasmusic.data.note_tokens import START, NoteDurationEncoding
 from kerasmusic.data.notes import Piece
 from kerasmusic.errors import KerasMusicError
-from kerasmusic.generation.compiled import loop_cache, use_xla
+from kerasmusic.generation.engine import SlidingWindow, categorical, run_compiled, run_reference
 from kerasmusic.models.attention_lstm import check_encoding, has_layer
-from kerasmusic.sampling import _TINY, Sampler, draw_uniforms
+from kerasmusic.sampling import Sampler
 from kerasmusic.validation import check, check_count, check_positive
 
-_CACHE_ATTR = "_kerasmusic_generation_loops"
+START_ID = 0  #: the start token's id in both vocabularies: it also ends a piece
 
 
 def _check_windows(pitch_window, duration_window, model) -> tuple[np.ndarray, np.ndarray]:
@@ -48,95 +48,35 @@ def _check_windows(pitch_window, duration_window, model) -> tuple[np.ndarray, np
 
 
 
-def _draws(seed: int, n_steps: int, batch: int, model, pitch_sampler: Sampler,
-           duration_sampler: Sampler) -> tuple[np.ndarray, np.ndarray]:
-    """Uniform draws for both heads: (n_steps, batch, *sampler.draw_shape(vocab)) each."""
-    if pitch_sampler.method == duration_sampler.method == "cdf":
-        both = draw_uniforms(seed, (n_steps, batch, 2))
-        return both[..., 0], both[..., 1]
-    n_pitches, n_durations = (int(out.shape[-1]) for out in model.outputs[:2])
+def _draws(seed: int, n_steps: int, batch: int, heads) -> list[np.ndarray] | None:
+    """Both heads' uniforms: the engine's (one block) when both sample by cdf.
+
+    Otherwise a block per head, one after the other from one generator, as this loop
+    always drew them (the same seed keeps giving the same tokens).
+    """
+    if all(h.width == 1 for h in heads):
+        return None
     rng = np.random.default_rng(seed)
-    return (rng.random((n_steps, batch, *pitch_sampler.draw_shape(n_pitches)), np.float32),
-            rng.random((n_steps, batch, *duration_sampler.draw_shape(n_durations)), np.float32))
+    return [rng.random((n_steps, batch, h.width), np.float32) for h in heads]
 
 
-def _keep_masks(model, pitch_exclude: Sequence[int], duration_exclude: Sequence[int]):
-    """(vocab,) float32 keep flags per head: 0 for the excluded ids and duration id 0.
+def _setup(model, pitch_window, duration_window, n_steps, pitch_sampler, duration_sampler,
+           seed, stop_at_start, pitch_exclude, duration_exclude, min_steps) -> dict:
+    """The engine's arguments shared by both loops.
 
-    A real pitch never gets the start token as its duration (that event would be lost
-    on decoding): the start duration comes only with the start pitch.
+    The pitch head's start token (id 0) ends a piece, never before ``min_steps``; a
+    real pitch never gets the start token as its duration (that event would be lost on
+    decoding): the start duration comes only with the start pitch.
     """
-    masks = []
-    for output, exclude in zip(model.outputs[:2], (pitch_exclude, (0, *duration_exclude))):
-        keep = np.ones(int(output.shape[-1]), np.float32)
-        keep[list(exclude)] = 0.0
-        masks.append(keep)
-    return masks
-
-
-def _masked_logits(probs, keep):
-    """Log-probabilities with the ids whose ``keep`` is 0 at -inf (never chosen)."""
-    logits = tf.math.log(tf.cast(probs, tf.float32) + _TINY)
-    return tf.where(keep > 0, logits, tf.fill(tf.shape(logits), float("-inf")))
-
-
-def _step_tokens(probs, pitch_uniform, duration_uniform, done, pitch_sampler, duration_sampler,
-                 stop_at_start, pitch_keep, duration_keep, may_end, pitch_values, duration_values):
-    """Sample both heads for one step; finished rows emit start tokens (id 0).
-
-    The start token ends a piece only through the pitch head, and a start pitch always
-    gets the start duration. Ids whose ``*_keep`` entry is 0 are never chosen, nor is
-    the start pitch while ``may_end`` is false (a piece shorter than ``min_steps``).
-    """
-    pitch_probs, duration_probs = probs
-    start_keep = tf.where(tf.range(tf.shape(pitch_keep)[0]) == 0,
-                          tf.cast(may_end, tf.float32), 1.0)
-    pitch = pitch_sampler(_masked_logits(pitch_probs, pitch_keep * start_keep), pitch_uniform,
-                          from_logits=True, values=pitch_values)
-    duration = duration_sampler(_masked_logits(duration_probs, duration_keep), duration_uniform,
-                                from_logits=True, values=duration_values)
-    ended = tf.logical_or(done, tf.equal(pitch, 0))
-    pitch = tf.where(done, tf.zeros_like(pitch), pitch)
-    duration = tf.where(ended, tf.zeros_like(duration), duration)
-    if stop_at_start:
-        done = ended
-    return pitch, duration, done
-
-
-def _compiled_loop(model, pitch_sampler, duration_sampler, stop_at_start, jit):
-    """The loop for these samplers' kinds; lengths, temperatures etc. are its inputs.
-
-    One trace serves every call with the same shapes (another temperature, seed or
-    ``min_steps`` included); ``reduce_retracing`` makes a second length or batch size
-    trace a shape-generic loop once, instead of once per shape.
-    """
-    key = (pitch_sampler.kind, duration_sampler.kind, stop_at_start, jit)
-    cache = loop_cache(model, _CACHE_ATTR)
-    if key in cache:
-        return cache[key]
-
-    def loop(pw, dw, pitch_uniforms, duration_uniforms, pitch_keep, duration_keep, min_steps,
-             pitch_values, duration_values):
-        batch = tf.shape(pw)[0]
-        n_steps = tf.shape(pitch_uniforms)[0]
-        pitches = tf.TensorArray(tf.int32, size=n_steps)
-        durations = tf.TensorArray(tf.int32, size=n_steps)
-        done = tf.zeros([batch], tf.bool)
-        for i in tf.range(n_steps):
-            probs = model([pw, dw], training=False)
-            pitch, duration, done = _step_tokens(
-                probs, pitch_uniforms[i], duration_uniforms[i], done, pitch_sampler,
-                duration_sampler, stop_at_start, pitch_keep, duration_keep, i >= min_steps,
-                pitch_values, duration_values
-            )
-            pitches = pitches.write(i, pitch)
-            durations = durations.write(i, duration)
-            pw = tf.concat([pw[:, 1:], pitch[:, None]], axis=1)
-            dw = tf.concat([dw[:, 1:], duration[:, None]], axis=1)
-        return tf.transpose(pitches.stack()), tf.transpose(durations.stack())
-
-    cache[key] = tf.function(loop, jit_compile=jit, reduce_retracing=True)
-    return cache[key]
+    pw, dw = _check_windows(pitch_window, duration_window, model)
+    check_count("n_steps", n_steps)
+    check("min_steps", min_steps, minimum=0, maximum=n_steps, integer=True)
+    n_pitches, n_durations = (int(out.shape[-1]) for out in model.outputs[:2])
+    heads = [categorical(n_pitches, pitch_sampler, exclude=pitch_exclude, end_id=START_ID),
+             categorical(n_durations, duration_sampler, exclude=(START_ID, *duration_exclude))]
+    return dict(inputs=(pw, dw), heads=heads, n_steps=n_steps, batch_size=pw.shape[0],
+                seed=seed, uniforms=_draws(seed, n_steps, pw.shape[0], heads),
+                end_ids=(START_ID, START_ID), stop=stop_at_start, min_steps=min_steps)
 
 
 def generate_ids(
@@ -177,24 +117,11 @@ def generate_ids(
     Returns:
         (pitch ids, duration ids), each int32 of shape (batch, n_steps).
     """
-    pw, dw = _check_windows(pitch_window, duration_window, model)
-    _check_steps(n_steps, min_steps)
-    pitch_u, duration_u = _draws(seed, n_steps, pw.shape[0], model, pitch_sampler,
-                                 duration_sampler)
-    loop = _compiled_loop(model, pitch_sampler, duration_sampler, stop_at_start,
-                          use_xla(jit_compile))
-    keep = _keep_masks(model, pitch_exclude, duration_exclude)
-    pitches, durations = loop(tf.constant(pw), tf.constant(dw), tf.constant(pitch_u),
-                              tf.constant(duration_u), *map(tf.constant, keep),
-                              tf.constant(int(min_steps), tf.int32),
-                              tf.constant(pitch_sampler.values),
-                              tf.constant(duration_sampler.values))
-    return pitches.numpy(), durations.numpy()
-
-
-def _check_steps(n_steps: int, min_steps: int) -> None:
-    check_count("n_steps", n_steps)
-    check("min_steps", min_steps, minimum=0, maximum=n_steps, integer=True)
+    setup = _setup(model, pitch_window, duration_window, n_steps, pitch_sampler,
+                   duration_sampler, seed, stop_at_start, pitch_exclude, duration_exclude,
+                   min_steps)
+    pitches, durations = run_compiled(SlidingWindow(model), **setup, jit_compile=jit_compile)
+    return pitches, durations
 
 
 def generate_ids_reference(
@@ -217,26 +144,10 @@ def generate_ids_reference(
     same seed), many times slower; kept as the reference the compiled loop is
     tested and benchmarked against.
     """
-    pw, dw = _check_windows(pitch_window, duration_window, model)
-    _check_steps(n_steps, min_steps)
-    pitch_u, duration_u = _draws(seed, n_steps, pw.shape[0], model, pitch_sampler,
-                                 duration_sampler)
-    keep = _keep_masks(model, pitch_exclude, duration_exclude)
-    pitches = np.zeros((pw.shape[0], n_steps), np.int32)
-    durations = np.zeros_like(pitches)
-    done = tf.zeros([pw.shape[0]], tf.bool)
-    for i in range(n_steps):
-        probs = model.predict([pw, dw], verbose=0)
-        pitch, duration, done = _step_tokens(
-            probs, pitch_u[i], duration_u[i], done, pitch_sampler, duration_sampler,
-            stop_at_start, *keep, tf.constant(i >= min_steps), pitch_sampler.values,
-            duration_sampler.values
-        )
-        pitches[:, i], durations[:, i] = pitch.numpy(), duration.numpy()
-        pw = np.concatenate([pw[:, 1:], pitches[:, i:i + 1]], axis=1)
-        dw = np.concatenate([dw[:, 1:], durations[:, i:i + 1]], axis=1)
-        if stop_at_start and bool(tf.reduce_all(done)):
-            break
+    setup = _setup(model, pitch_window, duration_window, n_steps, pitch_sampler,
+                   duration_sampler, seed, stop_at_start, pitch_exclude, duration_exclude,
+                   min_steps)
+    pitches, durations = run_reference(SlidingWindow(model, predict=True), **setup)
     return pitches, durations
 
 

@@ -10,13 +10,13 @@ frame one after another instead, each from its probability given the keys alread
 drawn below it (:func:`sample_keys_jointly`), with the same temperature and threshold
 rules.
 
-Generation is one compiled TensorFlow loop (XLA on CPU) that steps the model's
-LSTM cells and carries their states, so each new frame costs one step, not a pass
-over the whole piece: the primer is read frame by frame, then every sampled frame
-is fed back. Uniform draws are made up front from the seed
-(:func:`kerasmusic.sampling.draw_uniforms`), so the same seed gives the same frames.
-:func:`generate_frames_reference` is the plain loop (the whole model on the whole
-sequence for every frame) it is tested against.
+Generation runs on the engine (:mod:`kerasmusic.generation.engine`): one compiled
+TensorFlow loop (XLA on CPU) that steps the model's LSTM cells and carries their
+states, so each new frame costs one step, not a pass over the whole piece: the
+primer is read frame by frame, then every sampled frame is fed back. Uniform draws
+are made up front from the seed (:func:`kerasmusic.sampling.draw_uniforms`), so the
+same seed gives the same frames. :func:`generate_frames_reference` is the engine's
+plain loop (the whole model on the whole sequence for every frame) it is tested against.
 """
 
 from __future__ import annotations
@@ -31,13 +31,11 @@ from kerasmusic.data.corpus import read_file
 from kerasmusic.data.frames import FrameEncoding
 from kerasmusic.data.notes import Piece
 from kerasmusic.errors import EncodingError, KerasMusicError
-from kerasmusic.generation.compiled import loop_cache, use_xla
+from kerasmusic.generation.engine import Head, run_compiled, run_reference
 from kerasmusic.models.joint_keys import JOINT_KEY_LAYERS
 from kerasmusic.models.pianoroll_rnn import OUTPUT_LAYER, SKIP_LAYER, reads_next_frames
-from kerasmusic.sampling import draw_uniforms
 from kerasmusic.validation import check, check_count, check_positive
 
-_CACHE_ATTR = "_kerasmusic_frame_loops"
 _OUTPUT_LAYERS = (keras.layers.Dense, *(layer for layer, _ in JOINT_KEY_LAYERS.values()))
 _TINY = 1e-7
 
@@ -140,48 +138,99 @@ def _frame_width(model: keras.Model) -> int:
     return int(model.inputs[0].shape[-1])
 
 
-def _compiled_loop(model, thresholded: bool, jit: bool):
-    """The loop for sampled or thresholded keys; length, temperature, threshold are inputs."""
-    key = (thresholded, jit)
-    cache = loop_cache(model, _CACHE_ATTR)
-    if key in cache:
-        return cache[key]
-    recurrent, skip, head = _stack(model)
-    joint = not isinstance(head, keras.layers.Dense)
+class _Stepped:
+    """The engine family of the compiled loop: the recurrent cells stepped, states carried.
 
-    def step(frame, states):
+    Its input is the primer, read frame by frame; the output is the keys' probabilities
+    (for a joint-keys model: the context its output layer reads).
+    """
+
+    key = None
+    static_shapes = False
+
+    def __init__(self, model: keras.Model):
+        self.model = model
+        self.recurrent, self.skip, self.head = _stack(model)
+        self.joint = not isinstance(self.head, keras.layers.Dense)
+
+    def _cells(self, frame, states):
         """(what the output layer reads, new states) after one frame."""
         x, new_states = frame, []
-        for layer, state in zip(recurrent, states):
+        for layer, state in zip(self.recurrent, states):
             x, state = layer.cell(x, state, training=False)
             new_states.append(list(state) if isinstance(state, (list, tuple)) else [state])
-        if skip:
+        if self.skip:
             x = tf.concat([frame, x], axis=-1)
-        return x, new_states
+        return [x if self.joint else self.head(x)], new_states
 
-    def draw(context, uniform, temperature, threshold):
-        threshold = threshold if thresholded else None
-        if joint:
-            return sample_keys_jointly(head, context, uniform, temperature, threshold)[0]
-        return bernoulli_keys(head(context), uniform, temperature, threshold)
-
-    def loop(primer, uniforms, temperature, threshold):
-        n_steps = tf.shape(uniforms)[0]
+    def start(self, primer):
         batch = tf.shape(primer)[0]
         states = [[tf.zeros([batch, size]) for size in tf.nest.flatten(layer.cell.state_size)]
-                  for layer in recurrent]
-        context, states = step(primer[:, 0], states)
+                  for layer in self.recurrent]
+        outputs, states = self._cells(primer[:, 0], states)
         for t in tf.range(1, tf.shape(primer)[1]):
-            context, states = step(primer[:, t], states)
-        frames = tf.TensorArray(tf.float32, size=n_steps)
-        for i in tf.range(n_steps):
-            frame = draw(context, uniforms[i], temperature, threshold)
-            frames = frames.write(i, frame)
-            context, states = step(frame, states)
-        return tf.transpose(frames.stack(), [1, 0, 2])
+            outputs, states = self._cells(primer[:, t], states)
+        return outputs, states
 
-    cache[key] = tf.function(loop, jit_compile=jit, reduce_retracing=True)
-    return cache[key]
+    def step(self, primer, tokens, states, index):
+        return self._cells(tokens[0], states)
+
+
+class _Sequences:
+    """The engine family of the reference loop: the whole model on the whole sequence.
+
+    The output is the last frame's probabilities; for a joint-keys model, a function that
+    draws the next frame key by key (the whole model once per key). ``probs`` collects
+    the probabilities each frame was drawn from.
+    """
+
+    def __init__(self, model: keras.Model):
+        self.model, self.joint, self.probs = model, reads_next_frames(model), []
+
+    def _output(self, sequence):
+        if not self.joint:
+            self.probs.append(self.model.predict(sequence, verbose=0)[:, -1])
+            return [self.probs[-1]]
+
+        def draw_frame(uniform, temperature, threshold):
+            frame, p = np.zeros_like(sequence[:, 0]), np.zeros_like(sequence[:, 0])
+            for k in range(frame.shape[1]):
+                nxt = np.concatenate([sequence[:, 1:], frame[:, None]], axis=1)
+                p[:, k] = self.model.predict([sequence, nxt], verbose=0)[:, -1, k]
+                frame[:, k] = bernoulli_keys(p[:, k:k + 1], uniform[:, k:k + 1], temperature,
+                                             threshold).numpy()[:, 0]
+            self.probs.append(p)
+            return frame
+
+        return [draw_frame]
+
+    def start(self, primer):
+        return self._output(primer), primer
+
+    def step(self, primer, tokens, sequence, index):
+        sequence = np.concatenate([sequence, np.asarray(tokens[0])[:, None]], axis=1)
+        return self._output(sequence), sequence
+
+
+def _keys_head(joint_layer, n_keys: int, temperature: float, threshold: float | None):
+    """The engine head drawing a frame's keys: one by one from ``joint_layer`` if given.
+
+    Its output is the keys' probabilities, the context ``joint_layer`` reads, or (in the
+    reference loop) a function that draws the frame itself.
+    """
+    thresholded = threshold is not None
+
+    def draw(output, uniform, values, may_end):
+        limit = values[1] if thresholded else None
+        if callable(output):
+            return output(uniform, values[0], limit)
+        if joint_layer is not None:
+            return sample_keys_jointly(joint_layer, output, uniform, values[0], limit)[0]
+        return bernoulli_keys(output, uniform, values[0], limit)
+
+    values = np.array([temperature, 1.0 if threshold is None else threshold], np.float32)
+    return Head(draw, n_keys, values, ("keys", thresholded, joint_layer is not None),
+                tf.float32)
 
 
 def _check_primer(primer, width: int) -> np.ndarray:
@@ -223,10 +272,11 @@ def generate_frames(
     _check_options(temperature, threshold)
     primer = _check_primer(primer, _frame_width(model))
     check_count("n_steps", n_steps)
-    uniforms = draw_uniforms(seed, (n_steps, primer.shape[0], primer.shape[2]))
-    loop = _compiled_loop(model, threshold is not None, use_xla(jit_compile))
-    return loop(tf.constant(primer), tf.constant(uniforms), tf.constant(temperature, tf.float32),
-                tf.constant(1.0 if threshold is None else threshold, tf.float32)).numpy()
+    family = _Stepped(model)
+    head = _keys_head(family.head if family.joint else None, primer.shape[2], temperature,
+                      threshold)
+    return run_compiled(family, primer, [head], n_steps, batch_size=primer.shape[0], seed=seed,
+                        jit_compile=jit_compile)[0]
 
 
 def generate_frames_reference(
@@ -247,24 +297,11 @@ def generate_frames_reference(
     _check_options(temperature, threshold)
     primer = _check_primer(primer, _frame_width(model))
     check_count("n_steps", n_steps)
-    uniforms = draw_uniforms(seed, (n_steps, primer.shape[0], primer.shape[2]))
-    joint = reads_next_frames(model)
-    sequence, frames, probs = primer, [], []
-    for i in range(n_steps):
-        if joint:
-            frame, p = np.zeros_like(primer[:, 0]), np.zeros_like(primer[:, 0])
-            for k in range(frame.shape[1]):
-                nxt = np.concatenate([sequence[:, 1:], frame[:, None]], axis=1)
-                p[:, k] = model.predict([sequence, nxt], verbose=0)[:, -1, k]
-                frame[:, k] = bernoulli_keys(p[:, k:k + 1], uniforms[i][:, k:k + 1],
-                                             temperature, threshold).numpy()[:, 0]
-        else:
-            p = model.predict(sequence, verbose=0)[:, -1]
-            frame = bernoulli_keys(p, uniforms[i], temperature, threshold).numpy()
-        frames.append(frame)
-        probs.append(p)
-        sequence = np.concatenate([sequence, frame[:, None]], axis=1)
-    return np.stack(frames, 1), np.stack(probs, 1)
+    family = _Sequences(model)
+    frames = run_reference(family, primer, [_keys_head(None, primer.shape[2], temperature,
+                                                       threshold)],
+                           n_steps, batch_size=primer.shape[0], seed=seed)[0]
+    return frames, np.stack(family.probs, 1)
 
 
 def _primer_frames(primer, encoding: FrameEncoding) -> np.ndarray:
