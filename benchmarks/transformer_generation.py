@@ -1,16 +1,17 @@
 """Tokens per second: Music Transformer generation with a key/value cache vs the full re-forward.
 
-Both loops are compiled greedy (argmax) ``tf.while_loop``s over the same model and
-prompt. The cached loop runs the prompt once (:meth:`TransformerStepper.prefill`)
-and then one :meth:`~TransformerStepper.step` per token, O(max_len * d_model) per
-layer. The re-forward loop runs the whole model on the token sequence padded to
-``max_len`` for every new token and reads the probabilities at the step's index
-(static shapes, so it compiles once), O(max_len^2 * d_model) per layer. Both must
-choose the same tokens. Both are measured in this one run, each after a warm-up call
-that traces and compiles it: read the ratio, absolute numbers depend on the machine.
+Both are ``km.generate_sequence`` with the greedy sampler (argmax), one compiled
+``tf.while_loop`` of the generation engine over the same model and prompt.
+``use_cache=True`` runs the prompt once (:meth:`TransformerStepper.prefill`) and then
+one :meth:`~TransformerStepper.step` per token, O(max_len * d_model) per layer.
+``use_cache=False`` runs the whole model on the token sequence padded to ``max_len``
+for every new token and reads the probabilities at the step's index (static shapes),
+O(max_len^2 * d_model) per layer. Both must choose the same tokens. Both are measured
+in this one run, each after a warm-up call with the same arguments that traces and
+compiles it. Read the ratio; absolute numbers depend on the machine.
 
 The default model is ``build_music_transformer``'s defaults (4 blocks, d_model 128,
-4 heads, feed-forward 512) with ``max_len`` 1024 and the 388-token vocabulary of the
+4 heads, feed-forward 512) with ``max_len`` 1025 (a one-token prompt and 1024 new ones) and the 388-token vocabulary of the
 Music Transformer's performance events, untrained (the speed does not depend on the
 weights).
 
@@ -36,67 +37,22 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
 
 import kerasmusic as km  # noqa: E402
 
 
-def cached_loop(stepper: km.TransformerStepper, batch: int, prompt_len: int, jit: bool):
-    """A compiled greedy loop with the cache: (prompt (batch, P), n) -> (batch, max_len)
-    ids whose first n columns are the generated tokens."""
-    max_len = stepper.max_len
+def timed(model, prompt: np.ndarray, n_tokens: int, use_cache: bool,
+          jit: bool) -> tuple[np.ndarray, float]:
+    """Generated ids (batch, n_tokens) and seconds of ``km.generate_sequence``, after a
+    warm-up call with the same arguments (the loop is traced per number of tokens)."""
+    def run():
+        return km.generate_sequence(model, prompt, n_tokens, use_cache=use_cache,
+                                    sampler=km.Sampler.greedy(), jit_compile=jit)
 
-    @tf.function(jit_compile=jit)
-    def run(prompt, n_tokens):
-        probs, cache = stepper.prefill([prompt], stepper.empty_cache(batch))
-        token = tf.argmax(probs[0], -1, output_type=tf.int32)
-        out = tf.tensor_scatter_nd_update(tf.zeros((max_len, batch), tf.int32), [[0]],
-                                          token[None])
-
-        def body(i, token, cache, out):
-            probs, cache = stepper.step([token], prompt_len - 1 + i, cache)
-            token = tf.argmax(probs[0], -1, output_type=tf.int32)
-            return i + 1, token, cache, tf.tensor_scatter_nd_update(out, [[i]], token[None])
-
-        *_, out = tf.while_loop(lambda i, *_: i < n_tokens, body,
-                                (tf.constant(1), token, cache, out))
-        return tf.transpose(out)
-
-    return run
-
-
-def reforward_loop(model: keras.Model, batch: int, prompt_len: int, jit: bool):
-    """The same greedy loop re-running the whole model on the padded sequence per token."""
-    max_len = model.get_layer("block_0_attention").max_len
-
-    @tf.function(jit_compile=jit)
-    def run(prompt, n_tokens):
-        sequence = tf.pad(prompt, [[0, 0], [0, max_len - prompt_len]])
-
-        def body(i, sequence, out):
-            index = prompt_len - 1 + i
-            probs = tf.gather(model(sequence, training=False), index, axis=1)
-            token = tf.argmax(probs, -1, output_type=tf.int32)
-            # The last token of a full sequence is written nowhere that is read again.
-            at = tf.minimum(index + 1, max_len - 1)
-            sequence = tf.transpose(tf.tensor_scatter_nd_update(
-                tf.transpose(sequence), [[at]], token[None]))
-            return i + 1, sequence, tf.tensor_scatter_nd_update(out, [[i]], token[None])
-
-        *_, out = tf.while_loop(lambda i, *_: i < n_tokens, body,
-                                (tf.constant(0), sequence,
-                                 tf.zeros((max_len, batch), tf.int32)))
-        return tf.transpose(out)
-
-    return run
-
-
-def timed(loop, prompt, n_tokens: int) -> tuple[np.ndarray, float]:
-    """Generated ids (batch, n_tokens) and seconds, after a warm-up call that compiles."""
-    loop(prompt, tf.constant(2))
+    run()
     start = time.perf_counter()
-    ids = loop(prompt, tf.constant(n_tokens)).numpy()
-    return ids[:, :n_tokens], time.perf_counter() - start
+    ids = run()
+    return ids, time.perf_counter() - start
 
 
 def main() -> None:
@@ -111,7 +67,7 @@ def main() -> None:
     parser.add_argument("--d-model", type=int, default=128)
     parser.add_argument("--heads", type=int, default=4)
     parser.add_argument("--max-len", type=int, default=None,
-                        help="default: prompt + tokens - 1, at least 1024")
+                        help="default: prompt + tokens, at least 1024")
     parser.add_argument("--xla", choices=["on", "off", "both"], default="on",
                         help="jit_compile for both loops")
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run")
@@ -121,15 +77,14 @@ def main() -> None:
     if args.quick:
         args.tokens, args.batch, args.layers, args.d_model, args.heads = 32, [1, 4], 2, 32, 2
         args.max_len = args.max_len or 64
-    max_len = args.max_len or max(1024, args.prompt + args.tokens - 1)
-    if args.prompt + args.tokens - 1 > max_len:
-        parser.error(f"--prompt + --tokens - 1 must be at most max_len ({max_len})")
+    max_len = args.max_len or max(1024, args.prompt + args.tokens)
+    if args.prompt + args.tokens > max_len:
+        parser.error(f"--prompt + --tokens must be at most max_len ({max_len})")
     n_reforward = min(args.reforward_tokens or args.tokens, args.tokens)
 
     keras.utils.set_random_seed(0)
     model = km.build_music_transformer(args.vocab, max_len=max_len, n_layers=args.layers,
                                        d_model=args.d_model, n_heads=args.heads)
-    stepper = km.TransformerStepper(model)
     print(f"model: build_music_transformer({args.vocab}, max_len={max_len}, "
           f"n_layers={args.layers}, d_model={args.d_model}, n_heads={args.heads}), "
           f"{model.count_params():,} weights; prompt {args.prompt} token(s), greedy")
@@ -138,11 +93,9 @@ def main() -> None:
     rng = np.random.default_rng(0)
     for jit in {"on": [True], "off": [False], "both": [True, False]}[args.xla]:
         for batch in args.batch:
-            prompt = tf.constant(rng.integers(0, args.vocab, (batch, args.prompt)), tf.int32)
-            fast, t_cache = timed(cached_loop(stepper, batch, args.prompt, jit), prompt,
-                                  args.tokens)
-            slow, t_full = timed(reforward_loop(model, batch, args.prompt, jit), prompt,
-                                 n_reforward)
+            prompt = rng.integers(0, args.vocab, (batch, args.prompt)).astype("int32")
+            fast, t_cache = timed(model, prompt, args.tokens, True, jit)
+            slow, t_full = timed(model, prompt, n_reforward, False, jit)
             rate_cache = batch * args.tokens / t_cache
             rate_full = batch * n_reforward / t_full
             same = np.array_equal(fast[:, :n_reforward], slow)
