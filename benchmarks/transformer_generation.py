@@ -11,9 +11,9 @@ in this one run, each after a warm-up call with the same arguments that traces a
 compiles it. Read the ratio; absolute numbers depend on the machine.
 
 The default model is ``build_music_transformer``'s defaults (4 blocks, d_model 128,
-4 heads, feed-forward 512) with ``max_len`` 1025 (a one-token prompt and 1024 new ones) and the 388-token vocabulary of the
-Music Transformer's performance events, untrained (the speed does not depend on the
-weights).
+4 heads, feed-forward 512) with ``max_len`` 1025 (a one-token prompt and 1024 new
+ones) and the 388-token vocabulary of the Music Transformer's performance events,
+untrained (the speed does not depend on the weights).
 
     python benchmarks/transformer_generation.py                 # 1024 tokens, batch 1 and 16
     python benchmarks/transformer_generation.py --batch 1 --tokens 256
