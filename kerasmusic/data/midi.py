@@ -31,7 +31,7 @@ from miditoolkit.midi.containers import Instrument, TempoChange, TimeSignature
 from miditoolkit.midi.containers import Note as MidiNote
 from symusic.core import ScoreTick
 
-from kerasmusic.data import midi_layout
+from kerasmusic.data import midi_layout, symusic_state
 from kerasmusic.data.limits import MAX_NOTES, MAX_QUARTERS
 from kerasmusic.data.midi_miditoolkit import read_midi_miditoolkit
 from kerasmusic.data.notes import NoteArrays, Piece, Track
@@ -88,29 +88,18 @@ def _read_parts(data: bytes) -> tuple | None:
     if layout is None or layout.smf_format not in (0, 1, 2) or layout.division <= 0:
         return None
     tpq = layout.division
-    parts, tempos, signatures = [], [], []
+    if not all(map(midi_layout.metas_decode, layout.chunks)):
+        return None
+    contents = _chunk_by_chunk(layout)
+    if contents is None:
+        return None
+    ends, chunk_tracks, tempos, signatures = contents
+    parts = []
     for index, chunk in enumerate(layout.chunks):
-        if not midi_layout.metas_decode(chunk):
-            return None
-        try:
-            score = ScoreTick.from_midi(midi_layout.closed_chunk(chunk, tpq))
-        except Exception:  # symusic refuses what mido may read: miditoolkit decides
-            return None
-        part = _chunk_part(chunk, score, index)
+        part = _chunk_part(chunk, ends[index], chunk_tracks[index], index)
         if part is None:
             return None
         parts.extend(part)
-        # (Most chunks hold neither: len() is much cheaper than a walk over none.)
-        chunk_tempos = [(t.time, t.mspq) for t in score.tempos] if len(score.tempos) else []
-        chunk_signatures = ([(t.time, t.numerator, t.denominator)
-                             for t in score.time_signatures]
-                            if len(score.time_signatures) else [])
-        # symusic sorts a chunk's events by time, not stably: events at one time must agree.
-        for events in (chunk_tempos, chunk_signatures):
-            if len({e[0] for e in events}) != len(set(events)):
-                return None
-        tempos.extend(chunk_tempos)
-        signatures.extend(chunk_signatures)
     if any(mspq == 0 for _, mspq in tempos):
         return None
     tempo_changes = _tempo_changes(tempos)
@@ -126,39 +115,92 @@ def _read_parts(data: bytes) -> tuple | None:
     return tracks, tempo, changes, signature, dropped
 
 
+# What symusic read of a file's chunks: each chunk's end tick and tracks ((program,
+# is_drum, notes) each), then the tempos and time signatures in chunk order.
+_Contents = tuple[list[int], list[list[tuple[int, bool, np.ndarray]]], list, list]
+
+
+def _chunk_by_chunk(layout: midi_layout.Layout) -> _Contents | None:
+    """What symusic reads of the file's chunks, each parsed on its own
+    (:func:`~kerasmusic.data.midi_layout.closed_chunk`: a whole file parsed at once is no
+    faster, for the note-offs that close every chunk); None when miditoolkit must
+    decide (symusic refuses a chunk, a chunk's end marker is missing, its tempos or time
+    signatures cannot be ordered)."""
+    ends, chunk_tracks, tempos, signatures = [], [], [], []
+    for chunk in layout.chunks:
+        try:
+            state = _state(ScoreTick.from_midi(midi_layout.closed_chunk(chunk, layout.division)))
+        except Exception:  # symusic refuses what mido may read: miditoolkit decides
+            return None
+        # The end marker is a chunk's last event: it comes last unless another marker
+        # shares its time (symusic's sort is not stable); then look at them all.
+        markers = state.markers
+        if markers and markers[-1][1] == _END_MARKER:
+            ends.append(markers[-1][0])
+        else:
+            chunk_ends = [time for time, text in markers if text == _END_MARKER]
+            if not chunk_ends:
+                return None
+            ends.append(max(chunk_ends))
+        if not (_agree(state.tempos) and _agree(state.signatures)):
+            return None
+        chunk_tracks.append([track[1:] for track in state.tracks])
+        tempos.extend(state.tempos)
+        signatures.extend(state.signatures)
+    return ends, chunk_tracks, tempos, signatures
+
+
+def _agree(events: list[tuple]) -> bool:
+    """Whether events at one time are equal (symusic sorts a chunk's events by time, not
+    stably: their order is then not known, nor needed)."""
+    return not events or len({e[0] for e in events}) == len(set(events))
+
+
+_END_MARKER = midi_layout.END_MARKER.encode()
+
+
+def _state(score: ScoreTick) -> symusic_state.State:
+    """The tracks, tempos, time signatures and markers of ``score``: read from its state
+    where this symusic's state reads as expected (much faster), else through its API."""
+    if symusic_state.READABLE:
+        state = symusic_state.read_state(score)
+        if state is not None:
+            return state
+    tracks = []
+    for track in score.tracks:
+        notes = np.zeros(len(track.notes), symusic_state.NOTE)
+        for field, values in track.notes.numpy().items():
+            notes[field] = values
+        tracks.append((track.name.encode(), int(track.program), bool(track.is_drum),
+                       notes.view(np.int32).reshape(-1, 3)))
+    return symusic_state.State(
+        tracks, [(t.time, t.mspq) for t in score.tempos],
+        [(t.time, t.numerator, t.denominator) for t in score.time_signatures],
+        [(m.time, m.text.encode()) for m in score.markers])
+
+
 @dataclasses.dataclass
 class _Instrument:
-    """An instrument of a track chunk: its notes as symusic gives them (arrays of time,
-    duration, pitch and velocity, sorted by time only), its chunk's index and the tick
-    that chunk ends at."""
+    """An instrument of a track chunk: its notes as symusic gives them (sorted by time
+    only; see :class:`~kerasmusic.data.symusic_state.State`), its chunk's index and the
+    tick that chunk ends at."""
 
     program: int
     is_drum: bool
-    notes: dict
+    notes: np.ndarray
     chunk: int
     chunk_end: int
     name: str = ""
 
 
-def _chunk_part(chunk: bytes, score: ScoreTick, index: int
-                ) -> list[_Instrument | Track] | None:
-    """The instruments of one track chunk (in symusic's order: :func:`_tracks` puts them
-    in miditoolkit's), or its silent :class:`Track`; None when miditoolkit must decide."""
-    markers = score.markers
-    # The end marker is a chunk's last event: it comes last unless another marker shares
-    # its time (symusic's sort is not stable); then look at them all.
-    if not len(markers):
-        return None
-    if markers[-1].text == midi_layout.END_MARKER:
-        end = markers[-1].time
-    else:
-        ends = [m.time for m in markers if m.text == midi_layout.END_MARKER]
-        if not ends:
-            return None
-        end = max(ends)
-    instruments = [_Instrument(int(track.program), bool(track.is_drum), track.notes.numpy(),
-                               index, end)
-                   for track in score.tracks if len(track.notes)]  # none: a lyric's track
+def _chunk_part(chunk: bytes, end: int, tracks: list[tuple[int, bool, np.ndarray]],
+                index: int) -> list[_Instrument | Track] | None:
+    """The instruments of track chunk ``index`` (in symusic's order: :func:`_tracks` puts
+    them in miditoolkit's) from symusic's ``tracks`` of it, or its silent
+    :class:`Track`; None when miditoolkit must decide. ``end``: the tick it ends at."""
+    instruments = [_Instrument(program, is_drum, notes, index, end)
+                   for program, is_drum, notes in tracks
+                   if len(notes)]  # none: a lyric's track
     if not instruments:
         if not midi_layout.may_change_program(chunk):
             return []
@@ -193,15 +235,16 @@ def _tracks(parts: list[_Instrument | Track], tpq: int, last: int
     instruments = [p for p in parts if isinstance(p, _Instrument)]
     if not instruments:
         return (parts, 0) if last <= MAX_QUARTERS * tpq else None
-    counts = np.array([len(i.notes["time"]) for i in instruments])
-    firsts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    start = np.concatenate([i.notes["time"] for i in instruments]).astype(np.int64)
-    duration = np.concatenate([i.notes["duration"] for i in instruments]).astype(np.int64)
+    counts = [len(i.notes) for i in instruments]
+    firsts = np.cumsum([0] + counts[:-1])
+    notes = np.concatenate([i.notes for i in instruments])  # (n, 3) int32
+    start = notes[:, 0].astype(np.int64)
+    duration = notes[:, 1].astype(np.int64)
     ends = start + duration
     last_ends = np.maximum.reduceat(ends, firsts)
-    chunk_ends = np.array([i.chunk_end for i in instruments])
     # A note left sounding closes after the chunk's end marker; a negative time overflowed.
-    if start.min() < 0 or duration.min() < 0 or (last_ends > chunk_ends).any():
+    if start.min() < 0 or duration.min() < 0 or any(
+            e > i.chunk_end for e, i in zip(last_ends.tolist(), instruments)):
         return None
     if len(start) > MAX_NOTES or max(int(last_ends.max()), last) > MAX_QUARTERS * tpq:
         return None  # miditoolkit's reader says what and how far
@@ -212,9 +255,10 @@ def _tracks(parts: list[_Instrument | Track], tpq: int, last: int
     if len(set(keys)) != len(keys):
         return None
     rank = {key: r for r, key in enumerate(sorted(keys))}
-    owner = np.repeat(np.array([rank[k] for k in keys]), counts)
-    pitch = np.concatenate([i.notes["pitch"] for i in instruments]).astype(np.int64)
-    velocity = np.concatenate([i.notes["velocity"] for i in instruments]).astype(np.int64)
+    owner = np.repeat([rank[k] for k in keys], counts)
+    # (the third word holds the pitch and velocity bytes)
+    pitch = notes.view(np.int8)[:, 8].astype(np.int64)
+    velocity = notes.view(np.int8)[:, 9].astype(np.int64)
     sounding = duration > 0
     dropped = len(start) - int(np.count_nonzero(sounding))
     if dropped:
@@ -222,16 +266,14 @@ def _tracks(parts: list[_Instrument | Track], tpq: int, last: int
             a[sounding] for a in (start, duration, pitch, velocity, owner))
     if len(velocity) and velocity.min() < 1:  # (a byte: never above 127)
         velocity = np.maximum(velocity, 1)
-    order = _note_order(owner, start, duration, pitch, velocity, len(instruments))
-    if order is not None:
-        start, duration, pitch, velocity, owner = (
-            a[order] for a in (start, duration, pitch, velocity, owner))
     sizes = np.bincount(owner, minlength=len(instruments))
+    start, duration, pitch, velocity = _in_note_order(owner, start, duration, pitch, velocity,
+                                                      len(instruments))
     filled = np.flatnonzero(sizes)
-    bounds = np.concatenate([[0], np.cumsum(sizes)])
+    bounds = np.cumsum(np.concatenate([[0], sizes])).tolist()
     steps = np.full(len(instruments), tpq)  # no note: one tick a quarter, as from_notes
     if len(filled):
-        at = bounds[filled]
+        at = np.take(bounds, filled)
         steps[filled] = np.gcd(np.gcd(np.gcd.reduceat(start, at),
                                       np.gcd.reduceat(duration, at)), tpq)
         if (steps[filled] > 1).any():
@@ -242,10 +284,9 @@ def _tracks(parts: list[_Instrument | Track], tpq: int, last: int
         ordered[rank[key]] = i
     fractions: dict = {}
     made = []
-    for r, instrument in enumerate(ordered):
+    for r, (instrument, step) in enumerate(zip(ordered, steps.tolist())):
         a, b = bounds[r], bounds[r + 1]
-        arrays = NoteArrays(start[a:b], duration[a:b], pitch[a:b], velocity[a:b],
-                            tpq // int(steps[r]))
+        arrays = NoteArrays(start[a:b], duration[a:b], pitch[a:b], velocity[a:b], tpq // step)
         made.append(Track.from_arrays(arrays, instrument.name, instrument.program,
                                       instrument.is_drum, fractions))
     tracks, chunk_tracks = [], iter(made)
@@ -254,22 +295,25 @@ def _tracks(parts: list[_Instrument | Track], tpq: int, last: int
     return tracks, dropped
 
 
-def _note_order(owner: np.ndarray, start: np.ndarray, duration: np.ndarray,
-                pitch: np.ndarray, velocity: np.ndarray, owners: int) -> np.ndarray | None:
-    """Indices sorting the notes by owner, then as :class:`Note` sorts (start, duration,
-    pitch, velocity); None when they are sorted already. Starts and durations are >= 0,
-    velocities 1..127, pitches -128..127 (symusic keeps them in a byte)."""
+def _in_note_order(owner: np.ndarray, start: np.ndarray, duration: np.ndarray,
+                   pitch: np.ndarray, velocity: np.ndarray, owners: int
+                   ) -> tuple[np.ndarray, ...]:
+    """(start, duration, pitch, velocity) sorted by owner, then as :class:`Note` sorts
+    (start, duration, pitch, velocity). Starts and durations are >= 0, velocities
+    1..127, pitches -128..127 (symusic keeps them in a byte)."""
     if len(start) < 2:
-        return None
+        return start, duration, pitch, velocity
     starts, durations = int(start.max()) + 1, int(duration.max()) + 1
     if owners * starts * durations >= 1 << 47:
-        return np.lexsort((velocity, pitch, duration, start, owner))
+        order = np.lexsort((velocity, pitch, duration, start, owner))
+        return start[order], duration[order], pitch[order], velocity[order]
     # one int64 key in the same order: equal keys are equal notes, so any sort will do
     key = ((((owner * starts + start) * durations + duration) << 15)
            | ((pitch + 128) << 7) | velocity)
     if (key[1:] >= key[:-1]).all():
-        return None
-    return np.argsort(key, kind="stable")  # timsort: fast on runs symusic already sorted
+        return start, duration, pitch, velocity
+    order = np.argsort(key, kind="stable")  # timsort: fast on runs symusic already sorted
+    return start[order], duration[order], pitch[order], velocity[order]
 
 
 def _has_notes(track: Track) -> bool:
