@@ -21,6 +21,7 @@ and can hang on corrupt files.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import os
 from fractions import Fraction
 
@@ -117,7 +118,7 @@ def _read_parts(data: bytes) -> tuple | None:
 
 # What symusic read of a file's chunks: each chunk's end tick and tracks ((program,
 # is_drum, notes) each), then the tempos and time signatures in chunk order.
-_Contents = tuple[list[int], list[list[tuple[int, bool, np.ndarray]]], list, list]
+_Contents = tuple[list[int], list[list[tuple[int, bool, bytes]]], list, list]
 
 
 def _chunk_by_chunk(layout: midi_layout.Layout) -> _Contents | None:
@@ -144,7 +145,7 @@ def _chunk_by_chunk(layout: midi_layout.Layout) -> _Contents | None:
             ends.append(max(chunk_ends))
         if not (_agree(state.tempos) and _agree(state.signatures)):
             return None
-        chunk_tracks.append([track[1:] for track in state.tracks])
+        chunk_tracks.append(state.tracks)
         tempos.extend(state.tempos)
         signatures.extend(state.signatures)
     return ends, chunk_tracks, tempos, signatures
@@ -171,8 +172,7 @@ def _state(score: ScoreTick) -> symusic_state.State:
         notes = np.zeros(len(track.notes), symusic_state.NOTE)
         for field, values in track.notes.numpy().items():
             notes[field] = values
-        tracks.append((track.name.encode(), int(track.program), bool(track.is_drum),
-                       notes.view(np.int32).reshape(-1, 3)))
+        tracks.append((int(track.program), bool(track.is_drum), notes.tobytes()))
     return symusic_state.State(
         tracks, [(t.time, t.mspq) for t in score.tempos],
         [(t.time, t.numerator, t.denominator) for t in score.time_signatures],
@@ -187,13 +187,13 @@ class _Instrument:
 
     program: int
     is_drum: bool
-    notes: np.ndarray
+    notes: bytes
     chunk: int
     chunk_end: int
     name: str = ""
 
 
-def _chunk_part(chunk: bytes, end: int, tracks: list[tuple[int, bool, np.ndarray]],
+def _chunk_part(chunk: bytes, end: int, tracks: list[tuple[int, bool, bytes]],
                 index: int) -> list[_Instrument | Track] | None:
     """The instruments of track chunk ``index`` (in symusic's order: :func:`_tracks` puts
     them in miditoolkit's) from symusic's ``tracks`` of it, or its silent
@@ -235,9 +235,9 @@ def _tracks(parts: list[_Instrument | Track], tpq: int, last: int
     instruments = [p for p in parts if isinstance(p, _Instrument)]
     if not instruments:
         return (parts, 0) if last <= MAX_QUARTERS * tpq else None
-    counts = [len(i.notes) for i in instruments]
-    firsts = np.cumsum([0] + counts[:-1])
-    notes = np.concatenate([i.notes for i in instruments])  # (n, 3) int32
+    counts = [len(i.notes) // symusic_state.NOTE.itemsize for i in instruments]
+    firsts = np.array(list(itertools.accumulate(counts[:-1], initial=0)))
+    notes = symusic_state.notes_array(b"".join([i.notes for i in instruments]))
     start = notes[:, 0].astype(np.int64)
     duration = notes[:, 1].astype(np.int64)
     ends = start + duration
@@ -254,39 +254,48 @@ def _tracks(parts: list[_Instrument | Track], tpq: int, last: int
     keys = list(zip([i.chunk for i in instruments], first_ends))
     if len(set(keys)) != len(keys):
         return None
-    rank = {key: r for r, key in enumerate(sorted(keys))}
-    owner = np.repeat([rank[k] for k in keys], counts)
+    rank = [0] * len(keys)  # each instrument's place in miditoolkit's order
+    for place, k in enumerate(sorted(range(len(keys)), key=keys.__getitem__)):
+        rank[k] = place
     # (the third word holds the pitch and velocity bytes)
     pitch = notes.view(np.int8)[:, 8].astype(np.int64)
     velocity = notes.view(np.int8)[:, 9].astype(np.int64)
+    sizes = counts
     sounding = duration > 0
     dropped = len(start) - int(np.count_nonzero(sounding))
     if dropped:
-        start, duration, pitch, velocity, owner = (
-            a[sounding] for a in (start, duration, pitch, velocity, owner))
+        start, duration, pitch, velocity = (a[sounding] for a in (start, duration, pitch, velocity))
+        sizes = np.add.reduceat(sounding, firsts, dtype=np.int64).tolist()
     if len(velocity) and velocity.min() < 1:  # (a byte: never above 127)
         velocity = np.maximum(velocity, 1)
-    sizes = np.bincount(owner, minlength=len(instruments))
-    start, duration, pitch, velocity = _in_note_order(owner, start, duration, pitch, velocity,
-                                                      len(instruments))
-    filled = np.flatnonzero(sizes)
-    bounds = np.cumsum(np.concatenate([[0], sizes])).tolist()
-    steps = np.full(len(instruments), tpq)  # no note: one tick a quarter, as from_notes
-    if len(filled):
-        at = np.take(bounds, filled)
-        steps[filled] = np.gcd(np.gcd(np.gcd.reduceat(start, at),
-                                      np.gcd.reduceat(duration, at)), tpq)
-        if (steps[filled] > 1).any():
-            per_note = np.repeat(steps, sizes)
-            start, duration = start // per_note, duration // per_note
-    ordered = [None] * len(instruments)
-    for i, key in zip(instruments, keys):
-        ordered[rank[key]] = i
+    # Each instrument's times on the coarsest ticks that keep them exact (a step of tpq,
+    # one tick a quarter, where no note is left, as from_notes gives).
+    steps = [tpq] * len(instruments)
+    filled = [k for k, size in enumerate(sizes) if size]
+    if filled:
+        at = list(itertools.accumulate(sizes, initial=0))
+        gcds = np.gcd(np.gcd(np.gcd.reduceat(start, [at[k] for k in filled]),
+                             np.gcd.reduceat(duration, [at[k] for k in filled])), tpq).tolist()
+        for k, step in zip(filled, gcds):
+            steps[k] = step
+        if max(gcds) > 1:
+            per_note = np.array(steps).repeat(sizes)
+            start //= per_note
+            duration //= per_note
+    if len(start) > 1:
+        order = _note_order(rank, sizes, start, duration, pitch, velocity)
+        start, duration, pitch, velocity = (a[order] for a in (start, duration, pitch, velocity))
+    ordered = [0] * len(instruments)
+    for k, place in enumerate(rank):
+        ordered[place] = k
+    bounds = list(itertools.accumulate((sizes[k] for k in ordered), initial=0))
     fractions: dict = {}
     made = []
-    for r, (instrument, step) in enumerate(zip(ordered, steps.tolist())):
-        a, b = bounds[r], bounds[r + 1]
-        arrays = NoteArrays(start[a:b], duration[a:b], pitch[a:b], velocity[a:b], tpq // step)
+    for place, k in enumerate(ordered):
+        a, b = bounds[place], bounds[place + 1]
+        instrument = instruments[k]
+        arrays = NoteArrays(start[a:b], duration[a:b], pitch[a:b], velocity[a:b],
+                            tpq // steps[k])
         made.append(Track.from_arrays(arrays, instrument.name, instrument.program,
                                       instrument.is_drum, fractions))
     tracks, chunk_tracks = [], iter(made)
@@ -295,25 +304,24 @@ def _tracks(parts: list[_Instrument | Track], tpq: int, last: int
     return tracks, dropped
 
 
-def _in_note_order(owner: np.ndarray, start: np.ndarray, duration: np.ndarray,
-                   pitch: np.ndarray, velocity: np.ndarray, owners: int
-                   ) -> tuple[np.ndarray, ...]:
-    """(start, duration, pitch, velocity) sorted by owner, then as :class:`Note` sorts
-    (start, duration, pitch, velocity). Starts and durations are >= 0, velocities
-    1..127, pitches -128..127 (symusic keeps them in a byte)."""
-    if len(start) < 2:
-        return start, duration, pitch, velocity
+def _note_order(rank: list[int], sizes: list[int], start: np.ndarray, duration: np.ndarray,
+                pitch: np.ndarray, velocity: np.ndarray) -> np.ndarray:
+    """Indices sorting the notes (``sizes[k]`` of instrument k in turn) by the rank of
+    their instrument, then as :class:`Note` sorts (start, duration, pitch, velocity).
+    Starts and durations are >= 0, velocities 1..127, pitches -128..127 (symusic keeps
+    them in a byte)."""
     starts, durations = int(start.max()) + 1, int(duration.max()) + 1
-    if owners * starts * durations >= 1 << 47:
-        order = np.lexsort((velocity, pitch, duration, start, owner))
-        return start[order], duration[order], pitch[order], velocity[order]
+    if len(rank) * starts * durations >= 1 << 47:
+        owner = np.array(rank).repeat(sizes)
+        return np.lexsort((velocity, pitch, duration, start, owner))
     # one int64 key in the same order: equal keys are equal notes, so any sort will do
-    key = ((((owner * starts + start) * durations + duration) << 15)
-           | ((pitch + 128) << 7) | velocity)
-    if (key[1:] >= key[:-1]).all():
-        return start, duration, pitch, velocity
-    order = np.argsort(key, kind="stable")  # timsort: fast on runs symusic already sorted
-    return start[order], duration[order], pitch[order], velocity[order]
+    key = start * durations
+    key += duration
+    key <<= 15
+    key += np.array([(r * starts * durations << 15) + (128 << 7) for r in rank]).repeat(sizes)
+    key += pitch << 7
+    key += velocity
+    return np.argsort(key, kind="stable")  # timsort: fast on runs symusic already sorted
 
 
 def _has_notes(track: Track) -> bool:

@@ -82,9 +82,10 @@ def closed_chunk(chunk: bytes, division: int) -> bytes:
     # A channel's first note-on has its status byte: no such byte, no note on it.
     statuses = sorted(set(chunk.translate(None, _NOT_NOTE_ON)))
     closing = [_CLOSING[status & 0xF] for status in statuses]
-    body = chunk[:-3] + _MARKER + b"".join(closing) + b"\x00" + _EOT
-    return (b"MThd\x00\x00\x00\x06\x00\x01\x00\x01" + struct.pack(">h", division)
-            + b"MTrk" + struct.pack(">L", len(body)) + body)
+    size = len(chunk) + len(_MARKER) + sum(map(len, closing)) + 1  # (the new end of track)
+    return b"".join([b"MThd\x00\x00\x00\x06\x00\x01\x00\x01", struct.pack(">h", division),
+                     b"MTrk", struct.pack(">L", size), memoryview(chunk)[:-3], _MARKER,
+                     *closing, b"\x00" + _EOT])
 
 
 @dataclasses.dataclass

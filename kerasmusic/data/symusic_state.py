@@ -32,10 +32,12 @@ from symusic.core import (
 #: A note as symusic stores it (time, duration, pitch, velocity, 2 bytes of padding).
 NOTE = np.dtype([("time", "<i4"), ("duration", "<i4"), ("pitch", "i1"),
                  ("velocity", "i1"), ("pad", "V2")])
-_TEMPO = np.dtype([("time", "<i4"), ("mspq", "<i4")])
-_SIGNATURE = np.dtype([("time", "<i4"), ("numerator", "u1"), ("denominator", "u1"),
-                       ("pad", "V2")])
-_COUNT = struct.Struct("<I")
+_TEMPO = struct.Struct("<ii")  # time, microseconds a quarter
+_SIGNATURE = struct.Struct("<iBB2x")  # time, numerator, denominator
+_count = struct.Struct("<I").unpack_from
+_track_head = struct.Struct("<BBI").unpack_from  # program, is_drum, notes
+_four_counts = struct.Struct("<IIII").unpack_from
+_text_head = struct.Struct("<iI").unpack_from  # time, bytes
 _EIGHT = 8  # bytes of a control change, pitch bend, pedal, key signature as stored
 
 
@@ -44,15 +46,15 @@ class State:
     """What :func:`read_state` reads.
 
     Args:
-        tracks: (name as bytes, program, is_drum, notes) of each track, the notes an (n, 3) int32
-            array of :data:`NOTE` records: time, duration, then a word whose first two
-            bytes are the pitch and velocity (signed).
+        tracks: (program, is_drum, notes) of each track, the notes as bytes:
+            :data:`NOTE` records (time, duration, pitch, velocity, padding;
+            :func:`notes_array` reads them).
         tempos: (time, microseconds a quarter) of each tempo, in symusic's order.
         signatures: (time, numerator, denominator) of each time signature.
         markers: (time, text as bytes) of each marker.
     """
 
-    tracks: list[tuple[bytes, int, bool, np.ndarray]]
+    tracks: list[tuple[int, bool, bytes]]
     tempos: list[tuple[int, int]]
     signatures: list[tuple[int, int, int]]
     markers: list[tuple[int, bytes]]
@@ -62,41 +64,50 @@ def read_state(score: ScoreTick) -> State | None:
     """The contents of ``score`` read from its state; None if the state does not read
     as expected (then ask symusic's API)."""
     data = score.__getstate__()
+    count = _count
     try:
         pos, tracks = 8, []
-        for _ in range(_COUNT.unpack_from(data, 4)[0]):
-            size = _COUNT.unpack_from(data, pos)[0]
-            name = data[pos + 4:pos + 4 + size]
-            pos += 4 + size
-            program, drum = data[pos], data[pos + 1]
-            count = _COUNT.unpack_from(data, pos + 2)[0]
-            notes = np.frombuffer(data, "<i4", 3 * count, pos + 6).reshape(count, 3)
-            pos += 6 + NOTE.itemsize * count
+        for _ in range(count(data, 4)[0]):
+            end = pos + 4 + count(data, pos)[0]  # past the name
+            program, drum, notes = _track_head(data, end)
+            pos = end + 6 + NOTE.itemsize * notes
+            tracks.append((program, drum != 0, data[end + 6:pos]))
+            if _four_counts(data, pos) == (0, 0, 0, 0):  # most tracks: none of these
+                pos += 16
+                continue
             for _ in range(3):  # controls, pitch bends, pedals
-                pos += 4 + _EIGHT * _COUNT.unpack_from(data, pos)[0]
+                pos += 4 + _EIGHT * count(data, pos)[0]
             _, pos = _texts(data, pos)  # lyrics
-            tracks.append((name, program, bool(drum), notes))
-        count = _COUNT.unpack_from(data, pos)[0]
-        signatures = (np.frombuffer(data, _SIGNATURE, count, pos + 4)[
-            ["time", "numerator", "denominator"]].tolist() if count else [])
-        pos += 4 + _SIGNATURE.itemsize * count
-        pos += 4 + _EIGHT * _COUNT.unpack_from(data, pos)[0]  # key signatures
-        count = _COUNT.unpack_from(data, pos)[0]
-        tempos = np.frombuffer(data, _TEMPO, count, pos + 4).tolist() if count else []
-        pos += 4 + _TEMPO.itemsize * count
+        signatures, pos = _events(data, pos, _SIGNATURE)
+        pos += 4 + _EIGHT * count(data, pos)[0]  # key signatures
+        tempos, pos = _events(data, pos, _TEMPO)
         markers, pos = _texts(data, pos)
-    except (struct.error, ValueError, IndexError):
+    except (struct.error, ValueError):
         return None
     return State(tracks, tempos, signatures, markers) if pos == len(data) else None
+
+
+def notes_array(notes: bytes) -> np.ndarray:
+    """:data:`NOTE` records as an (n, 3) int32 array: time, duration, then a word whose
+    first two bytes are the pitch and velocity (signed), read-only."""
+    return np.frombuffer(notes, "<i4").reshape(-1, 3)
+
+
+def _events(data: bytes, pos: int, layout: struct.Struct) -> tuple[list[tuple], int]:
+    """The list of ``layout`` records at ``pos`` and the offset past it."""
+    end = pos + 4 + layout.size * _count(data, pos)[0]
+    if end > len(data):
+        raise ValueError("a list past the end")
+    return list(layout.iter_unpack(data[pos + 4:end])), end
 
 
 def _texts(data: bytes, pos: int) -> tuple[list[tuple[int, bytes]], int]:
     """The (time, text) list at ``pos`` and the offset past it."""
     texts = []
-    count = _COUNT.unpack_from(data, pos)[0]
+    count = _count(data, pos)[0]
     pos += 4
     for _ in range(count):
-        time, size = struct.unpack_from("<iI", data, pos)
+        time, size = _text_head(data, pos)
         if pos + 8 + size > len(data):
             raise ValueError("a text past the end")
         texts.append((time, data[pos + 8:pos + 8 + size]))
@@ -124,11 +135,11 @@ def _readable() -> bool:
     state = read_state(score)
     if state is None:
         return False
-    expected = [(t.name.encode(), int(t.program), bool(t.is_drum),
+    expected = [(int(t.program), bool(t.is_drum),
                  [(n.time, n.duration, n.pitch, n.velocity) for n in t.notes])
                 for t in score.tracks]
-    got = [(a, p, d, n.view(NOTE)[:, 0][["time", "duration", "pitch", "velocity"]].tolist())
-           for a, p, d, n in state.tracks]
+    got = [(p, d, np.frombuffer(n, NOTE)[["time", "duration", "pitch", "velocity"]].tolist())
+           for p, d, n in state.tracks]
     return (got == expected
             and state.tempos == [(t.time, t.mspq) for t in score.tempos]
             and state.signatures == [(t.time, t.numerator, t.denominator)
