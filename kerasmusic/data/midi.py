@@ -94,10 +94,10 @@ def _read_parts(data: bytes) -> tuple | None:
     contents = _chunk_by_chunk(layout)
     if contents is None:
         return None
-    ends, chunk_tracks, tempos, signatures = contents
+    ends, chunk_tracks, tempos, signatures, found = contents
     parts = []
     for index, chunk in enumerate(layout.chunks):
-        part = _chunk_part(chunk, ends[index], chunk_tracks[index], index)
+        part = _chunk_part(chunk, found[index], ends[index], chunk_tracks[index], index)
         if part is None:
             return None
         parts.extend(part)
@@ -117,8 +117,9 @@ def _read_parts(data: bytes) -> tuple | None:
 
 
 # What symusic read of a file's chunks: each chunk's end tick and tracks ((program,
-# is_drum, notes) each), then the tempos and time signatures in chunk order.
-_Contents = tuple[list[int], list[list[tuple[int, bool, bytes]]], list, list]
+# is_drum, notes) each), the tempos and time signatures in chunk order, then each
+# chunk's midi_layout.statuses.
+_Contents = tuple[list[int], list[list[tuple[int, bool, bytes]]], list, list, list[bytes]]
 
 
 def _chunk_by_chunk(layout: midi_layout.Layout) -> _Contents | None:
@@ -128,9 +129,11 @@ def _chunk_by_chunk(layout: midi_layout.Layout) -> _Contents | None:
     decide (symusic refuses a chunk, a chunk's end marker is missing, its tempos or time
     signatures cannot be ordered)."""
     ends, chunk_tracks, tempos, signatures = [], [], [], []
-    for chunk in layout.chunks:
+    found = [midi_layout.statuses(chunk) for chunk in layout.chunks]
+    for chunk, statuses in zip(layout.chunks, found):
         try:
-            state = _state(ScoreTick.from_midi(midi_layout.closed_chunk(chunk, layout.division)))
+            state = _state(ScoreTick.from_midi(
+                midi_layout.closed_chunk(chunk, layout.division, statuses)))
         except Exception:  # symusic refuses what mido may read: miditoolkit decides
             return None
         # The end marker is a chunk's last event: it comes last unless another marker
@@ -148,7 +151,7 @@ def _chunk_by_chunk(layout: midi_layout.Layout) -> _Contents | None:
         chunk_tracks.append(state.tracks)
         tempos.extend(state.tempos)
         signatures.extend(state.signatures)
-    return ends, chunk_tracks, tempos, signatures
+    return ends, chunk_tracks, tempos, signatures, found
 
 
 def _agree(events: list[tuple]) -> bool:
@@ -193,16 +196,17 @@ class _Instrument:
     name: str = ""
 
 
-def _chunk_part(chunk: bytes, end: int, tracks: list[tuple[int, bool, bytes]],
+def _chunk_part(chunk: bytes, found: bytes, end: int, tracks: list[tuple[int, bool, bytes]],
                 index: int) -> list[_Instrument | Track] | None:
     """The instruments of track chunk ``index`` (in symusic's order: :func:`_tracks` puts
     them in miditoolkit's) from symusic's ``tracks`` of it, or its silent
-    :class:`Track`; None when miditoolkit must decide. ``end``: the tick it ends at."""
+    :class:`Track`; None when miditoolkit must decide. ``found``: the chunk's
+    :func:`~kerasmusic.data.midi_layout.statuses`; ``end``: the tick it ends at."""
     instruments = [_Instrument(program, is_drum, notes, index, end)
                    for program, is_drum, notes in tracks
                    if len(notes)]  # none: a lyric's track
     if not instruments:
-        if not midi_layout.may_change_program(chunk):
+        if not midi_layout.may_change_program(chunk, found):
             return []
         prelude = midi_layout.read_prelude(chunk, to_end=True)
         if prelude is None or prelude.sounding:
@@ -213,7 +217,7 @@ def _chunk_part(chunk: bytes, end: int, tracks: list[tuple[int, bool, bytes]],
         return [Track([], name=prelude.names[-1] if prelude.names else "", program=program,
                       is_drum=channel == 9)]
     prelude = midi_layout.read_prelude(chunk)
-    if prelude is None or not prelude.sounding or not prelude.settles(chunk):
+    if prelude is None or not prelude.sounding or not prelude.settles(chunk, found):
         return None
     for instrument in instruments:
         instrument.name = prelude.names[-1] if prelude.names else ""
@@ -243,7 +247,8 @@ def _tracks(parts: list[_Instrument | Track], tpq: int, last: int
     ends = start + duration
     last_ends = np.maximum.reduceat(ends, firsts)
     # A note left sounding closes after the chunk's end marker; a negative time overflowed.
-    if start.min() < 0 or duration.min() < 0 or any(
+    shortest = int(duration.min())
+    if start.min() < 0 or shortest < 0 or any(
             e > i.chunk_end for e, i in zip(last_ends.tolist(), instruments)):
         return None
     if len(start) > MAX_NOTES or max(int(last_ends.max()), last) > MAX_QUARTERS * tpq:
@@ -260,10 +265,10 @@ def _tracks(parts: list[_Instrument | Track], tpq: int, last: int
     # (the third word holds the pitch and velocity bytes)
     pitch = notes.view(np.int8)[:, 8].astype(np.int64)
     velocity = notes.view(np.int8)[:, 9].astype(np.int64)
-    sizes = counts
-    sounding = duration > 0
-    dropped = len(start) - int(np.count_nonzero(sounding))
-    if dropped:
+    sizes, dropped = counts, 0
+    if shortest == 0:
+        sounding = duration > 0
+        dropped = len(start) - int(np.count_nonzero(sounding))
         start, duration, pitch, velocity = (a[sounding] for a in (start, duration, pitch, velocity))
         sizes = np.add.reduceat(sounding, firsts, dtype=np.int64).tolist()
     if len(velocity) and velocity.min() < 1:  # (a byte: never above 127)

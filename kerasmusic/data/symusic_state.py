@@ -36,12 +36,13 @@ _TEMPO = struct.Struct("<ii")  # time, microseconds a quarter
 _SIGNATURE = struct.Struct("<iBB2x")  # time, numerator, denominator
 _count = struct.Struct("<I").unpack_from
 _track_head = struct.Struct("<BBI").unpack_from  # program, is_drum, notes
+_three_counts = struct.Struct("<III").unpack_from
 _four_counts = struct.Struct("<IIII").unpack_from
 _text_head = struct.Struct("<iI").unpack_from  # time, bytes
 _EIGHT = 8  # bytes of a control change, pitch bend, pedal, key signature as stored
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(slots=True)
 class State:
     """What :func:`read_state` reads.
 
@@ -78,9 +79,12 @@ def read_state(score: ScoreTick) -> State | None:
             for _ in range(3):  # controls, pitch bends, pedals
                 pos += 4 + _EIGHT * count(data, pos)[0]
             _, pos = _texts(data, pos)  # lyrics
-        signatures, pos = _events(data, pos, _SIGNATURE)
-        pos += 4 + _EIGHT * count(data, pos)[0]  # key signatures
-        tempos, pos = _events(data, pos, _TEMPO)
+        if _three_counts(data, pos) == (0, 0, 0):  # most chunks: no signature, key, tempo
+            signatures, tempos, pos = [], [], pos + 12
+        else:
+            signatures, pos = _events(data, pos, _SIGNATURE)
+            pos += 4 + _EIGHT * count(data, pos)[0]  # key signatures
+            tempos, pos = _events(data, pos, _TEMPO)
         markers, pos = _texts(data, pos)
     except (struct.error, ValueError):
         return None
