@@ -63,8 +63,8 @@ def read_midi(path: str | os.PathLike, *, require_pitched: bool = True) -> Piece
     parts = None
     if os.path.isfile(path):
         try:
-            with open(path, "rb") as f:
-                parts = _read_parts(f.read())
+            with open(path, "rb", buffering=0) as f:  # (unbuffered: read whole, at once)
+                parts = _read_parts(f.readall())
         except OSError:
             parts = None
     if parts is None:
