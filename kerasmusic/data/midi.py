@@ -10,9 +10,12 @@ the first note, two instruments of one track whose first notes end together, not
 left sounding, a damaged or unusual layout, a claim beyond the limits) is read with
 miditoolkit instead. :func:`write_midi` writes with miditoolkit (through mido).
 
-The tracks it reads hold their notes as :class:`~kerasmusic.data.notes.NoteArrays`
-(integer ticks): no :class:`~kerasmusic.data.notes.Note` object is made until a
-track's ``notes`` is read (the encoders and the parse cache work on the arrays).
+What symusic read is taken from its score's pickled state
+(:mod:`kerasmusic.data.symusic_state`, much cheaper than its Python API) where that
+state reads as expected. The tracks it reads hold their notes as
+:class:`~kerasmusic.data.notes.NoteArrays` (integer ticks): no
+:class:`~kerasmusic.data.notes.Note` object is made until a track's ``notes`` is read
+(the encoders and the parse cache work on the arrays).
 
 music21's MIDI converter is avoided on purpose: it is ~40x slower than miditoolkit
 and can hang on corrupt files.

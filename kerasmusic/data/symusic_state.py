@@ -3,11 +3,12 @@
 Asking a :class:`symusic.core.ScoreTick` for its contents through its Python API costs
 microseconds an object (``track.notes.numpy()`` alone ~12 us a track), more than
 symusic takes to parse a small track chunk. Its pickled state (``__getstate__``, a
-copy of its C++ containers: counts, then the events as stored) is read here with one
-``numpy.frombuffer`` a list instead. The layout is symusic's own, not a documented
-format: :data:`READABLE` says whether this symusic's state reads back as its API gives
-it (checked once, on a score holding every kind of event), and :func:`read_state`
-is used only then (the reader asks the API otherwise).
+copy of its C++ containers: counts, then the events as stored) is read here instead,
+a few ``struct`` reads a list; each track's notes stay bytes, so a file's notes are
+read with one ``numpy.frombuffer`` (:func:`notes_array`). The layout is symusic's own,
+not a documented format: :data:`READABLE` says whether this symusic's state reads back
+as its API gives it (checked once, on a score holding every kind of event), and
+:func:`read_state` is used only then (the reader asks the API otherwise).
 """
 
 from __future__ import annotations
