@@ -10,9 +10,12 @@ the first note, two instruments of one track whose first notes end together, not
 left sounding, a damaged or unusual layout, a claim beyond the limits) is read with
 miditoolkit instead. :func:`write_midi` writes with miditoolkit (through mido).
 
-The tracks it reads hold their notes as :class:`~kerasmusic.data.notes.NoteArrays`
-(integer ticks): no :class:`~kerasmusic.data.notes.Note` object is made until a
-track's ``notes`` is read (the encoders and the parse cache work on the arrays).
+What symusic read is taken from its score's pickled state
+(:mod:`kerasmusic.data.symusic_state`, much cheaper than its Python API) where that
+state reads as expected. The tracks it reads hold their notes as
+:class:`~kerasmusic.data.notes.NoteArrays` (integer ticks): no
+:class:`~kerasmusic.data.notes.Note` object is made until a track's ``notes`` is read
+(the encoders and the parse cache work on the arrays).
 
 music21's MIDI converter is avoided on purpose: it is ~40x slower than miditoolkit
 and can hang on corrupt files.
@@ -21,6 +24,7 @@ and can hang on corrupt files.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import os
 from fractions import Fraction
 
@@ -31,7 +35,7 @@ from miditoolkit.midi.containers import Instrument, TempoChange, TimeSignature
 from miditoolkit.midi.containers import Note as MidiNote
 from symusic.core import ScoreTick
 
-from kerasmusic.data import midi_layout
+from kerasmusic.data import midi_layout, symusic_state
 from kerasmusic.data.limits import MAX_NOTES, MAX_QUARTERS
 from kerasmusic.data.midi_miditoolkit import read_midi_miditoolkit
 from kerasmusic.data.notes import NoteArrays, Piece, Track
@@ -62,8 +66,8 @@ def read_midi(path: str | os.PathLike, *, require_pitched: bool = True) -> Piece
     parts = None
     if os.path.isfile(path):
         try:
-            with open(path, "rb") as f:
-                parts = _read_parts(f.read())
+            with open(path, "rb", buffering=0) as f:  # (unbuffered: read whole, at once)
+                parts = _read_parts(f.readall())
         except OSError:
             parts = None
     if parts is None:
@@ -88,29 +92,18 @@ def _read_parts(data: bytes) -> tuple | None:
     if layout is None or layout.smf_format not in (0, 1, 2) or layout.division <= 0:
         return None
     tpq = layout.division
-    parts, tempos, signatures = [], [], []
+    if not all(map(midi_layout.metas_decode, layout.chunks)):
+        return None
+    contents = _chunk_by_chunk(layout)
+    if contents is None:
+        return None
+    ends, chunk_tracks, tempos, signatures, found = contents
+    parts = []
     for index, chunk in enumerate(layout.chunks):
-        if not midi_layout.metas_decode(chunk):
-            return None
-        try:
-            score = ScoreTick.from_midi(midi_layout.closed_chunk(chunk, tpq))
-        except Exception:  # symusic refuses what mido may read: miditoolkit decides
-            return None
-        part = _chunk_part(chunk, score, index)
+        part = _chunk_part(chunk, found[index], ends[index], chunk_tracks[index], index)
         if part is None:
             return None
         parts.extend(part)
-        # (Most chunks hold neither: len() is much cheaper than a walk over none.)
-        chunk_tempos = [(t.time, t.mspq) for t in score.tempos] if len(score.tempos) else []
-        chunk_signatures = ([(t.time, t.numerator, t.denominator)
-                             for t in score.time_signatures]
-                            if len(score.time_signatures) else [])
-        # symusic sorts a chunk's events by time, not stably: events at one time must agree.
-        for events in (chunk_tempos, chunk_signatures):
-            if len({e[0] for e in events}) != len(set(events)):
-                return None
-        tempos.extend(chunk_tempos)
-        signatures.extend(chunk_signatures)
     if any(mspq == 0 for _, mspq in tempos):
         return None
     tempo_changes = _tempo_changes(tempos)
@@ -126,41 +119,97 @@ def _read_parts(data: bytes) -> tuple | None:
     return tracks, tempo, changes, signature, dropped
 
 
+# What symusic read of a file's chunks: each chunk's end tick and tracks ((program,
+# is_drum, notes) each), the tempos and time signatures in chunk order, then each
+# chunk's midi_layout.statuses.
+_Contents = tuple[list[int], list[list[tuple[int, bool, bytes]]], list, list, list[bytes]]
+
+
+def _chunk_by_chunk(layout: midi_layout.Layout) -> _Contents | None:
+    """What symusic reads of the file's chunks, each parsed on its own
+    (:func:`~kerasmusic.data.midi_layout.closed_chunk`: a whole file parsed at once is no
+    faster, for the note-offs that close every chunk); None when miditoolkit must
+    decide (symusic refuses a chunk, a chunk's end marker is missing, its tempos or time
+    signatures cannot be ordered)."""
+    ends, chunk_tracks, tempos, signatures = [], [], [], []
+    found = [midi_layout.statuses(chunk) for chunk in layout.chunks]
+    for chunk, statuses in zip(layout.chunks, found):
+        try:
+            state = _state(ScoreTick.from_midi(
+                midi_layout.closed_chunk(chunk, layout.division, statuses)))
+        except Exception:  # symusic refuses what mido may read: miditoolkit decides
+            return None
+        # The end marker is a chunk's last event: it comes last unless another marker
+        # shares its time (symusic's sort is not stable); then look at them all.
+        markers = state.markers
+        if markers and markers[-1][1] == _END_MARKER:
+            ends.append(markers[-1][0])
+        else:
+            chunk_ends = [time for time, text in markers if text == _END_MARKER]
+            if not chunk_ends:
+                return None
+            ends.append(max(chunk_ends))
+        if not (_agree(state.tempos) and _agree(state.signatures)):
+            return None
+        chunk_tracks.append(state.tracks)
+        tempos.extend(state.tempos)
+        signatures.extend(state.signatures)
+    return ends, chunk_tracks, tempos, signatures, found
+
+
+def _agree(events: list[tuple]) -> bool:
+    """Whether events at one time are equal (symusic sorts a chunk's events by time, not
+    stably: their order is then not known, nor needed)."""
+    return not events or len({e[0] for e in events}) == len(set(events))
+
+
+_END_MARKER = midi_layout.END_MARKER.encode()
+
+
+def _state(score: ScoreTick) -> symusic_state.State:
+    """The tracks, tempos, time signatures and markers of ``score``: read from its state
+    where this symusic's state reads as expected (much faster), else through its API."""
+    if symusic_state.READABLE:
+        state = symusic_state.read_state(score)
+        if state is not None:
+            return state
+    tracks = []
+    for track in score.tracks:
+        notes = np.zeros(len(track.notes), symusic_state.NOTE)
+        for field, values in track.notes.numpy().items():
+            notes[field] = values
+        tracks.append((int(track.program), bool(track.is_drum), notes.tobytes()))
+    return symusic_state.State(
+        tracks, [(t.time, t.mspq) for t in score.tempos],
+        [(t.time, t.numerator, t.denominator) for t in score.time_signatures],
+        [(m.time, m.text.encode()) for m in score.markers])
+
+
 @dataclasses.dataclass
 class _Instrument:
-    """An instrument of a track chunk: its notes as symusic gives them (arrays of time,
-    duration, pitch and velocity, sorted by time only), its chunk's index and the tick
-    that chunk ends at."""
+    """An instrument of a track chunk: its notes as symusic gives them (sorted by time
+    only; see :class:`~kerasmusic.data.symusic_state.State`), its chunk's index and the
+    tick that chunk ends at."""
 
     program: int
     is_drum: bool
-    notes: dict
+    notes: bytes
     chunk: int
     chunk_end: int
     name: str = ""
 
 
-def _chunk_part(chunk: bytes, score: ScoreTick, index: int
-                ) -> list[_Instrument | Track] | None:
-    """The instruments of one track chunk (in symusic's order: :func:`_tracks` puts them
-    in miditoolkit's), or its silent :class:`Track`; None when miditoolkit must decide."""
-    markers = score.markers
-    # The end marker is a chunk's last event: it comes last unless another marker shares
-    # its time (symusic's sort is not stable); then look at them all.
-    if not len(markers):
-        return None
-    if markers[-1].text == midi_layout.END_MARKER:
-        end = markers[-1].time
-    else:
-        ends = [m.time for m in markers if m.text == midi_layout.END_MARKER]
-        if not ends:
-            return None
-        end = max(ends)
-    instruments = [_Instrument(int(track.program), bool(track.is_drum), track.notes.numpy(),
-                               index, end)
-                   for track in score.tracks if len(track.notes)]  # none: a lyric's track
+def _chunk_part(chunk: bytes, found: bytes, end: int, tracks: list[tuple[int, bool, bytes]],
+                index: int) -> list[_Instrument | Track] | None:
+    """The instruments of track chunk ``index`` (in symusic's order: :func:`_tracks` puts
+    them in miditoolkit's) from symusic's ``tracks`` of it, or its silent
+    :class:`Track`; None when miditoolkit must decide. ``found``: the chunk's
+    :func:`~kerasmusic.data.midi_layout.statuses`; ``end``: the tick it ends at."""
+    instruments = [_Instrument(program, is_drum, notes, index, end)
+                   for program, is_drum, notes in tracks
+                   if len(notes)]  # none: a lyric's track
     if not instruments:
-        if not midi_layout.may_change_program(chunk):
+        if not midi_layout.may_change_program(chunk, found):
             return []
         prelude = midi_layout.read_prelude(chunk, to_end=True)
         if prelude is None or prelude.sounding:
@@ -171,7 +220,7 @@ def _chunk_part(chunk: bytes, score: ScoreTick, index: int
         return [Track([], name=prelude.names[-1] if prelude.names else "", program=program,
                       is_drum=channel == 9)]
     prelude = midi_layout.read_prelude(chunk)
-    if prelude is None or not prelude.sounding or not prelude.settles(chunk):
+    if prelude is None or not prelude.sounding or not prelude.settles(chunk, found):
         return None
     for instrument in instruments:
         instrument.name = prelude.names[-1] if prelude.names else ""
@@ -193,15 +242,17 @@ def _tracks(parts: list[_Instrument | Track], tpq: int, last: int
     instruments = [p for p in parts if isinstance(p, _Instrument)]
     if not instruments:
         return (parts, 0) if last <= MAX_QUARTERS * tpq else None
-    counts = np.array([len(i.notes["time"]) for i in instruments])
-    firsts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    start = np.concatenate([i.notes["time"] for i in instruments]).astype(np.int64)
-    duration = np.concatenate([i.notes["duration"] for i in instruments]).astype(np.int64)
+    counts = [len(i.notes) // symusic_state.NOTE.itemsize for i in instruments]
+    firsts = np.array(list(itertools.accumulate(counts[:-1], initial=0)))
+    notes = symusic_state.notes_array(b"".join([i.notes for i in instruments]))
+    start = notes[:, 0].astype(np.int64)
+    duration = notes[:, 1].astype(np.int64)
     ends = start + duration
     last_ends = np.maximum.reduceat(ends, firsts)
-    chunk_ends = np.array([i.chunk_end for i in instruments])
     # A note left sounding closes after the chunk's end marker; a negative time overflowed.
-    if start.min() < 0 or duration.min() < 0 or (last_ends > chunk_ends).any():
+    shortest = int(duration.min())
+    if start.min() < 0 or shortest < 0 or any(
+            e > i.chunk_end for e, i in zip(last_ends.tolist(), instruments)):
         return None
     if len(start) > MAX_NOTES or max(int(last_ends.max()), last) > MAX_QUARTERS * tpq:
         return None  # miditoolkit's reader says what and how far
@@ -211,41 +262,48 @@ def _tracks(parts: list[_Instrument | Track], tpq: int, last: int
     keys = list(zip([i.chunk for i in instruments], first_ends))
     if len(set(keys)) != len(keys):
         return None
-    rank = {key: r for r, key in enumerate(sorted(keys))}
-    owner = np.repeat(np.array([rank[k] for k in keys]), counts)
-    pitch = np.concatenate([i.notes["pitch"] for i in instruments]).astype(np.int64)
-    velocity = np.concatenate([i.notes["velocity"] for i in instruments]).astype(np.int64)
-    sounding = duration > 0
-    dropped = len(start) - int(np.count_nonzero(sounding))
-    if dropped:
-        start, duration, pitch, velocity, owner = (
-            a[sounding] for a in (start, duration, pitch, velocity, owner))
+    rank = [0] * len(keys)  # each instrument's place in miditoolkit's order
+    for place, k in enumerate(sorted(range(len(keys)), key=keys.__getitem__)):
+        rank[k] = place
+    # (the third word holds the pitch and velocity bytes)
+    pitch = notes.view(np.int8)[:, 8].astype(np.int64)
+    velocity = notes.view(np.int8)[:, 9].astype(np.int64)
+    sizes, dropped = counts, 0
+    if shortest == 0:
+        sounding = duration > 0
+        dropped = len(start) - int(np.count_nonzero(sounding))
+        start, duration, pitch, velocity = (a[sounding] for a in (start, duration, pitch, velocity))
+        sizes = np.add.reduceat(sounding, firsts, dtype=np.int64).tolist()
     if len(velocity) and velocity.min() < 1:  # (a byte: never above 127)
         velocity = np.maximum(velocity, 1)
-    order = _note_order(owner, start, duration, pitch, velocity, len(instruments))
-    if order is not None:
-        start, duration, pitch, velocity, owner = (
-            a[order] for a in (start, duration, pitch, velocity, owner))
-    sizes = np.bincount(owner, minlength=len(instruments))
-    filled = np.flatnonzero(sizes)
-    bounds = np.concatenate([[0], np.cumsum(sizes)])
-    steps = np.full(len(instruments), tpq)  # no note: one tick a quarter, as from_notes
-    if len(filled):
-        at = bounds[filled]
-        steps[filled] = np.gcd(np.gcd(np.gcd.reduceat(start, at),
-                                      np.gcd.reduceat(duration, at)), tpq)
-        if (steps[filled] > 1).any():
-            per_note = np.repeat(steps, sizes)
-            start, duration = start // per_note, duration // per_note
-    ordered = [None] * len(instruments)
-    for i, key in zip(instruments, keys):
-        ordered[rank[key]] = i
+    # Each instrument's times on the coarsest ticks that keep them exact (a step of tpq,
+    # one tick a quarter, where no note is left, as from_notes gives).
+    steps = [tpq] * len(instruments)
+    filled = [k for k, size in enumerate(sizes) if size]
+    if filled:
+        at = list(itertools.accumulate(sizes, initial=0))
+        gcds = np.gcd(np.gcd(np.gcd.reduceat(start, [at[k] for k in filled]),
+                             np.gcd.reduceat(duration, [at[k] for k in filled])), tpq).tolist()
+        for k, step in zip(filled, gcds):
+            steps[k] = step
+        if max(gcds) > 1:
+            per_note = np.array(steps).repeat(sizes)
+            start //= per_note
+            duration //= per_note
+    if len(start) > 1:
+        order = _note_order(rank, sizes, start, duration, pitch, velocity)
+        start, duration, pitch, velocity = (a[order] for a in (start, duration, pitch, velocity))
+    ordered = [0] * len(instruments)
+    for k, place in enumerate(rank):
+        ordered[place] = k
+    bounds = list(itertools.accumulate((sizes[k] for k in ordered), initial=0))
     fractions: dict = {}
     made = []
-    for r, instrument in enumerate(ordered):
-        a, b = bounds[r], bounds[r + 1]
+    for place, k in enumerate(ordered):
+        a, b = bounds[place], bounds[place + 1]
+        instrument = instruments[k]
         arrays = NoteArrays(start[a:b], duration[a:b], pitch[a:b], velocity[a:b],
-                            tpq // int(steps[r]))
+                            tpq // steps[k])
         made.append(Track.from_arrays(arrays, instrument.name, instrument.program,
                                       instrument.is_drum, fractions))
     tracks, chunk_tracks = [], iter(made)
@@ -254,21 +312,23 @@ def _tracks(parts: list[_Instrument | Track], tpq: int, last: int
     return tracks, dropped
 
 
-def _note_order(owner: np.ndarray, start: np.ndarray, duration: np.ndarray,
-                pitch: np.ndarray, velocity: np.ndarray, owners: int) -> np.ndarray | None:
-    """Indices sorting the notes by owner, then as :class:`Note` sorts (start, duration,
-    pitch, velocity); None when they are sorted already. Starts and durations are >= 0,
-    velocities 1..127, pitches -128..127 (symusic keeps them in a byte)."""
-    if len(start) < 2:
-        return None
+def _note_order(rank: list[int], sizes: list[int], start: np.ndarray, duration: np.ndarray,
+                pitch: np.ndarray, velocity: np.ndarray) -> np.ndarray:
+    """Indices sorting the notes (``sizes[k]`` of instrument k in turn) by the rank of
+    their instrument, then as :class:`Note` sorts (start, duration, pitch, velocity).
+    Starts and durations are >= 0, velocities 1..127, pitches -128..127 (symusic keeps
+    them in a byte)."""
     starts, durations = int(start.max()) + 1, int(duration.max()) + 1
-    if owners * starts * durations >= 1 << 47:
+    if len(rank) * starts * durations >= 1 << 47:
+        owner = np.array(rank).repeat(sizes)
         return np.lexsort((velocity, pitch, duration, start, owner))
     # one int64 key in the same order: equal keys are equal notes, so any sort will do
-    key = ((((owner * starts + start) * durations + duration) << 15)
-           | ((pitch + 128) << 7) | velocity)
-    if (key[1:] >= key[:-1]).all():
-        return None
+    key = start * durations
+    key += duration
+    key <<= 15
+    key += np.array([(r * starts * durations << 15) + (128 << 7) for r in rank]).repeat(sizes)
+    key += pitch << 7
+    key += velocity
     return np.argsort(key, kind="stable")  # timsort: fast on runs symusic already sorted
 
 

@@ -36,7 +36,11 @@ def _closing_events(channel: int) -> bytes:
 
 
 _CLOSING = [_closing_events(channel) for channel in range(16)]
-_NOT_NOTE_ON = bytes(b for b in range(256) if b >> 4 != 0x9)
+_CLOSING_SIZE = len(_CLOSING[0])
+_HEADER = b"MThd\x00\x00\x00\x06\x00\x01\x00\x01"  # (one track, of format 1)
+_TRACK_HEAD = struct.Struct(">h4sL")  # the header's division, then a chunk's head
+# Deleted, these leave the bytes that may be a note-on's or a program change's status.
+_NOT_STATUS = bytes(b for b in range(256) if b >> 4 not in (0x9, 0xC))
 _MARKER = b"\xff\x06" + bytes([len(END_MARKER)]) + END_MARKER.encode()
 
 
@@ -74,17 +78,26 @@ def split_chunks(data: bytes) -> Layout | None:
     return Layout(smf_format, division, chunks)
 
 
-def closed_chunk(chunk: bytes, division: int) -> bytes:
+def statuses(chunk: bytes) -> bytes:
+    """The bytes of ``chunk`` that may be the status of a note-on or of a program
+    change, in order: what :func:`closed_chunk`, :func:`may_change_program` and
+    :meth:`Prelude.settles` look for, found in one pass over the chunk."""
+    return chunk.translate(None, _NOT_STATUS)
+
+
+def closed_chunk(chunk: bytes, division: int, found: bytes | None = None) -> bytes:
     """A one-track MIDI file of ``chunk`` (ending with an end of track) with, before its
     end of track, a marker (:data:`END_MARKER`) and one tick later a note-off for every
     pitch of every channel the chunk may start notes on: each note the chunk leaves
-    sounding ends after the marker."""
+    sounding ends after the marker. ``found``: the chunk's :func:`statuses`, if known."""
     # A channel's first note-on has its status byte: no such byte, no note on it.
-    statuses = sorted(set(chunk.translate(None, _NOT_NOTE_ON)))
-    closing = [_CLOSING[status & 0xF] for status in statuses]
-    body = chunk[:-3] + _MARKER + b"".join(closing) + b"\x00" + _EOT
-    return (b"MThd\x00\x00\x00\x06\x00\x01\x00\x01" + struct.pack(">h", division)
-            + b"MTrk" + struct.pack(">L", len(body)) + body)
+    found = statuses(chunk) if found is None else found
+    closing = [_CLOSING[status & 0xF] for status in sorted(set(found)) if status >> 4 == 0x9]
+    # (the chunk's end of track, 3 bytes, gives way to the marker, the closing note-offs
+    # and a new one a byte longer with its delta time)
+    size = len(chunk) + len(_MARKER) + _CLOSING_SIZE * len(closing) + 1
+    return b"".join([_HEADER, _TRACK_HEAD.pack(division, b"MTrk", size),
+                     memoryview(chunk)[:-3], _MARKER, *closing, b"\x00" + _EOT])
 
 
 @dataclasses.dataclass
@@ -103,10 +116,16 @@ class Prelude:
     end: int
     sounding: bool
 
-    def settles(self, chunk: bytes) -> bool:
-        """Whether no program change and no track name can follow in ``chunk``, so the
-        program and name of every note are those at the end of this prelude."""
-        return not _has_program_byte(chunk[self.end:]) and chunk.find(b"\xff\x03", self.end) < 0
+    def settles(self, chunk: bytes, found: bytes | None = None) -> bool:
+        """Whether no program change and no track name can follow in ``chunk`` (whose
+        :func:`statuses` are ``found``, if known), so the program and name of every note
+        are those at the end of this prelude."""
+        if _finds_name(chunk, self.end):
+            return False
+        if found is None:
+            return not _has_program_byte(chunk[self.end:])
+        # (Counted: the chunk's statuses hold no more program bytes than its prelude's.)
+        return _program_bytes(found) == _program_bytes(chunk[:self.end])
 
 
 def metas_decode(chunk: bytes) -> bool:
@@ -131,14 +150,32 @@ def metas_decode(chunk: bytes) -> bool:
     return True
 
 
-def may_change_program(chunk: bytes) -> bool:
-    """Whether ``chunk`` may hold a program change (False: it surely holds none)."""
-    return _has_program_byte(chunk)
+def _finds_name(chunk: bytes, start: int) -> bool:
+    """Whether ``chunk[start:]`` holds the bytes of a track name's start (FF 03)."""
+    # (memchr's search for FF, rare in a track chunk, is many times faster than find's
+    # for two bytes.)
+    at = chunk.find(b"\xff", start)
+    while at >= 0:
+        if chunk[at + 1:at + 2] == b"\x03":
+            return True
+        at = chunk.find(b"\xff", at + 1)
+    return False
+
+
+def may_change_program(chunk: bytes, found: bytes | None = None) -> bool:
+    """Whether ``chunk`` (whose :func:`statuses` are ``found``, if known) may hold a
+    program change (False: it surely holds none)."""
+    return _has_program_byte(chunk if found is None else found)
 
 
 def _has_program_byte(data: bytes) -> bool:
+    return _program_bytes(data) > 0
+
+
+def _program_bytes(data: bytes) -> int:
+    """How many bytes of ``data`` may be a program change's status."""
     # (Deleting the bytes is several times faster than a regex's search for one.)
-    return len(data.translate(None, _PROGRAM_BYTES)) != len(data)
+    return len(data) - len(data.translate(None, _PROGRAM_BYTES))
 
 
 def read_prelude(chunk: bytes, *, to_end: bool = False) -> Prelude | None:
