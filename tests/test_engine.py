@@ -149,11 +149,11 @@ def test_bad_sampler_seed_and_models_are_refused(model):
         km.generate_sequence(lstm, prompt, 2)
 
 
-def test_other_numbers_reuse_the_traced_loop():
+def test_other_numbers_and_lengths_reuse_the_traced_loop():
     model = km.build_music_transformer(VOCAB, max_len=10, n_layers=1, d_model=4, n_heads=1)
     prompts = _prompts(2, 3)
     for seed, sampler in enumerate([km.Sampler(0.0), km.Sampler(0.7), km.Sampler(1.9)]):
-        km.generate_sequence(model, prompts, 5, use_cache=False, sampler=sampler, seed=seed,
-                             jit_compile=False)
+        km.generate_sequence(model, prompts, 5 + seed, use_cache=False, sampler=sampler,
+                             seed=seed, jit_compile=False)
     loops = model._kerasmusic_generation_loops.values()
     assert [f.experimental_get_tracing_count() for f in loops] == [1]

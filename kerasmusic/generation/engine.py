@@ -179,9 +179,24 @@ def _tensors(structure):
                                  structure)
 
 
-def _compiled_loop(family: Family, heads, end_ids, stop: bool, jit: bool):
+def _signature(inputs, uniforms, values) -> list:
+    """A static-shape family's loop signature: its inputs' exact shapes, any number of
+    steps (so one trace serves every ``n_steps`` for one input shape)."""
+    def spec(x):
+        return None if x is None else tf.TensorSpec(x.shape, x.dtype)
+
+    return [tf.nest.map_structure(spec, inputs),
+            [tf.TensorSpec([None, *u.shape[1:]], u.dtype) for u in uniforms],
+            [spec(v) for v in values], tf.TensorSpec([], tf.int32)]
+
+
+def _compiled_loop(family: Family, heads, end_ids, stop: bool, jit: bool, args: list):
     key = (type(family).__qualname__, family.key, tuple(h.kind for h in heads), end_ids, stop,
            jit)
+    signature = None
+    if family.static_shapes:
+        signature = _signature(*args[:3])
+        key += (tuple(tuple(x.shape) for x in tf.nest.flatten(args[0])),)
     cache = loop_cache(family.model, _CACHE_ATTR)
     if key in cache:
         return cache[key]
@@ -199,7 +214,8 @@ def _compiled_loop(family: Family, heads, end_ids, stop: bool, jit: bool):
                 outputs, state = family.step(inputs, tokens, state, i)
         return [_batch_major(a.stack()) for a in arrays]
 
-    cache[key] = tf.function(loop, jit_compile=jit, reduce_retracing=not family.static_shapes)
+    cache[key] = tf.function(loop, jit_compile=jit, input_signature=signature,
+                             reduce_retracing=not family.static_shapes)
     return cache[key]
 
 
@@ -229,9 +245,9 @@ def run_compiled(family: Family, inputs, heads: Sequence[Head], n_steps: int, *,
     if uniforms is None:
         uniforms = draws(seed, n_steps, batch_size, heads)
     end_ids = None if end_ids is None else tuple(int(e) for e in end_ids)
-    loop = _compiled_loop(family, heads, end_ids, stop, use_xla(jit_compile))
-    out = loop(_tensors(inputs), _tensors(list(uniforms)), _tensors([h.values for h in heads]),
-               tf.constant(int(min_steps), tf.int32))
+    args = [_tensors(inputs), _tensors(list(uniforms)), _tensors([h.values for h in heads]),
+            tf.constant(int(min_steps), tf.int32)]
+    out = _compiled_loop(family, heads, end_ids, stop, use_xla(jit_compile), args)(*args)
     return [t.numpy() for t in out]
 
 
