@@ -30,6 +30,7 @@ from kerasmusic.data.corpus import read_file
 from kerasmusic.data.notes import Piece, Track
 from kerasmusic.data.remi import RemiEncoding
 from kerasmusic.errors import InvalidArgumentError, KerasMusicError
+from kerasmusic.generation.compiled import loop_cache
 from kerasmusic.generation.music_transformer import _max_len, generate_sequence
 from kerasmusic.models.music_transformer import every_step_model
 from kerasmusic.sampling import Sampler
@@ -48,7 +49,11 @@ def _setup(model: keras.Model, encoding: RemiEncoding, n_pieces: int, seed: int)
     check_count("n_pieces", n_pieces)
     if not isinstance(seed, (int, np.integer)) or seed < 0:
         raise InvalidArgumentError(f"seed must be a whole number >= 0, got {seed!r}")
-    model = every_step_model(model)
+    # kept on the saved model, so that its compiled loops are traced once, not per call
+    steps = loop_cache(model, "_kerasmusic_every_step_model")
+    if "model" not in steps:
+        steps["model"] = every_step_model(model)
+    model = steps["model"]
     encoding.check_model(model)
     return model, _max_len(model)
 
