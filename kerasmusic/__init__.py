@@ -93,6 +93,7 @@ _EXPORTS = {
     "kerasmusic.generation.music_transformer": (
         "generate_sequence", "generate_sequence_reference",
     ),
+    "kerasmusic.generation.remi": ("generate_accompaniment", "generate_remi"),
     "kerasmusic.generation.note_lstm": ("generate", "generate_ids", "generate_ids_reference"),
     "kerasmusic.generation.pianoroll_rnn": (
         "bernoulli_keys", "generate_frames", "generate_frames_reference", "generate_pianoroll",

@@ -154,7 +154,8 @@ def run_train_transformer(args) -> int:
         dropout=args.dropout,
         patience=args.patience, transpose=None if args.no_transpose else km.DEFAULT_SHIFTS,
         chords=args.chords, checkpoint_dir=args.checkpoint_dir, log_dir=args.log_dir,
-        tokens=args.tokens)
+        tokens=args.tokens, condition_track=args.condition_track,
+        condition_bars=args.condition_bars)
 
 
 def _report_quality(quality, model_path) -> None:
@@ -188,7 +189,8 @@ def run_generate(args) -> int:
     """``kerasmusic generate``: load a model, sample, write MIDI (and PNG / MusicXML).
 
     The kind of model comes from its saved encoding: note/duration tokens (attention
-    LSTM), 88-key frames (piano-roll RNN) or events (event LSTM).
+    LSTM), 88-key frames (piano-roll RNN), events (event LSTM), piano rolls (MuseGAN)
+    or REMI tokens (Music Transformer; an accompaniment model with --condition).
     """
     import kerasmusic as km
 
@@ -253,12 +255,37 @@ def run_generate(args) -> int:
                                continuity=args.continuity, condition=condition)
         pieces = [encoding.decode(roll, name=f"generated {i}") for i, roll in enumerate(rolls)]
         notes = [f"{rolls.shape[1]} bars"] * len(pieces)
+    elif isinstance(encoding, km.RemiEncoding):
+        pieces, notes = _generate_remi(model, encoding, args)
     else:
         raise KerasMusicError(f"{args.model}: not a model that generates MIDI "
                               f"({type(encoding).__name__})")
     for path in _write_outputs(pieces, Path(args.out), args.png, args.musicxml, notes):
         print(f"wrote {path}")
     return 0
+
+
+def _generate_remi(model, encoding, args) -> tuple[list, list[str]]:
+    """``generate`` for a REMI Transformer: sampled pieces, or an accompaniment."""
+    import kerasmusic as km
+
+    sampling = dict(temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,
+                    method=args.method, n_pieces=args.n_pieces, seed=args.seed)
+    if encoding.condition_track is not None or args.condition is not None:
+        if args.condition is None:
+            raise KerasMusicError(f"{args.model} accompanies a given track: pass "
+                                  "--condition FILE --track N")
+        selectors = _selectors(args.track)
+        if len(selectors) != 1 or not isinstance(selectors[0], int):
+            raise KerasMusicError(f"a REMI accompaniment model is given one track: --track "
+                                  f"must be one track number, got {args.track!r}")
+        pieces = km.generate_accompaniment(model, encoding, args.condition,
+                                           track=selectors[0], **sampling)
+        return pieces, [f"{sum(len(t.notes) for t in p.tracks)} notes" for p in pieces]
+    pieces, lengths = km.generate_remi(model, encoding, args.n_tokens, primer=args.primer,
+                                       return_lengths=True, **sampling)
+    return pieces, [f"{n} tokens" if n == args.n_tokens else f"{n} tokens: the model ended "
+                    f"the piece (<end>) before --n-tokens {args.n_tokens}" for n in lengths]
 
 
 def run_train_crnngan(args) -> int:

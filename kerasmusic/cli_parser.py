@@ -232,6 +232,12 @@ def _add_train_transformer(train_sub) -> None:
     tr.add_argument("--seq-len", type=COUNT, default=None, metavar="N",
                     help="events (REMI: tokens) the model reads to predict the next, its "
                          "context (default: 32 events, 64 REMI tokens)")
+    tr.add_argument("--condition-track", type=NATURAL, default=None, metavar="T",
+                    help="--tokens remi: train an accompaniment model given track T (among "
+                         "the tracks read): examples <start> track T <sep> the other tracks "
+                         "<end>, span by span (default: none, an unconditional model)")
+    tr.add_argument("--condition-bars", type=COUNT, default=2, metavar="N",
+                    help="with --condition-track: bars per example")
     tr.add_argument("--layers", type=COUNT, default=4, metavar="N", help="Transformer blocks")
     tr.add_argument("--d-model", type=COUNT, default=128, metavar="N",
                     help="width of embeddings and blocks")
@@ -483,6 +489,9 @@ def _add_midi_generation(add: _Options) -> None:
     _Options(stop, add.inherited)(
         "--no-stop", action="store_true", default=False,
         help="attention LSTM: never end a piece early; exactly --n-events events")
+    add("--n-tokens", type=COUNT, default=512, metavar="N",
+        help="REMI Transformers: ids to generate per piece at most (a piece may end "
+             "earlier with <end>; more than the model's window continues by sliding)")
     add("--threshold", type=PROBABILITY, metavar="P",
         help="piano-roll models: keys above probability P sound, no sampling (default: sample)")
     add("--bars", type=COUNT, metavar="N",
@@ -492,10 +501,11 @@ def _add_midi_generation(add: _Options) -> None:
         metavar="C", help="MuseGAN generators: how much of a phrase's chords and melody noise "
                           "the next phrase keeps, in [0, 1)")
     add("--condition", metavar="FILE",
-        help="MuseGAN accompaniment generators: a MIDI or score file holding the given "
+        help="MuseGAN or REMI accompaniment models: a MIDI or score file holding the given "
              "part(s) (default: none)")
     add("--track", default="0", metavar="SELECTORS",
-        help="with --condition: the file's track(s) to give, one selector per given track")
+        help="with --condition: the file's track(s) to give, one selector per given track "
+             "(REMI: one track number)")
     add("--png", action="store_true", default=False, help="also write a piano-roll PNG")
     add("--musicxml", action="store_true", default=False, help="also write MusicXML")
 

@@ -748,15 +748,16 @@ def remi_quality(
     once from the ids before it in a window of ``seq_len`` (at least ``seq_len // 2``
     of context once the piece is that long: :func:`~kerasmusic.data.remi_pipeline.
     remi_windows`); the count models see the same targets, the bigram's context the id
-    before (``<start>`` before the first).
+    before (``<start>`` before the first). An accompaniment encoding (``condition_track``)
+    scores its examples (:meth:`~kerasmusic.RemiEncoding.model_sequences`) the same way.
     """
     from kerasmusic.data.remi_pipeline import remi_nll
 
     if not heldout_pieces:
         raise KerasMusicError("no held-out pieces to measure quality on")
-    held = [encoding.training_sequence(p) for p in heldout_pieces]
+    held = [s for p in heldout_pieces for s in encoding.model_sequences(p)]
     model_nll, _ = remi_nll(model, held, encoding.seq_len, batch_size)
-    fits = {label: [encoding.training_sequence(p)[1:] for p in pieces]
+    fits = {label: [s[1:] for p in pieces for s in encoding.model_sequences(p)]
             for label, pieces in _training_fits(train_pieces, augmented_train).items()}
     stream = stream_quality("remi", model_nll, [s[1:] for s in held], fits,
                             encoding.vocab_size, start_id=encoding.start_id)

@@ -20,6 +20,10 @@ A piece becomes ONE stream of tokens, bar by bar::
   tokens is a drum track), ``Velocity_v`` (binned) and ``Duration_d`` (steps).
   Notes starting together come by track, then pitch, low to high.
 - ``<start>`` (id 0) before a piece and ``<end>`` (id 1) after it, for training.
+- ``<sep>`` (the last id), only in an encoding with a ``condition_track``: it ends the
+  given track's tokens in an accompaniment example (:meth:`RemiEncoding.
+  conditional_sequences`). Without one the vocabulary is as it always was, so saved
+  configs without the field load with the same ids.
 
 The vocabulary is fixed by the configuration: every token of every value in range
 exists, so nothing ever encodes as unknown. Values out of range are clipped into it:
@@ -39,6 +43,7 @@ names are not in the tokens: decoded tracks take ``programs`` from the configura
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from fractions import Fraction
 
@@ -52,6 +57,7 @@ from kerasmusic.validation import check_count
 
 START = "<start>"
 END = "<end>"
+SEP = "<sep>"
 #: Time signatures of the default vocabulary (a bar of each is a whole number of steps
 #: at any resolution that divides by 2).
 DEFAULT_TIME_SIGNATURES: tuple[str, ...] = (
@@ -105,6 +111,9 @@ class RemiEncoding(JsonConfigMixin):
             number of steps. The ``Position`` tokens cover the longest bar.
         programs: the General MIDI program of each decoded track (None: 0 for all).
         seq_len: the window length a model reads (training and generation).
+        condition_track: the track (a ``Track_t`` number) an accompaniment model is
+            given (None: an unconditional encoding). Adds the ``<sep>`` token.
+        condition_bars: bars per accompaniment example (with ``condition_track``).
     """
 
     CONFIG_TYPE = "remi"
@@ -117,6 +126,7 @@ class RemiEncoding(JsonConfigMixin):
         "velocity_bins": (INT, True), "tempo_range": (list_of(INT, "tempos"), True),
         "tempo_bins": (INT, True), "time_signatures": (STRINGS, True),
         "programs": (or_none(list_of(INT, "programs")), True), "seq_len": (INT, True),
+        "condition_track": (or_none(INT), False), "condition_bars": (INT, False),
     }
 
     def __init__(
@@ -133,11 +143,19 @@ class RemiEncoding(JsonConfigMixin):
         time_signatures: Sequence[str] = DEFAULT_TIME_SIGNATURES,
         programs: Sequence[int] | None = None,
         seq_len: int = 64,
+        condition_track: int | None = None,
+        condition_bars: int = 2,
     ):
         for name, value in (("resolution", resolution), ("n_tracks", n_tracks),
                             ("max_duration", max_duration), ("velocity_bins", velocity_bins),
-                            ("tempo_bins", tempo_bins), ("seq_len", seq_len)):
+                            ("tempo_bins", tempo_bins), ("seq_len", seq_len),
+                            ("condition_bars", condition_bars)):
             check_count(name, value)
+        if condition_track is not None and not 0 <= int(condition_track) < int(n_tracks):
+            raise KerasMusicError(f"condition_track must be a track number in 0..{n_tracks - 1}, "
+                                  f"got {condition_track}")
+        self.condition_track = None if condition_track is None else int(condition_track)
+        self.condition_bars = int(condition_bars)
         if velocity_bins > 127:
             raise KerasMusicError(f"velocity_bins must be at most 127, got {velocity_bins}")
         self.resolution, self.n_tracks = int(resolution), int(n_tracks)
@@ -184,11 +202,16 @@ class RemiEncoding(JsonConfigMixin):
                  "duration": self.max_duration * self.resolution}
         self.offsets = dict(zip(_KINDS, np.cumsum([0] + [sizes[k] for k in _KINDS])[:-1]
                                 .tolist()))
-        self.vocab_size = int(sum(sizes.values()))
+        n_ids = int(sum(sizes.values()))
         kind_of = np.repeat(np.arange(len(_KINDS)), [sizes[k] for k in _KINDS])
         self._kind = kind_of.tolist()
-        self._value = (np.arange(self.vocab_size) - np.asarray(
+        self._value = (np.arange(n_ids) - np.asarray(
             [self.offsets[k] for k in _KINDS])[kind_of]).tolist()
+        if self.condition_track is not None:  # <sep>: a special token after all the others
+            self._kind.append(0)
+            self._value.append(n_ids)
+            n_ids += 1
+        self.vocab_size = n_ids
 
     # --- the vocabulary ---------------------------------------------------------------
 
@@ -203,6 +226,12 @@ class RemiEncoding(JsonConfigMixin):
         return 1
 
     @property
+    def sep_id(self) -> int | None:
+        """Id of ``<sep>`` (after the given track of an accompaniment example), or None
+        without a ``condition_track``."""
+        return None if self.condition_track is None else self.vocab_size - 1
+
+    @property
     def tokens(self) -> list[str]:
         """Every token, by id."""
         names = [START, END, "Bar"] + [f"TimeSig_{t}" for t in self.time_signatures]
@@ -213,7 +242,7 @@ class RemiEncoding(JsonConfigMixin):
         names += [f"Drum_{p}" for p in range(self.drum_range[0], self.drum_range[1] + 1)]
         names += [f"Velocity_{v}" for v in self.velocities.tolist()]
         names += [f"Duration_{d}" for d in range(1, self.max_duration * self.resolution + 1)]
-        return names
+        return names + ([SEP] if self.condition_track is not None else [])
 
     def ids_to_tokens(self, ids: Sequence[int]) -> list[str]:
         """Token ids -> token names (EncodingError for an id outside the vocabulary)."""
@@ -376,25 +405,92 @@ class RemiEncoding(JsonConfigMixin):
         return np.concatenate([[self.start_id], self.encode(piece), [self.end_id]]
                               ).astype(np.int64)
 
+    def model_sequences(self, piece: Piece) -> list[np.ndarray]:
+        """What a model of this encoding is trained and scored on: the
+        :meth:`training_sequence`, or with a ``condition_track`` the
+        :meth:`conditional_sequences` (none for a piece without the given track)."""
+        if self.condition_track is None:
+            return [self.training_sequence(piece)]
+        if len(self._tracks(piece)) <= self.condition_track:
+            return []
+        return self.conditional_sequences(piece)
+
     def to_tokens(self, piece: Piece) -> list[str]:
         """Piece -> token names (``"Bar"``, ``"Position_0"``, ``"Pitch_60"`` ...)."""
         return self.ids_to_tokens(self.encode(piece))
 
+    # --- accompaniment examples ----------------------------------------------------
+
+    def _require_condition(self) -> int:
+        if self.condition_track is None:
+            raise KerasMusicError("this REMI encoding has no condition_track: it is not an "
+                                  "accompaniment encoding")
+        return self.condition_track
+
+    def span_starts(self, piece: Piece) -> list[Fraction]:
+        """Start (quarter notes) of each span of ``condition_bars`` bars, to the piece's end."""
+        span = Fraction(self.bar_steps(piece.time_signature) * self.condition_bars,
+                        self.resolution)
+        n = max(int(piece.duration // span) + (piece.duration % span > 0), 1)
+        return [span * i for i in range(n)]
+
+    def span_tracks(self, tracks: Sequence[Track], start: Fraction, end: Fraction
+                    ) -> list[Track]:
+        """``tracks`` with only their notes starting in [start, end), moved ``start``
+        earlier."""
+        return [dataclasses.replace(t, notes=[dataclasses.replace(n, start=n.start - start)
+                                              for n in t.notes if start <= n.start < end])
+                for t in tracks]
+
+    def _encode_tracks(self, tracks: Sequence[Track], piece: Piece) -> np.ndarray:
+        """The ids of ``tracks`` read as ``Track_0``, ``Track_1``... (tempo and time
+        signature of ``piece``, without its tempo changes)."""
+        plain = Piece(list(tracks), tempo=piece.tempo, time_signature=piece.time_signature)
+        if self.tracks is None:
+            return self.encode(plain)
+        return RemiEncoding.from_config({**self.get_config(), "tracks": None}).encode(plain)
+
+    def condition_prompt(self, given: Track, piece: Piece, start: Fraction) -> np.ndarray:
+        """``<start>``, the ids of ``given`` (as ``Track_{condition_track}``) in the span
+        from ``start``, ``<sep>``: what an accompaniment model continues."""
+        slot = self._require_condition()
+        span = Fraction(self.bar_steps(piece.time_signature) * self.condition_bars,
+                        self.resolution)
+        tracks = [Track([]) for _ in range(slot)] + [given]
+        ids = self._encode_tracks(self.span_tracks(tracks, start, start + span), piece)
+        return np.concatenate([[self.start_id], ids, [self.sep_id]]).astype(np.int64)
+
+    def conditional_sequences(self, piece: Piece) -> list[np.ndarray]:
+        """The accompaniment examples of ``piece``, one per span of ``condition_bars``
+        bars: ``<start>``, the ids of track ``condition_track`` alone in the span,
+        ``<sep>``, the ids of the other tracks in the same span, ``<end>``. Both parts
+        count bars from the span's first.
+
+        Raises:
+            KerasMusicError: not an accompaniment encoding.
+            EncodingError: a chosen track is missing.
+        """
+        slot = self._require_condition()
+        tracks = self._tracks(piece)
+        if slot >= len(tracks):
+            raise EncodingError(piece.name, f"has {len(tracks)} tracks to read, the given "
+                                            f"track is Track_{slot}")
+        span = Fraction(self.bar_steps(piece.time_signature) * self.condition_bars,
+                        self.resolution)
+        others = [Track([], is_drum=t.is_drum) if i == slot else t for i, t in enumerate(tracks)]
+        out = []
+        for start in self.span_starts(piece):
+            rest = self._encode_tracks(self.span_tracks(others, start, start + span), piece)
+            out.append(np.concatenate([self.condition_prompt(tracks[slot], piece, start), rest,
+                                       [self.end_id]]).astype(np.int64))
+        return out
+
     # --- ids -> piece -----------------------------------------------------------------
 
-    def decode(self, ids: Sequence[int], *, name: str = "generated") -> Piece:
-        """Token ids -> Piece (``<start>`` skipped; decoding stops at ``<end>``).
-
-        Any sequence decodes, grammatical or not: ``Bar`` starts the next bar (the
-        first one bar 0), ``Position_k`` sets the time within the current bar,
-        ``Track_t`` the track of the notes after it (0 before any), ``Pitch_p`` /
-        ``Drum_p`` starts a note, ``Velocity_v`` gives it its velocity (default 80's
-        bin) and ``Duration_d`` writes it; a note without a duration is dropped.
-        ``TimeSig`` sets the length of the following bars (the first one is the
-        piece's time signature), ``Tempo`` the tempo from the current time. The tracks
-        are one per track number and kind (pitched or drum) that has notes, by track
-        number, named ``"Track t"``, with the configuration's ``programs``.
-        """
+    def decode_notes(self, ids: Sequence[int]) -> tuple[dict, list, int | None]:
+        """The notes of token ids as :meth:`decode` reads them (see there): a dict
+        (track number, is drum) -> notes, the (step, tempo) events and the first
+        ``TimeSig`` index (None without one)."""
         ids = self._checked(ids)
         default_velocity = self.quantized_velocity(80)
         bar_start, bar, time, track = -1, None, 0, 0
@@ -435,9 +531,28 @@ class RemiEncoding(JsonConfigMixin):
                     Note(Fraction(time, self.resolution), Fraction(value + 1, self.resolution),
                          pitch, velocity))
                 pending = None
+        return notes, tempos, first_ts
+
+    def decoded_track(self, key: tuple[int, bool], notes: list[Note]) -> Track:
+        """The track :meth:`decode` makes of the notes of ``key`` (track number, drum)."""
         programs = self.programs or [0] * self.n_tracks
-        tracks = [Track(notes[key], name=f"Track {key[0]}", program=programs[key[0]],
-                        is_drum=key[1]) for key in sorted(notes)]
+        return Track(notes, name=f"Track {key[0]}", program=programs[key[0]], is_drum=key[1])
+
+    def decode(self, ids: Sequence[int], *, name: str = "generated") -> Piece:
+        """Token ids -> Piece (``<start>`` and ``<sep>`` skipped; decoding stops at ``<end>``).
+
+        Any sequence decodes, grammatical or not: ``Bar`` starts the next bar (the
+        first one bar 0), ``Position_k`` sets the time within the current bar,
+        ``Track_t`` the track of the notes after it (0 before any), ``Pitch_p`` /
+        ``Drum_p`` starts a note, ``Velocity_v`` gives it its velocity (default 80's
+        bin) and ``Duration_d`` writes it; a note without a duration is dropped.
+        ``TimeSig`` sets the length of the following bars (the first one is the
+        piece's time signature), ``Tempo`` the tempo from the current time. The tracks
+        are one per track number and kind (pitched or drum) that has notes, by track
+        number, named ``"Track t"``, with the configuration's ``programs``.
+        """
+        notes, tempos, first_ts = self.decode_notes(ids)
+        tracks = [self.decoded_track(key, notes[key]) for key in sorted(notes)]
         tempos.sort(key=lambda t: t[0])
         tempo = tempos[0][1] if tempos and tempos[0][0] == 0 else 120.0
         changes = [(Fraction(s, self.resolution), q) for s, q in tempos if s > 0]
@@ -466,7 +581,8 @@ class RemiEncoding(JsonConfigMixin):
                 "max_duration": self.max_duration, "velocity_bins": self.velocity_bins,
                 "tempo_range": list(self.tempo_range), "tempo_bins": self.tempo_bins,
                 "time_signatures": list(self.time_signatures), "programs": self.programs,
-                "seq_len": self.seq_len}
+                "seq_len": self.seq_len, "condition_track": self.condition_track,
+                "condition_bars": self.condition_bars}
 
     def __eq__(self, other) -> bool:
         return isinstance(other, RemiEncoding) and self.get_config() == other.get_config()

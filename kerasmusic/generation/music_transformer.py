@@ -118,7 +118,7 @@ class _Sequences:
         return self._last(sequences), sequences
 
 
-def _setup(model, prompt_ids, n_tokens, sampler, seed) -> dict:
+def _setup(model, prompt_ids, n_tokens, sampler, seed, end_id=None) -> dict:
     """Checked arguments -> the engine's (both loops)."""
     max_len = _max_len(model)
     if len(model.inputs) != 1 or len(model.outputs[0].shape) != 3:
@@ -146,8 +146,11 @@ def _setup(model, prompt_ids, n_tokens, sampler, seed) -> dict:
             f"prompt_len + n_tokens = {prompt.shape[1]} + {n_tokens} = "
             f"{prompt.shape[1] + n_tokens} is more than the model's max_len={max_len}: "
             "shorten the prompt or generate fewer tokens")
+    if end_id is not None:
+        check("end_id", end_id, minimum=0, maximum=vocab - 1, integer=True)
     return dict(inputs=(prompt.astype(np.int32),), heads=[categorical(vocab, sampler)],
-                n_steps=n_tokens, batch_size=prompt.shape[0], seed=seed)
+                n_steps=n_tokens, batch_size=prompt.shape[0], seed=seed,
+                end_ids=None if end_id is None else (int(end_id),), stop=end_id is not None)
 
 
 def generate_sequence(
@@ -158,6 +161,7 @@ def generate_sequence(
     use_cache: bool = True,
     sampler: Sampler = Sampler(1.0),
     seed: int = 0,
+    end_id: int | None = None,
     jit_compile: bool | str = "auto",
     _stepper_factory=None,
 ) -> np.ndarray:
@@ -174,6 +178,9 @@ def generate_sequence(
             same tokens, slower).
         sampler: how to pick each token (temperature, top-k, top-p, Gumbel, greedy).
         seed: fixes the draws; same seed, same tokens.
+        end_id: the token that ends a row (e.g. ``<end>``): once a row draws it, the
+            rest of that row is ``end_id``; the tokens before it are the ones drawn
+            without ``end_id`` (the draws are made up front from the seed).
         jit_compile: XLA-compile the loop; "auto" does so when no GPU is visible.
 
     Returns:
@@ -184,7 +191,7 @@ def generate_sequence(
             than ``max_len``.
         KerasMusicError: the model is not a single-stream Music Transformer.
     """
-    setup = _setup(model, prompt_ids, n_tokens, sampler, seed)
+    setup = _setup(model, prompt_ids, n_tokens, sampler, seed, end_id)
     if not use_cache:
         stepper = ReforwardStepper(model)
     elif _stepper_factory is not None:  # tests plug a stand-in stepper in here
@@ -203,11 +210,12 @@ def generate_sequence_reference(
     *,
     sampler: Sampler = Sampler(1.0),
     seed: int = 0,
+    end_id: int | None = None,
 ) -> np.ndarray:
     """The plain loop: the model run eagerly on the whole sequence so far, for every token.
 
     Same arguments (but the cache) and result as :func:`generate_sequence`, and the same
     tokens for the same seed; kept as the reference it is tested against.
     """
-    setup = _setup(model, prompt_ids, n_tokens, sampler, seed)
+    setup = _setup(model, prompt_ids, n_tokens, sampler, seed, end_id)
     return run_reference(_Sequences(model), **setup)[0]

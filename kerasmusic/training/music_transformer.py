@@ -98,6 +98,8 @@ def train_music_transformer(
     log_dir: str | None = None,
     tokens: str = "note_duration",
     remi: RemiEncoding | None = None,
+    condition_track: int | None = None,
+    condition_bars: int = 2,
 ) -> TransformerResult:
     """Fit a note/duration encoding on ``pieces`` (or take REMI tokens, ``tokens="remi"``),
     build a Music Transformer and train it.
@@ -155,6 +157,14 @@ def train_music_transformer(
             fixed).
         remi: the REMI encoding to use (default: ``RemiEncoding()`` with ``seq_len``,
             ``tracks`` and as many track tokens as the most tracks a piece has).
+        condition_track: with ``tokens="remi"``, train an accompaniment model given
+            this track (a number among the tracks read): each example is ``<start>``,
+            that track's ids alone in a span of ``condition_bars`` bars, ``<sep>``, the
+            other tracks' ids in the same span, ``<end>``
+            (:meth:`~kerasmusic.RemiEncoding.conditional_sequences`); the loss counts
+            every id (the given part too), the split is the same.
+            :func:`~kerasmusic.generate_accompaniment` generates with it.
+        condition_bars: bars per accompaniment example.
 
     Raises:
         InvalidArgumentError: an argument out of its range (named in the message).
@@ -162,6 +172,8 @@ def train_music_transformer(
     """
     if tokens not in TOKENS:
         raise InvalidArgumentError(f"tokens must be one of {TOKENS}, got {tokens!r}")
+    if condition_track is not None and tokens != "remi":
+        raise InvalidArgumentError("condition_track needs tokens='remi'")
     if seq_len is None:
         seq_len = remi.seq_len if remi is not None else DEFAULT_SEQ_LEN[tokens]
     check_training(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
@@ -180,15 +192,16 @@ def train_music_transformer(
             validation_fraction=validation_fraction, seed=seed)
         encoding = remi or RemiEncoding(
             seq_len=seq_len, tracks=tracks, n_tracks=len(tracks) if tracks else
-            max(len(p.tracks) for p in [*train, *val]))
+            max(len(p.tracks) for p in [*train, *val]), condition_track=condition_track,
+            condition_bars=condition_bars)
         if encoding.seq_len != seq_len:
             raise InvalidArgumentError(f"seq_len={seq_len} differs from the REMI encoding's "
                                        f"seq_len={encoding.seq_len}")
         augmented = transposed_copies(train, transpose, pitch_range=encoding.pitch_range,
                                       seed=seed)
-        train_ds = remi_dataset([encoding.training_sequence(p) for p in augmented], seq_len,
-                                batch_size, stride=stride, shuffle=True, seed=seed)
-        val_ds = remi_dataset([encoding.training_sequence(p) for p in val], seq_len,
+        train_ds = remi_dataset([s for p in augmented for s in encoding.model_sequences(p)],
+                                seq_len, batch_size, stride=stride, shuffle=True, seed=seed)
+        val_ds = remi_dataset([s for p in val for s in encoding.model_sequences(p)], seq_len,
                               batch_size, score_once=True, shuffle=False) if val else None
         with strategy.scope():
             model = build_music_transformer(encoding.vocab_size, **shape)
