@@ -143,3 +143,11 @@ def test_silent_tracks_keep_their_place(tmp_path):
     assert [(t.name, t.program, t.is_drum, len(t.notes)) for t in back.tracks] == [
         ("S", 52, False, 1), ("A", 52, False, 0), ("Kit", 0, True, 1), ("Perc", 0, True, 0),
         ("B", 33, False, 1)]
+
+
+def test_writing_to_a_folder_or_a_missing_folder_is_a_clear_error(tmp_path):
+    piece = make_piece([(60, 0, 1)])
+    with pytest.raises(km.KerasMusicError, match="is a folder"):
+        km.write_midi(piece, tmp_path)
+    with pytest.raises(km.KerasMusicError, match="does not exist"):
+        km.write_midi(piece, tmp_path / "nowhere" / "out.mid")

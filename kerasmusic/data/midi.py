@@ -39,7 +39,7 @@ from kerasmusic.data import midi_layout, symusic_state
 from kerasmusic.data.limits import MAX_NOTES, MAX_QUARTERS
 from kerasmusic.data.midi_miditoolkit import read_midi_miditoolkit
 from kerasmusic.data.notes import NoteArrays, Piece, Track
-from kerasmusic.errors import EmptyMidiError, NoPitchedNotesError
+from kerasmusic.errors import EmptyMidiError, KerasMusicError, NoPitchedNotesError
 
 MIDI_SUFFIXES = (".mid", ".midi")
 
@@ -356,7 +356,17 @@ def write_midi(piece: Piece, path: str | os.PathLike, *, ticks_per_beat: int = 4
     """Write ``piece`` as a MIDI file: one instrument per track, its tempo and time signature.
 
     Times are rounded to the nearest tick; notes are at least one tick long.
+
+    Raises:
+        KerasMusicError: ``path`` is a folder, or its folder does not exist.
     """
+    if os.path.isdir(path):
+        raise KerasMusicError(f"{os.fspath(path)} is a folder: give the MIDI file's name "
+                              "(e.g. out.mid)")
+    folder = os.path.dirname(os.fspath(path))
+    if folder and not os.path.isdir(folder):
+        raise KerasMusicError(f"cannot write {os.fspath(path)}: the folder {folder} does not "
+                              "exist")
     midi = miditoolkit.MidiFile(ticks_per_beat=ticks_per_beat)
     midi.tempo_changes = [TempoChange(float(piece.tempo), 0)] + [
         TempoChange(float(qpm), round(time * ticks_per_beat)) for time, qpm in piece.tempo_changes]

@@ -21,6 +21,7 @@ through the layer's own skewed computation.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import keras
@@ -191,7 +192,10 @@ class TransformerStepper:
         x = self._embed(ids)
         if self._positions is not None:
             x = self._positions(x)
-        x, cache = self._blocks_pass(x, cache, None)
+        with warnings.catch_warnings():
+            # A one-step prompt is a softmax over one key: right, though Keras warns.
+            warnings.filterwarnings("ignore", "You are using a softmax over axis -1")
+            x, cache = self._blocks_pass(x, cache, None)
         return self._probabilities(x[:, -1:]), cache
 
     def step(self, token_ids: Sequence[tf.Tensor], index, cache: tuple
