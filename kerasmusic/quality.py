@@ -761,7 +761,12 @@ def remi_quality(
             for label, pieces in _training_fits(train_pieces, augmented_train).items()}
     stream = stream_quality("remi", model_nll, [s[1:] for s in held], fits,
                             encoding.vocab_size, start_id=encoding.start_id)
+    fitted = _fitted_on({label: [None] * len(pieces) for label, pieces in
+                         _training_fits(train_pieces, augmented_train).items()})
+    examples = ("" if encoding.condition_track is None else
+                f", {len(held)} accompaniment examples of {encoding.condition_bars} bar(s) "
+                f"(track {encoding.condition_track} given)")
     notes = [f"one stream of REMI tokens (vocabulary {encoding.vocab_size}, resolution "
-             f"{encoding.resolution} steps per quarter, window {encoding.seq_len}); count "
-             f"models fitted on {_fitted_on(fits)}; add-k chosen on the held-out targets"]
-    return QualityReport(name, _held_out(len(held)), [stream], notes)
+             f"{encoding.resolution} steps per quarter, window {encoding.seq_len}{examples}); "
+             f"count models fitted on {fitted}; add-k chosen on the held-out targets"]
+    return QualityReport(name, _held_out(len(heldout_pieces)), [stream], notes)
