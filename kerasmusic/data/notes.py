@@ -137,8 +137,10 @@ class NoteArrays:
         if ticks_per_quarter > _MAX_TICKS or any(2 * p.largest * k > _MAX_TICKS
                                                  for p, k in scaled):
             return None
-        if len(scaled) == 1 and scaled[0][1] == 1:
-            return parts[0]
+        if len(scaled) == 1:
+            (part, k), = scaled
+            return part if k == 1 else cls(part.start * k, part.duration * k, part.pitch,
+                                           part.velocity, ticks_per_quarter)
         empty = np.zeros(0, np.int64)
         return cls(np.concatenate([p.start * k for p, k in scaled] or [empty]),
                    np.concatenate([p.duration * k for p, k in scaled] or [empty]),
@@ -148,10 +150,11 @@ class NoteArrays:
 
     def ticks(self, value: Fraction) -> int:
         """``value`` quarter notes in this object's ticks (exact when ``join`` included it)."""
-        value = Fraction(value) * self.ticks_per_quarter
-        if value.denominator != 1:
-            raise ValueError(f"{value / self.ticks_per_quarter} is not a whole number of ticks")
-        return int(value)
+        value = value if isinstance(value, Fraction) else Fraction(value)
+        ticks, rest = divmod(value.numerator * self.ticks_per_quarter, value.denominator)
+        if rest:
+            raise ValueError(f"{value} is not a whole number of ticks")
+        return ticks
 
     def order(self) -> np.ndarray:
         """Indices that sort the notes as :class:`Note` sorts (start, duration, pitch,
@@ -180,7 +183,10 @@ def track_groups(groups: Sequence[Sequence[Track]], *fractions: Fraction
 
 
 def round_div(a: np.ndarray, b: int) -> np.ndarray:
-    """``round(a / b)`` for integer arrays and ``b > 0``, halves to even as Python rounds."""
+    """``round(a / b)`` for integer arrays and ``b > 0``, halves to even as Python rounds
+    (``a`` itself when ``b == 1``: do not modify the result in place)."""
+    if b == 1:
+        return a
     q, r = np.divmod(a, b)
     twice = 2 * r
     return q + ((twice > b) | ((twice == b) & (q % 2 == 1)))

@@ -162,20 +162,26 @@ class MultiTrackPianoRoll(JsonConfigMixin):
             return self._to_roll_reference(piece, chosen)
         notes = groups[0]
         step = notes.ticks(self.step)
-        end = int(notes.end.max()) if len(notes) else 0
+        n = len(notes)
+        # Starts and ends in steps, in one rounding (the last end rounds to the largest).
+        onsets = round_div(np.concatenate([notes.start, notes.end]), step)
+        start, stop = onsets[:n], onsets[n:]
+        end = int(stop.max()) if n else 0
         # Up to the end of the last bar: a piece that falls silent before its last bar
         # ends still gives that bar (its silence included).
         bar = self.n_steps_per_bar
-        steps = -(-max(1, int(round_div(np.int64(end), step))) // bar) * bar
-        check_cells(piece.name or "piece", (steps, self.n_pitches, len(chosen)), "piano roll")
+        steps = -(-max(1, end) // bar) * bar
         n_tracks = len(chosen)
-        track = np.repeat(np.arange(n_tracks), [sum(len(t.arrays()) for t in ts) for ts in chosen])
-        pitch = notes.pitch - self.lowest_pitch
-        start = round_div(notes.start, step)
-        stop = np.minimum(np.maximum(start + 1, round_div(notes.end, step)), steps)
-        keep = (pitch >= 0) & (pitch < self.n_pitches) & (start < steps)
-        roll = spans_roll(start[keep], stop[keep], (pitch * n_tracks + track)[keep], steps,
-                          self.n_pitches * n_tracks)
+        check_cells(piece.name or "piece", (steps, self.n_pitches, n_tracks), "piano roll")
+        key = notes.pitch - self.lowest_pitch
+        keep = (key >= 0) & (key < self.n_pitches) & (start < steps)
+        if n_tracks > 1:
+            key = key * n_tracks + np.repeat(
+                np.arange(n_tracks), [sum(len(t.arrays()) for t in ts) for ts in chosen])
+        stop = np.minimum(np.maximum(start + 1, stop), steps)
+        if not keep.all():
+            start, stop, key = start[keep], stop[keep], key[keep]
+        roll = spans_roll(start, stop, key, steps, self.n_pitches * n_tracks)
         return roll.reshape(steps, self.n_pitches, n_tracks)
 
     def _chosen(self, piece: Piece) -> list[list[Track]]:
