@@ -72,5 +72,11 @@ def test_two_workers_end_with_identical_weights(tmp_path):
     assert all("STEPS 2" in out and "CHARS" in out for out in outputs)
     w0, w1, one = (np.load(tmp_path / f"{n}.npy") for n in ("w0", "w1", "single"))
     np.testing.assert_array_equal(w0, w1)
-    # ... and the same as one process training on the whole global batch.
-    np.testing.assert_allclose(w0, one, atol=1e-4)
+    # ... and the same as one process training on the whole global batch. Adam moves a
+    # weight by about its learning rate (1e-3) whatever its gradient's size, so a weight
+    # whose gradient is zero up to rounding (10 of 1.7 million here, biases of the critic's
+    # patch convolutions) may step either way with the order in which the two workers'
+    # gradients are summed. A wrong distribution (rows lost or counted twice) moves most.
+    diff = np.abs(w0 - one)
+    assert (diff > 1e-4).mean() < 1e-4, f"{(diff > 1e-4).sum()} weights differ by > 1e-4"
+    assert diff.max() < 4e-3  # 2 generator + 4 critic Adam steps of at most ~lr each
