@@ -757,16 +757,16 @@ def remi_quality(
         raise KerasMusicError("no held-out pieces to measure quality on")
     held = [s for p in heldout_pieces for s in encoding.model_sequences(p)]
     model_nll, _ = remi_nll(model, held, encoding.seq_len, batch_size)
+    training = _training_fits(train_pieces, augmented_train)
     fits = {label: [s[1:] for p in pieces for s in encoding.model_sequences(p)]
-            for label, pieces in _training_fits(train_pieces, augmented_train).items()}
+            for label, pieces in training.items()}
     stream = stream_quality("remi", model_nll, [s[1:] for s in held], fits,
                             encoding.vocab_size, start_id=encoding.start_id)
-    fitted = _fitted_on({label: [None] * len(pieces) for label, pieces in
-                         _training_fits(train_pieces, augmented_train).items()})
     examples = ("" if encoding.condition_track is None else
                 f", {len(held)} accompaniment examples of {encoding.condition_bars} bar(s) "
                 f"(track {encoding.condition_track} given)")
     notes = [f"one stream of REMI tokens (vocabulary {encoding.vocab_size}, resolution "
              f"{encoding.resolution} steps per quarter, window {encoding.seq_len}{examples}); "
-             f"count models fitted on {fitted}; add-k chosen on the held-out targets"]
+             f"count models fitted on {_fitted_on(training)}; add-k chosen on the held-out "
+             "targets"]
     return QualityReport(name, _held_out(len(heldout_pieces)), [stream], notes)

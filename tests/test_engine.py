@@ -114,7 +114,6 @@ def test_the_sequence_may_fill_max_len_exactly(model):
 
 
 def test_the_real_cache_gives_the_reforward_tokens(model):
-    pytest.importorskip("kerasmusic.models.transformer_cache")
     prompts = _prompts(2, 3)
     for sampler in (km.Sampler(0.0), km.Sampler(1.0)):
         np.testing.assert_array_equal(

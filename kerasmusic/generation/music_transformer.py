@@ -23,6 +23,7 @@ import tensorflow as tf
 from kerasmusic.errors import InvalidArgumentError, KerasMusicError
 from kerasmusic.generation.engine import categorical, run_compiled, run_reference
 from kerasmusic.models.music_transformer import PositionEmbedding, RelativeCausalSelfAttention
+from kerasmusic.models.transformer_cache import TransformerStepper
 from kerasmusic.sampling import Sampler
 from kerasmusic.validation import check, check_count
 
@@ -197,8 +198,6 @@ def generate_sequence(
     elif _stepper_factory is not None:  # tests plug a stand-in stepper in here
         stepper = _stepper_factory(model)
     else:
-        from kerasmusic.models.transformer_cache import TransformerStepper
-
         stepper = TransformerStepper(model)
     return run_compiled(_Stepping(model, stepper), **setup, jit_compile=jit_compile)[0]
 

@@ -85,15 +85,20 @@ def continue_ids(model: keras.Model, prompt: np.ndarray, n_tokens: int, *, end_i
     return out
 
 
+def _read_piece(value, what: str) -> Piece:
+    """``value`` as a Piece: a Piece, or a MIDI / score file read."""
+    if isinstance(value, (str, os.PathLike)):
+        value = read_file(value)
+    if not isinstance(value, Piece):
+        raise InvalidArgumentError(f"{what} must be a Piece or a MIDI / score file, got "
+                                   f"{type(value).__name__}")
+    return value
+
+
 def _primer_ids(primer, encoding: RemiEncoding) -> np.ndarray:
     if primer is None:
         return np.zeros(0, np.int64)
-    if isinstance(primer, (str, os.PathLike)):
-        primer = read_file(primer)
-    if not isinstance(primer, Piece):
-        raise InvalidArgumentError(f"primer must be a Piece or a MIDI / score file, got "
-                                   f"{type(primer).__name__}")
-    return encoding.encode(primer)
+    return encoding.encode(_read_piece(primer, "primer"))
 
 
 def generate_remi(
@@ -150,11 +155,7 @@ def generate_remi(
 
 
 def _given_track(piece, track: int) -> tuple[Piece, Track]:
-    if isinstance(piece, (str, os.PathLike)):
-        piece = read_file(piece)
-    if not isinstance(piece, Piece):
-        raise InvalidArgumentError(f"piece must be a Piece or a MIDI / score file, got "
-                                   f"{type(piece).__name__}")
+    piece = _read_piece(piece, "piece")
     if not isinstance(track, (int, np.integer)) or not 0 <= track < len(piece.tracks):
         raise InvalidArgumentError(f"track must be one of the piece's {len(piece.tracks)} "
                                    f"tracks (0..{len(piece.tracks) - 1}), got {track!r}")
