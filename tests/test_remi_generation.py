@@ -204,3 +204,18 @@ def test_train_an_accompaniment_model(tmp_path):
     held = result.validation_pieces[0]
     made = km.generate_accompaniment(result.model, enc, held, seed=0)[0]
     assert made.tracks[0] == held.tracks[0]
+
+
+def test_remi_quality_scores_every_held_out_id_and_end_once():
+    enc = _encoding()
+    model = _model(enc)
+    train = [make_piece(MELODY, BASS, name="a"), make_piece(BASS, name="b")]
+    held = [make_piece(MELODY, name="c"), make_piece(MELODY, BASS, name="d")]
+    report = km.remi_quality(model, enc, train, held)
+    stream = report["remi"]
+    assert stream.n_targets == sum(len(enc.encode(p)) + 1 for p in held)  # ids and <end>
+    assert report.data == "2 held-out pieces"
+    assert stream.bigram < stream.unigram  # the count models see the grammar
+    # Untrained: the model is about as good as a uniform guess over the vocabulary.
+    assert abs(stream.model - np.log(enc.vocab_size)) < 0.5
+    assert "2 training pieces" in report.notes[0]
