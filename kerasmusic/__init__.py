@@ -117,7 +117,7 @@ _EXPORTS = {
         "last_step_model", "note_duration_transformer",
     ),
     "kerasmusic.models.musegan": (
-        "GENERATOR_MODES", "TakeIndex", "build_bar_generator", "build_critic",
+        "GENERATOR_MODES", "NoteOnsets", "TakeIndex", "build_bar_generator", "build_critic",
         "build_generator_network", "build_temporal_network", "build_track_encoder",
     ),
     "kerasmusic.models.patch_conv": ("PatchConv2D", "PatchConv2DTranspose", "PatchConv3D"),

@@ -404,6 +404,7 @@ def run_train_musegan(args) -> int:
     config = km.MuseGANConfig(z_dim=args.z_dim, critic_steps=args.critic_steps, mode=args.mode,
                               learning_rate=args.learning_rate,
                               mixed_precision=args.mixed_precision,
+                              onset_stream=args.onset_stream,
                               condition_tracks=tuple(_tracks(args.condition_tracks or "all")
                                                      or ()))
     result = km.train_musegan(

@@ -340,6 +340,9 @@ def _add_train_musegan(train_sub) -> None:
     musegan.add_argument("--condition-tracks", default=None, metavar="T,T,...",
                          help="accompaniment: output tracks that are given, not generated "
                               "(e.g. 0 for the soprano; default: none, every track generated)")
+    musegan.add_argument("--onset-stream", action="store_true",
+                         help="give the critic a second stream reading each track's note "
+                              "onsets (it then judges how often voices start notes)")
     musegan.add_argument("--eval-phrases", type=NATURAL, default=500, metavar="N",
                          help="generated phrases measured against the training phrases at "
                               "the end (EB, UPC, QN, polyphony, TD; 0: none)")

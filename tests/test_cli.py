@@ -222,9 +222,10 @@ def test_shard_a_midi_folder_then_train_musegan_on_the_shards(tmp_path, band_dir
     assert "broken.mid" in printed.err
     assert main(["train", "musegan", "--shards", str(shards), "--out", str(out),
                  "--z-dim", "4", "--batch-size", "4", "--epochs", "1", "--critic-steps", "2",
-                 "--samples", "1", "--n-pitches", "48"]) == 0
+                 "--samples", "1", "--n-pitches", "48", "--onset-stream"]) == 0
     printed = capsys.readouterr()
     assert "28 phrases of shape (2, 8, 36, 2)" in printed.out
+    assert "(with the onset stream)" in printed.out
     assert "--n-pitches ignored" in printed.err
     encoding = km.load_encoding(out / "generator.keras")
     assert encoding.shape == (2, 8, 36, 2) and encoding.drums == [False, True]

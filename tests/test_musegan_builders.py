@@ -178,3 +178,40 @@ def test_patch_convs_keep_the_seed_models_parameters_and_outputs():
     plain_critic.set_weights(fast_critic.get_weights())
     np.testing.assert_allclose(fast_critic.predict(rolls, verbose=0),
                                plain_critic.predict(rolls, verbose=0), rtol=1e-4, atol=1e-6)
+
+
+def test_note_onsets_count_each_note_once_across_bars():
+    # one track, 2 bars x 4 steps, 3 pitches; -1 silent, 1 sounding
+    roll = -np.ones((1, 2, 4, 3, 1), "float32")
+    roll[0, 0, 0:3, 0] = 1   # pitch 0 for 3 steps
+    roll[0, 0, 3, 1] = 1     # moves to pitch 1 (legato: one onset)
+    roll[0, 1, 0:2, 1] = 1   # held across the bar line: no onset
+    roll[0, 1, 3, 2] = 1     # after a rest step
+    onsets = km.NoteOnsets()(roll).numpy()
+    assert onsets.shape == (1, 2, 4, 1, 1)
+    np.testing.assert_allclose(onsets[0, :, :, 0, 0], [[1, 0, 0, 1], [0, 0, 0, 1]])
+    half = np.where(roll > 0, 0.0, -1.0).astype("float32")  # loudness 0.5 where sounding
+    np.testing.assert_allclose(km.NoteOnsets()(half).numpy()[0, :, :, 0, 0],
+                               [[0.5, 0, 0, 0.5], [0, 0, 0, 0.5]])
+
+
+def test_critic_onset_stream_reads_onsets_and_loads_safely(tmp_path):
+    critic = build_critic((2, 16, 48, 4), onset_stream=True)
+    plain = build_critic((2, 16, 48, 4))
+    assert critic.count_params() > plain.count_params()
+    assert critic.get_layer("note_onsets") is not None
+    rng = np.random.default_rng(5)
+    rolls = np.where(rng.random((3, 2, 16, 48, 4)) < 0.05, 1.0, -1.0).astype("float32")
+    critic.save(tmp_path / "c.keras")
+    back = km.load_model(tmp_path / "c.keras", compile=False)
+    np.testing.assert_allclose(back.predict(rolls, verbose=0), critic.predict(rolls, verbose=0),
+                               rtol=1e-5, atol=1e-6)
+    # Consecutive repeats of a pitch make onsets only through the onset stream's input:
+    # a roll whose held notes are cut into one-step notes scores differently.
+    held = -np.ones((1, 2, 16, 48, 4), "float32")
+    held[0, :, :, 24, :] = 1
+    cut = held.copy()
+    cut[0, :, 1::2, 24, :] = -1
+    cut[0, :, 1::2, 25, :] = 1
+    onsets = km.NoteOnsets()(np.concatenate([held, cut])).numpy()
+    assert onsets[0].sum() == 4 and onsets[1].sum() == 4 * 32

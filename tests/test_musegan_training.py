@@ -254,3 +254,10 @@ def test_bad_settings_are_refused_before_any_work():
         MuseGANConfig(beta_2=1.0)
     with pytest.raises(km.InvalidArgumentError, match="epochs must be at least 1"):
         km.train_musegan([], epochs=-1)
+
+
+def test_onset_stream_critic_trains():
+    gan = MuseGAN(dataclasses.replace(TINY, onset_stream=True), seed=0)
+    assert "note_onsets" in [layer.name for layer in gan.critic.layers]
+    history = gan.fit(_batches(), epochs=1, verbose=False)
+    assert int(gan.step.numpy()) == 2 and all(np.isfinite(v[0]) for v in history.values())

@@ -84,6 +84,8 @@ class MuseGANConfig:
             reads them from each real batch (:func:`~kerasmusic.build_generator_network`'s
             ``condition_tracks``) and makes the others; the critic judges the whole
             roll, the given tracks real. Empty: the unconditional MuseGAN.
+        onset_stream: give the critic a second stream that reads each track's note
+            onsets (:func:`~kerasmusic.build_critic`'s ``onset_stream``).
     """
 
     z_dim: int = 32
@@ -101,6 +103,7 @@ class MuseGANConfig:
     patch_convs: bool = True
     steps_per_call: int | None = None
     condition_tracks: tuple[int, ...] = ()
+    onset_stream: bool = False
 
     def __post_init__(self):
         for name in ("z_dim", "n_tracks", "n_bars", "n_steps_per_bar", "n_pitches",
@@ -150,7 +153,8 @@ class MuseGAN:
                     synchronized_bn=self.strategy.num_replicas_in_sync > 1, mode=c.mode,
                     patch_convs=c.patch_convs, condition_tracks=c.condition_tracks)
                 self.critic = build_critic((c.n_bars, c.n_steps_per_bar, c.n_pitches,
-                                            c.n_tracks), patch_convs=c.patch_convs)
+                                            c.n_tracks), patch_convs=c.patch_convs,
+                                           onset_stream=c.onset_stream)
             self.g_optimizer = self._optimizer()
             self.c_optimizer = self._optimizer()
             # Keras 3.15 under MirroredStrategy: build the slots before the first step.
@@ -658,6 +662,10 @@ def train_musegan(pieces: Sequence[Piece] | str | os.PathLike,
         print(f"{n_phrases} phrases of shape {encoding.shape}; {n_batches} critic steps "
               "per epoch", flush=True)
     gan = MuseGAN(config, strategy=strategy, seed=seed)
+    if verbose:
+        print(f"generator {gan.generator.count_params():,} parameters, critic "
+              f"{gan.critic.count_params():,}"
+              + (" (with the onset stream)" if config.onset_stream else ""), flush=True)
     callbacks = []
     if log_dir is not None:
         callbacks.append(TensorBoardScalars(log_dir))
