@@ -422,10 +422,15 @@ def _track_from_dict(data: dict, fraction: _Fractions) -> Track:
 def spans_roll(start: np.ndarray, stop: np.ndarray, key: np.ndarray, n_steps: int,
                n_keys: int) -> np.ndarray:
     """A boolean roll (n_steps, n_keys), True in ``[start[i], stop[i])`` of key ``key[i]``:
-    ``roll[a:b, k] = True`` for every span at once. Spans lie within 0..n_steps."""
+    ``roll[a:b, k] = True`` for every span at once. Spans lie within 0..n_steps and are
+    not empty (``start < stop``)."""
     roll = np.zeros(n_steps * n_keys, bool)
-    length = np.maximum(stop - start, 0)
-    first = np.cumsum(length) - length  # where each span's cells begin in the list
-    step = np.arange(int(length.sum())) - np.repeat(first - start, length)
-    roll[step * n_keys + np.repeat(key, length)] = True
+    length = stop - start
+    # Span i's cells are entries first_i .. first_i + length_i - 1 of one list, first_i =
+    # ends_i - length_i; entry j of span i is step j - first_i + start_i = j - (ends_i -
+    # stop_i), flat index j * n_keys - ((ends_i - stop_i) * n_keys - key_i).
+    ends = np.cumsum(length)
+    if len(ends):
+        offset = np.repeat((ends - stop) * n_keys - key, length)
+        roll[np.arange(0, int(ends[-1]) * n_keys, n_keys) - offset] = True
     return roll.reshape(n_steps, n_keys)

@@ -163,9 +163,11 @@ class MultiTrackPianoRoll(JsonConfigMixin):
         notes = groups[0]
         step = notes.ticks(self.step)
         n = len(notes)
-        # Starts and ends in steps, in one rounding (the last end rounds to the largest).
-        onsets = round_div(np.concatenate([notes.start, notes.end]), step)
-        start, stop = onsets[:n], onsets[n:]
+        if step == 1:
+            start, stop = notes.start, notes.end
+        else:  # starts and ends in steps, in one rounding
+            onsets = round_div(np.concatenate([notes.start, notes.end]), step)
+            start, stop = onsets[:n], onsets[n:]
         end = int(stop.max()) if n else 0
         # Up to the end of the last bar: a piece that falls silent before its last bar
         # ends still gives that bar (its silence included).
@@ -174,11 +176,13 @@ class MultiTrackPianoRoll(JsonConfigMixin):
         n_tracks = len(chosen)
         check_cells(piece.name or "piece", (steps, self.n_pitches, n_tracks), "piano roll")
         key = notes.pitch - self.lowest_pitch
-        keep = (key >= 0) & (key < self.n_pitches) & (start < steps)
+        # 0 <= key < n_pitches in one comparison: a negative key viewed unsigned is huge.
+        keep = (key.view(np.uint64) < self.n_pitches) & (start < steps)
         if n_tracks > 1:
             key = key * n_tracks + np.repeat(
                 np.arange(n_tracks), [sum(len(t.arrays()) for t in ts) for ts in chosen])
-        stop = np.minimum(np.maximum(start + 1, stop), steps)
+        # A note shorter than a step still sounds one; none ends after ``steps``.
+        stop = np.maximum(start + 1, stop)
         if not keep.all():
             start, stop, key = start[keep], stop[keep], key[keep]
         roll = spans_roll(start, stop, key, steps, self.n_pitches * n_tracks)
