@@ -175,7 +175,7 @@ class MultiTrackPianoRoll(JsonConfigMixin):
         steps = -(-max(1, end) // bar) * bar
         n_tracks = len(chosen)
         check_cells(piece.name or "piece", (steps, self.n_pitches, n_tracks), "piano roll")
-        key = notes.pitch - self.lowest_pitch
+        key = (notes.pitch - self.lowest_pitch).astype(np.int64, copy=False)
         # 0 <= key < n_pitches in one comparison: a negative key viewed unsigned is huge.
         keep = (key.view(np.uint64) < self.n_pitches) & (start < steps)
         if n_tracks > 1:
