@@ -3,6 +3,7 @@
 import random
 from fractions import Fraction
 
+import numpy as np
 import pytest
 from builders import make_piece, make_track
 from fuzzing import mutate_file, read_outcome, seed_bytes
@@ -112,3 +113,21 @@ def test_events_after_an_end_of_track_read_the_same(tmp_path):
     path.write_bytes(data[:start - 4] + len(body).to_bytes(4, "big") + body)
     new = read_outcome(km.read_midi, path)
     assert new == read_outcome(read_midi_miditoolkit, path) and len(new[1].notes) == 2
+
+
+@pytest.mark.parametrize("latest", [900, 2**40])  # one int64 key; too wide for one
+def test_notes_are_put_in_note_order(latest):
+    """Notes of several instruments come back grouped by the instruments' ranks, each
+    group in Note's order (start, duration, pitch, velocity), pitch and velocity as the
+    signed bytes symusic keeps them in."""
+    rng = np.random.default_rng(latest)
+    sizes, rank = [5, 0, 40, 17], [2, 0, 3, 1]
+    n = sum(sizes)
+    start, duration = rng.integers(0, 4, n) * latest // 4, rng.integers(1, 3, n) * 3
+    pitch, velocity = rng.choice([-128, -1, 0, 60, 61, 127], n), rng.choice([-5, 1, 90], n)
+    word = (pitch + 128) * 256 + velocity + 128
+    got = midi._in_note_order(start.copy(), duration.copy(), word, rank, sizes, latest)
+    owner = np.repeat(rank, sizes)
+    order = np.lexsort((velocity, pitch, duration, start, owner))
+    for column, expected in zip(got, (start, duration, pitch, velocity)):
+        assert column.tolist() == expected[order].tolist()

@@ -26,6 +26,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import os
+import stat
 from fractions import Fraction
 
 import miditoolkit
@@ -63,13 +64,8 @@ def read_midi(path: str | os.PathLike, *, require_pitched: bool = True) -> Piece
         NoPitchedNotesError: only drums, and ``require_pitched``.
     """
     path = os.fspath(path)
-    parts = None
-    if os.path.isfile(path):
-        try:
-            with open(path, "rb", buffering=0) as f:  # (unbuffered: read whole, at once)
-                parts = _read_parts(f.readall())
-        except OSError:
-            parts = None
+    data = _file_bytes(path)
+    parts = None if data is None else _read_parts(data)
     if parts is None:
         return read_midi_miditoolkit(path, require_pitched=require_pitched)
     tracks, tempo, changes, time_signature, dropped = parts
@@ -84,6 +80,39 @@ def read_midi(path: str | os.PathLike, *, require_pitched: bool = True) -> Piece
                  tempo_changes=changes, repairs=repairs)
 
 
+def _file_bytes(path: str) -> bytes | None:
+    """The bytes of the regular file ``path``; None for anything else (missing, a
+    folder, a pipe, unreadable: the miditoolkit reader says what)."""
+    try:
+        # (no stat of the path, no file object: a MIDI file is read in microseconds;
+        # O_NONBLOCK: opening a pipe does not wait for a writer)
+        fd = os.open(path, os.O_RDONLY | _NONBLOCK)
+    except (OSError, ValueError):
+        return None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            return None
+        data = os.read(fd, info.st_size + 1)
+        # (a file that grew while read: read the rest)
+        return data if len(data) <= info.st_size else data + _rest(fd)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def _rest(fd: int) -> bytes:
+    """What is left to read of the open file ``fd``."""
+    chunks = []
+    while chunk := os.read(fd, 1 << 20):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+
+
 def _read_parts(data: bytes) -> tuple | None:
     """(tracks, tempo, tempo changes, time signature, notes of zero length dropped) of
     the MIDI file ``data`` as miditoolkit would read it, or None when only miditoolkit
@@ -92,7 +121,7 @@ def _read_parts(data: bytes) -> tuple | None:
     if layout is None or layout.smf_format not in (0, 1, 2) or layout.division <= 0:
         return None
     tpq = layout.division
-    if not all(map(midi_layout.metas_decode, layout.chunks)):
+    if not midi_layout.metas_decode(data):  # (all chunks at once: fewer calls)
         return None
     contents = _chunk_by_chunk(layout)
     if contents is None:
@@ -149,7 +178,8 @@ def _chunk_by_chunk(layout: midi_layout.Layout) -> _Contents | None:
             if not chunk_ends:
                 return None
             ends.append(max(chunk_ends))
-        if not (_agree(state.tempos) and _agree(state.signatures)):
+        if (state.tempos or state.signatures) and not (
+                _agree(state.tempos) and _agree(state.signatures)):
             return None
         chunk_tracks.append(state.tracks)
         tempos.extend(state.tempos)
@@ -242,68 +272,74 @@ def _tracks(parts: list[_Instrument | Track], tpq: int, last: int
     instruments = [p for p in parts if isinstance(p, _Instrument)]
     if not instruments:
         return (parts, 0) if last <= MAX_QUARTERS * tpq else None
-    counts = [len(i.notes) // symusic_state.NOTE.itemsize for i in instruments]
-    firsts = np.array(list(itertools.accumulate(counts[:-1], initial=0)))
+    size = symusic_state.NOTE.itemsize
+    counts = [len(i.notes) // size for i in instruments]
+    firsts = list(itertools.accumulate(counts[:-1], initial=0))
     notes = symusic_state.notes_array(b"".join([i.notes for i in instruments]))
     start = notes[:, 0].astype(np.int64)
     duration = notes[:, 1].astype(np.int64)
-    ends = start + duration
-    last_ends = np.maximum.reduceat(ends, firsts)
-    # A note left sounding closes after the chunk's end marker; a negative time overflowed.
-    shortest = int(duration.min())
-    if start.min() < 0 or shortest < 0 or any(
-            e > i.chunk_end for e, i in zip(last_ends.tolist(), instruments)):
+    # A negative time overflowed (symusic's are 32-bit); a note left sounding closes
+    # after its chunk's end marker.
+    if min(start.min(), duration.min()) < 0:
         return None
-    if len(start) > MAX_NOTES or max(int(last_ends.max()), last) > MAX_QUARTERS * tpq:
+    ends = start + duration
+    last_ends = np.maximum.reduceat(ends, firsts).tolist()
+    if any(e > i.chunk_end for e, i in zip(last_ends, instruments)):
+        return None
+    latest = max(max(last_ends), last)
+    if len(start) > MAX_NOTES or latest > MAX_QUARTERS * tpq:
         return None  # miditoolkit's reader says what and how far
     # miditoolkit makes an instrument at the event ending its first note: in a chunk, each
     # instrument's first note must end at its own time, and that time orders them.
-    first_ends = np.minimum.reduceat(ends, firsts).tolist()
-    keys = list(zip([i.chunk for i in instruments], first_ends))
+    keys = list(zip([i.chunk for i in instruments], np.minimum.reduceat(ends, firsts).tolist()))
+    del ends  # (a big file's arrays are many pages: fewer at once, fewer page faults)
     if len(set(keys)) != len(keys):
         return None
-    rank = [0] * len(keys)  # each instrument's place in miditoolkit's order
-    for place, k in enumerate(sorted(range(len(keys)), key=keys.__getitem__)):
+    ordered = sorted(range(len(keys)), key=keys.__getitem__)  # miditoolkit's order
+    rank = [0] * len(keys)
+    for place, k in enumerate(ordered):
         rank[k] = place
-    # (the third word holds the pitch and velocity bytes)
-    pitch = notes.view(np.int8)[:, 8].astype(np.int64)
-    velocity = notes.view(np.int8)[:, 9].astype(np.int64)
+    # (pitch and velocity, signed bytes, as one big-endian word with their sign bits
+    # flipped: the word's order is theirs)
+    word = notes.view(">u2")[:, 4].astype(np.int64)
+    word ^= 0x8080
     sizes, dropped = counts, 0
-    if shortest == 0:
-        sounding = duration > 0
-        dropped = len(start) - int(np.count_nonzero(sounding))
-        start, duration, pitch, velocity = (a[sounding] for a in (start, duration, pitch, velocity))
-        sizes = np.add.reduceat(sounding, firsts, dtype=np.int64).tolist()
+    sounding = int(np.count_nonzero(duration))
+    if sounding < len(duration):
+        keep = duration > 0
+        dropped = len(duration) - sounding
+        start, duration, word = start[keep], duration[keep], word[keep]
+        sizes = np.add.reduceat(keep, firsts, dtype=np.int64).tolist()
+    start, duration, pitch, velocity = _in_note_order(start, duration, word, rank, sizes, latest)
     if len(velocity) and velocity.min() < 1:  # (a byte: never above 127)
         velocity = np.maximum(velocity, 1)
     # Each instrument's times on the coarsest ticks that keep them exact (a step of tpq,
     # one tick a quarter, where no note is left, as from_notes gives).
-    steps = [tpq] * len(instruments)
+    sizes = [sizes[k] for k in ordered]
+    bounds = list(itertools.accumulate(sizes, initial=0))
+    steps = [tpq] * len(sizes)
     filled = [k for k, size in enumerate(sizes) if size]
     if filled:
-        at = list(itertools.accumulate(sizes, initial=0))
-        gcds = np.gcd(np.gcd(np.gcd.reduceat(start, [at[k] for k in filled]),
-                             np.gcd.reduceat(duration, [at[k] for k in filled])), tpq).tolist()
+        at = [bounds[k] for k in filled]
+        gcds = np.gcd(np.gcd(np.gcd.reduceat(start, at), np.gcd.reduceat(duration, at)),
+                      tpq).tolist()
         for k, step in zip(filled, gcds):
             steps[k] = step
-        if max(gcds) > 1:
+        if len(set(gcds)) == 1:  # (one step: dividing by a number is faster)
+            if gcds[0] > 1:
+                start //= gcds[0]
+                duration //= gcds[0]
+        else:
             per_note = np.array(steps).repeat(sizes)
             start //= per_note
             duration //= per_note
-    if len(start) > 1:
-        order = _note_order(rank, sizes, start, duration, pitch, velocity)
-        start, duration, pitch, velocity = (a[order] for a in (start, duration, pitch, velocity))
-    ordered = [0] * len(instruments)
-    for k, place in enumerate(rank):
-        ordered[place] = k
-    bounds = list(itertools.accumulate((sizes[k] for k in ordered), initial=0))
     fractions: dict = {}
     made = []
     for place, k in enumerate(ordered):
         a, b = bounds[place], bounds[place + 1]
         instrument = instruments[k]
         arrays = NoteArrays(start[a:b], duration[a:b], pitch[a:b], velocity[a:b],
-                            tpq // steps[k])
+                            tpq // steps[place])
         made.append(Track.from_arrays(arrays, instrument.name, instrument.program,
                                       instrument.is_drum, fractions))
     tracks, chunk_tracks = [], iter(made)
@@ -312,24 +348,42 @@ def _tracks(parts: list[_Instrument | Track], tpq: int, last: int
     return tracks, dropped
 
 
-def _note_order(rank: list[int], sizes: list[int], start: np.ndarray, duration: np.ndarray,
-                pitch: np.ndarray, velocity: np.ndarray) -> np.ndarray:
-    """Indices sorting the notes (``sizes[k]`` of instrument k in turn) by the rank of
-    their instrument, then as :class:`Note` sorts (start, duration, pitch, velocity).
-    Starts and durations are >= 0, velocities 1..127, pitches -128..127 (symusic keeps
-    them in a byte)."""
-    starts, durations = int(start.max()) + 1, int(duration.max()) + 1
-    if len(rank) * starts * durations >= 1 << 47:
-        owner = np.array(rank).repeat(sizes)
-        return np.lexsort((velocity, pitch, duration, start, owner))
-    # one int64 key in the same order: equal keys are equal notes, so any sort will do
-    key = start * durations
-    key += duration
-    key <<= 15
-    key += np.array([(r * starts * durations << 15) + (128 << 7) for r in rank]).repeat(sizes)
-    key += pitch << 7
-    key += velocity
-    return np.argsort(key, kind="stable")  # timsort: fast on runs symusic already sorted
+def _in_note_order(start: np.ndarray, duration: np.ndarray, word: np.ndarray, rank: list[int],
+                   sizes: list[int], latest: int
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Start, duration, pitch and velocity of the notes (``sizes[k]`` of instrument k in
+    turn; ``word``: (pitch + 128) * 256 + (velocity + 128)) sorted by the ``rank`` of their
+    instrument, then as :class:`Note` sorts (start, duration, pitch, velocity). Times
+    are 0..``latest``. The three arrays given are overwritten."""
+    bits = latest.bit_length()
+    owner_bits = (len(rank) - 1).bit_length()
+    if owner_bits + 2 * bits + 16 > 63:  # too wide for one key: sort the columns
+        order = np.lexsort((word, duration, start, np.array(rank).repeat(sizes)))
+        start, duration, word = start[order], duration[order], word[order]
+        return start, duration, (word >> 8) - 128, (word & 0xFF) - 128
+    # One int64 key holding the whole note, sorted (equal keys are equal notes, so the
+    # sort need not be stable; timsort is fast on the runs symusic already sorted) and
+    # read back: no gather. In place where it can be (the arrays are the caller's): a
+    # big file's arrays are many pages each.
+    key = start
+    key <<= bits + 16
+    duration <<= 16
+    key |= duration
+    key |= word
+    if owner_bits:
+        key |= np.array([r << (2 * bits + 16) for r in rank]).repeat(sizes)
+    key.sort(kind="stable")
+    mask = (1 << bits) - 1
+    start = np.right_shift(key, bits + 16, out=word)
+    start &= mask
+    duration = np.right_shift(key, 16, out=duration)
+    duration &= mask
+    pitch = key >> 8
+    pitch &= 0xFF
+    pitch -= 128
+    key &= 0xFF
+    key -= 128
+    return start, duration, pitch, key
 
 
 def _has_notes(track: Track) -> bool:

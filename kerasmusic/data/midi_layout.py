@@ -12,7 +12,6 @@ file is unusual enough to need the slow, exact reader.
 from __future__ import annotations
 
 import dataclasses
-import re
 import struct
 
 #: The marker text the reader appends to a chunk (see :func:`closed_chunk`).
@@ -25,8 +24,6 @@ _PROGRAM_BYTES = bytes(range(0xC0, 0xD0))
 # The meta messages mido decodes and may refuse: sequence number, channel prefix,
 # tempo, SMPTE offset, time and key signature, with the least data each needs.
 _META_LENGTHS = {0x00: 0, 0x20: 1, 0x51: 3, 0x54: 5, 0x58: 4, 0x59: 2}
-_DECODED_META = re.compile(rb"\xff([\x00\x20\x51\x54\x58\x59])")
-_DATA_BYTES = {0x8: 2, 0x9: 2, 0xA: 2, 0xB: 2, 0xC: 1, 0xD: 1, 0xE: 2}
 
 
 def _closing_events(channel: int) -> bytes:
@@ -92,7 +89,11 @@ def closed_chunk(chunk: bytes, division: int, found: bytes | None = None) -> byt
     sounding ends after the marker. ``found``: the chunk's :func:`statuses`, if known."""
     # A channel's first note-on has its status byte: no such byte, no note on it.
     found = statuses(chunk) if found is None else found
-    closing = [_CLOSING[status & 0xF] for status in sorted(set(found)) if status >> 4 == 0x9]
+    ons = found.lstrip(_PROGRAM_BYTES)
+    if ons and ons.count(ons[0]) == len(ons):  # (most chunks: one channel; a set is slow)
+        closing = [_CLOSING[ons[0] & 0xF]] if ons[0] >> 4 == 0x9 else []
+    else:
+        closing = [_CLOSING[status & 0xF] for status in sorted(set(ons)) if status >> 4 == 0x9]
     # (the chunk's end of track, 3 bytes, gives way to the marker, the closing note-offs
     # and a new one a byte longer with its delta time)
     size = len(chunk) + len(_MARKER) + _CLOSING_SIZE * len(closing) + 1
@@ -124,21 +125,33 @@ class Prelude:
             return False
         if found is None:
             return not _has_program_byte(chunk[self.end:])
+        # Most chunks: no program byte after the first byte that may be a note-on's
+        # status, which comes before the prelude's end.
+        if not _has_program_byte(found.lstrip(_PROGRAM_BYTES)):
+            return True
         # (Counted: the chunk's statuses hold no more program bytes than its prelude's.)
         return _program_bytes(found) == _program_bytes(chunk[:self.end])
 
 
 def metas_decode(chunk: bytes) -> bool:
-    """Whether no meta message in ``chunk`` is one mido refuses to decode (a tempo of
-    fewer than 3 bytes, a time signature's denominator beyond 2**7, a key signature
-    beyond 7 sharps or flats...). Looked for in the bytes: a byte pair that only looks
-    like such a message makes it False too, and the slow reader then decides."""
-    for match in _DECODED_META.finditer(chunk):
-        kind = match.group(1)[0]
-        length, at = _read_number(chunk, match.end())
-        if length is None or at + length > len(chunk):
+    """Whether no meta message in ``chunk`` (a track chunk, or a whole file: its chunks
+    at once) is one mido refuses to decode (a tempo of fewer than 3 bytes, a time
+    signature's denominator beyond 2**7, a key signature beyond 7 sharps or flats...).
+    Looked for in the bytes: a byte pair that only looks like such a message (in a
+    chunk's data or a chunk's head) makes it False too, and the slow reader then
+    decides."""
+    # (memchr's search for FF, rare in MIDI data, is faster than a regex's scan)
+    at = chunk.find(b"\xff")
+    while at >= 0:
+        kind = chunk[at + 1] if at + 1 < len(chunk) else -1
+        start = at + 2
+        at = chunk.find(b"\xff", at + 1)
+        if kind not in _META_LENGTHS:
+            continue
+        length, start = _read_number(chunk, start)
+        if length is None or start + length > len(chunk):
             continue  # no message: one so cut would make symusic refuse the chunk
-        data = chunk[at:at + length]
+        data = chunk[start:start + length]
         if length < _META_LENGTHS[kind] or kind == 0x00 and length == 1:
             return False
         if kind == 0x54 and data[0] >> 5 > 3:
@@ -185,12 +198,18 @@ def read_prelude(chunk: bytes, *, to_end: bool = False) -> Prelude | None:
     pos, size, status, sounding = 0, len(chunk), None, False
     names: list[str] = []
     first_program = None
+    # (Numbers of one byte, most, are read in line: a call costs more than the read.)
     while pos < size:
-        pos = _skip_number(chunk, pos)
-        if pos is None or pos >= size:
+        if chunk[pos] < 0x80:
+            pos += 1
+        else:
+            pos = _skip_number(chunk, pos)
+            if pos is None:
+                return None
+        if pos >= size:
             return None
-        if chunk[pos] >= 0x80:
-            kind = chunk[pos]
+        kind = chunk[pos]
+        if kind >= 0x80:
             pos += 1
             if kind != 0xFF:
                 status = kind
@@ -199,11 +218,17 @@ def read_prelude(chunk: bytes, *, to_end: bool = False) -> Prelude | None:
         else:
             kind = status
         if kind == 0xFF:
-            if pos >= size:
-                return None
-            meta = chunk[pos]
-            length, pos = _read_number(chunk, pos + 1)
-            if length is None or pos + length > size:
+            if pos + 1 < size and chunk[pos + 1] < 0x80:
+                meta, length = chunk[pos], chunk[pos + 1]
+                pos += 2
+            else:
+                if pos >= size:
+                    return None
+                meta = chunk[pos]
+                length, pos = _read_number(chunk, pos + 1)
+                if length is None:
+                    return None
+            if pos + length > size:
                 return None
             if meta == 0x03:
                 names.append(chunk[pos:pos + length].decode("latin-1"))
@@ -214,13 +239,19 @@ def read_prelude(chunk: bytes, *, to_end: bool = False) -> Prelude | None:
                 return None
             pos += length
         elif 0x80 <= kind <= 0xEF:
-            data = chunk[pos:pos + _DATA_BYTES[kind >> 4]]
-            pos += len(data)
-            if len(data) < _DATA_BYTES[kind >> 4] or max(data) > 127:
+            first = chunk[pos] if pos < size else 0x80
+            if kind >> 4 in (0xC, 0xD):
+                pos += 1
+                if first > 127:
+                    return None
+                if kind >> 4 == 0xC and first_program is None:
+                    first_program = (kind & 0xF, first)
+                continue
+            second = chunk[pos + 1] if pos + 1 < size else 0x80
+            pos += 2
+            if first > 127 or second > 127:
                 return None
-            if kind >> 4 == 0xC and first_program is None:
-                first_program = (kind & 0xF, data[0])
-            elif kind >> 4 == 0x9 and data[1] > 0:
+            if kind >> 4 == 0x9 and second > 0:
                 if not to_end:
                     return Prelude(names, first_program, pos, True)
                 sounding = True

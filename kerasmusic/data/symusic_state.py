@@ -33,6 +33,7 @@ from symusic.core import (
 #: A note as symusic stores it (time, duration, pitch, velocity, 2 bytes of padding).
 NOTE = np.dtype([("time", "<i4"), ("duration", "<i4"), ("pitch", "i1"),
                  ("velocity", "i1"), ("pad", "V2")])
+_NOTE_SIZE = NOTE.itemsize
 _TEMPO = struct.Struct("<ii")  # time, microseconds a quarter
 _SIGNATURE = struct.Struct("<iBB2x")  # time, numerator, denominator
 _count = struct.Struct("<I").unpack_from
@@ -48,9 +49,9 @@ class State:
     """What :func:`read_state` reads.
 
     Args:
-        tracks: (program, is_drum, notes) of each track, the notes as bytes:
-            :data:`NOTE` records (time, duration, pitch, velocity, padding;
-            :func:`notes_array` reads them).
+        tracks: (program, is_drum, notes) of each track, the notes as bytes (or a
+            memoryview of them): :data:`NOTE` records (time, duration, pitch,
+            velocity, padding; :func:`notes_array` reads them).
         tempos: (time, microseconds a quarter) of each tempo, in symusic's order.
         signatures: (time, numerator, denominator) of each time signature.
         markers: (time, text as bytes) of each marker.
@@ -66,14 +67,15 @@ def read_state(score: ScoreTick) -> State | None:
     """The contents of ``score`` read from its state; None if the state does not read
     as expected (then ask symusic's API)."""
     data = score.__getstate__()
+    view = memoryview(data)  # (the notes are not copied out: a big file's are many pages)
     count = _count
     try:
         pos, tracks = 8, []
         for _ in range(count(data, 4)[0]):
             end = pos + 4 + count(data, pos)[0]  # past the name
             program, drum, notes = _track_head(data, end)
-            pos = end + 6 + NOTE.itemsize * notes
-            tracks.append((program, drum != 0, data[end + 6:pos]))
+            pos = end + 6 + _NOTE_SIZE * notes
+            tracks.append((program, drum != 0, view[end + 6:pos]))
             if _four_counts(data, pos) == (0, 0, 0, 0):  # most tracks: none of these
                 pos += 16
                 continue
