@@ -215,7 +215,7 @@ def _state(score: ScoreTick) -> symusic_state.State:
         [(m.time, m.text.encode()) for m in score.markers])
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(slots=True)
 class _Instrument:
     """An instrument of a track chunk: its notes as symusic gives them (sorted by time
     only; see :class:`~kerasmusic.data.symusic_state.State`), its chunk's index and the
@@ -226,7 +226,7 @@ class _Instrument:
     notes: bytes
     chunk: int
     chunk_end: int
-    name: str = ""
+    name: str
 
 
 def _chunk_part(chunk: bytes, found: bytes, end: int, tracks: list[tuple[int, bool, bytes]],
@@ -235,10 +235,8 @@ def _chunk_part(chunk: bytes, found: bytes, end: int, tracks: list[tuple[int, bo
     them in miditoolkit's) from symusic's ``tracks`` of it, or its silent
     :class:`Track`; None when miditoolkit must decide. ``found``: the chunk's
     :func:`~kerasmusic.data.midi_layout.statuses`; ``end``: the tick it ends at."""
-    instruments = [_Instrument(program, is_drum, notes, index, end)
-                   for program, is_drum, notes in tracks
-                   if len(notes)]  # none: a lyric's track
-    if not instruments:
+    tracks = [track for track in tracks if len(track[2])]  # none: a lyric's track
+    if not tracks:
         if not midi_layout.may_change_program(chunk, found):
             return []
         prelude = midi_layout.read_prelude(chunk, to_end=True)
@@ -252,9 +250,9 @@ def _chunk_part(chunk: bytes, found: bytes, end: int, tracks: list[tuple[int, bo
     prelude = midi_layout.read_prelude(chunk)
     if prelude is None or not prelude.sounding or not prelude.settles(chunk, found):
         return None
-    for instrument in instruments:
-        instrument.name = prelude.names[-1] if prelude.names else ""
-    return instruments
+    name = prelude.names[-1] if prelude.names else ""
+    return [_Instrument(program, is_drum, notes, index, end, name)
+            for program, is_drum, notes in tracks]
 
 
 def _tracks(parts: list[_Instrument | Track], tpq: int, last: int

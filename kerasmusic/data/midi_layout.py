@@ -36,6 +36,7 @@ _CLOSING = [_closing_events(channel) for channel in range(16)]
 _CLOSING_SIZE = len(_CLOSING[0])
 _HEADER = b"MThd\x00\x00\x00\x06\x00\x01\x00\x01"  # (one track, of format 1)
 _TRACK_HEAD = struct.Struct(">h4sL")  # the header's division, then a chunk's head
+_CHUNK_HEAD = struct.Struct(">4sL").unpack_from
 # Deleted, these leave the bytes that may be a note-on's or a program change's status.
 _NOT_STATUS = bytes(b for b in range(256) if b >> 4 not in (0x9, 0xC))
 _MARKER = b"\xff\x06" + bytes([len(END_MARKER)]) + END_MARKER.encode()
@@ -62,9 +63,11 @@ def split_chunks(data: bytes) -> Layout | None:
     if size < 6 or n_tracks <= 0:
         return None
     for _ in range(n_tracks):
-        if data[pos:pos + 4] != b"MTrk" or pos + 8 > len(data):
+        if pos + 8 > len(data):
             return None
-        size = struct.unpack(">L", data[pos + 4:pos + 8])[0]
+        kind, size = _CHUNK_HEAD(data, pos)
+        if kind != b"MTrk":
+            return None
         chunk = data[pos + 8:pos + 8 + size]
         # (Where symusic stops at an end of track before this one, mido reads on: the
         # marker closed_chunk puts before this one is then missing.)

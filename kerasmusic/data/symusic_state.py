@@ -38,8 +38,7 @@ _TEMPO = struct.Struct("<ii")  # time, microseconds a quarter
 _SIGNATURE = struct.Struct("<iBB2x")  # time, numerator, denominator
 _count = struct.Struct("<I").unpack_from
 _track_head = struct.Struct("<BBI").unpack_from  # program, is_drum, notes
-_three_counts = struct.Struct("<III").unpack_from
-_four_counts = struct.Struct("<IIII").unpack_from
+_NONE_OF_THREE, _NONE_OF_FOUR = bytes(12), bytes(16)  # (counts of 0, as stored)
 _text_head = struct.Struct("<iI").unpack_from  # time, bytes
 _EIGHT = 8  # bytes of a control change, pitch bend, pedal, key signature as stored
 
@@ -76,19 +75,24 @@ def read_state(score: ScoreTick) -> State | None:
             program, drum, notes = _track_head(data, end)
             pos = end + 6 + _NOTE_SIZE * notes
             tracks.append((program, drum != 0, view[end + 6:pos]))
-            if _four_counts(data, pos) == (0, 0, 0, 0):  # most tracks: none of these
+            if data[pos:pos + 16] == _NONE_OF_FOUR:  # most tracks: no control, bend...
                 pos += 16
                 continue
             for _ in range(3):  # controls, pitch bends, pedals
                 pos += 4 + _EIGHT * count(data, pos)[0]
             _, pos = _texts(data, pos)  # lyrics
-        if _three_counts(data, pos) == (0, 0, 0):  # most chunks: no signature, key, tempo
+        if data[pos:pos + 12] == _NONE_OF_THREE:  # most chunks: no signature, key, tempo
             signatures, tempos, pos = [], [], pos + 12
         else:
             signatures, pos = _events(data, pos, _SIGNATURE)
             pos += 4 + _EIGHT * count(data, pos)[0]  # key signatures
             tempos, pos = _events(data, pos, _TEMPO)
-        markers, pos = _texts(data, pos)
+        if count(data, pos)[0] == 1:  # most chunks: one marker, the reader's
+            time, size = _text_head(data, pos + 4)
+            markers = [(time, data[pos + 12:pos + 12 + size])]
+            pos += 12 + size
+        else:
+            markers, pos = _texts(data, pos)
     except (struct.error, ValueError):
         return None
     return State(tracks, tempos, signatures, markers) if pos == len(data) else None
