@@ -118,16 +118,27 @@ def test_events_after_an_end_of_track_read_the_same(tmp_path):
 @pytest.mark.parametrize("latest", [900, 2**40])  # one int64 key; too wide for one
 def test_notes_are_put_in_note_order(latest):
     """Notes of several instruments come back grouped by the instruments' ranks, each
-    group in Note's order (start, duration, pitch, velocity), pitch and velocity as the
-    signed bytes symusic keeps them in."""
+    group in Note's order (start, duration, pitch, velocity)."""
     rng = np.random.default_rng(latest)
     sizes, rank = [5, 0, 40, 17], [2, 0, 3, 1]
     n = sum(sizes)
     start, duration = rng.integers(0, 4, n) * latest // 4, rng.integers(1, 3, n) * 3
-    pitch, velocity = rng.choice([-128, -1, 0, 60, 61, 127], n), rng.choice([-5, 1, 90], n)
-    word = (pitch + 128) * 256 + velocity + 128
+    pitch, velocity = rng.choice([0, 60, 61, 127], n), rng.choice([1, 90, 127], n)
+    word = pitch * 256 + velocity
     got = midi._in_note_order(start.copy(), duration.copy(), word, rank, sizes, latest)
     owner = np.repeat(rank, sizes)
     order = np.lexsort((velocity, pitch, duration, start, owner))
     for column, expected in zip(got, (start, duration, pitch, velocity)):
         assert column.tolist() == expected[order].tolist()
+
+
+@pytest.mark.parametrize("event", [b"\x90\x3c\x85", b"\x90\x85\x40", b"\x80\x3c\x85"])
+def test_a_data_byte_over_127_is_refused_as_miditoolkit_refuses_it(tmp_path, event, slow_reads):
+    """symusic refuses it (the reader relies on its pitches and velocities being
+    0..127), so miditoolkit's reader says what is wrong."""
+    path = tmp_path / "bad.mid"
+    path.write_bytes(b"MThd\x00\x00\x00\x06\x00\x00\x00\x01\x00\x60MTrk\x00\x00\x00\x0c"
+                     + b"\x00" + event + b"\x10\x80\x3c\x00\x00\xff\x2f\x00")
+    with pytest.raises(km.MidiReadError, match="bad.mid"):
+        km.read_midi(path)
+    assert slow_reads == [str(path)]

@@ -297,10 +297,9 @@ def _tracks(parts: list[_Instrument | Track], tpq: int, last: int
     rank = [0] * len(keys)
     for place, k in enumerate(ordered):
         rank[k] = place
-    # (pitch and velocity, signed bytes, as one big-endian word with their sign bits
-    # flipped: the word's order is theirs)
+    # (pitch and velocity as one big-endian word: its order is theirs; symusic refuses
+    # a file with a data byte over 127, so both are 0..127 and velocities 1..127)
     word = notes.view(">u2")[:, 4].astype(np.int64)
-    word ^= 0x8080
     sizes, dropped = counts, 0
     sounding = int(np.count_nonzero(duration))
     if sounding < len(duration):
@@ -309,8 +308,6 @@ def _tracks(parts: list[_Instrument | Track], tpq: int, last: int
         start, duration, word = start[keep], duration[keep], word[keep]
         sizes = np.add.reduceat(keep, firsts, dtype=np.int64).tolist()
     start, duration, pitch, velocity = _in_note_order(start, duration, word, rank, sizes, latest)
-    if len(velocity) and velocity.min() < 1:  # (a byte: never above 127)
-        velocity = np.maximum(velocity, 1)
     # Each instrument's times on the coarsest ticks that keep them exact (a step of tpq,
     # one tick a quarter, where no note is left, as from_notes gives).
     sizes = [sizes[k] for k in ordered]
@@ -350,7 +347,7 @@ def _in_note_order(start: np.ndarray, duration: np.ndarray, word: np.ndarray, ra
                    sizes: list[int], latest: int
                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Start, duration, pitch and velocity of the notes (``sizes[k]`` of instrument k in
-    turn; ``word``: (pitch + 128) * 256 + (velocity + 128)) sorted by the ``rank`` of their
+    turn; ``word``: pitch * 256 + velocity, both 0..127) sorted by the ``rank`` of their
     instrument, then as :class:`Note` sorts (start, duration, pitch, velocity). Times
     are 0..``latest``. The three arrays given are overwritten."""
     bits = latest.bit_length()
@@ -358,7 +355,7 @@ def _in_note_order(start: np.ndarray, duration: np.ndarray, word: np.ndarray, ra
     if owner_bits + 2 * bits + 16 > 63:  # too wide for one key: sort the columns
         order = np.lexsort((word, duration, start, np.array(rank).repeat(sizes)))
         start, duration, word = start[order], duration[order], word[order]
-        return start, duration, (word >> 8) - 128, (word & 0xFF) - 128
+        return start, duration, word >> 8, word & 0xFF
     # One int64 key holding the whole note, sorted (equal keys are equal notes, so the
     # sort need not be stable; timsort is fast on the runs symusic already sorted) and
     # read back: no gather. In place where it can be (the arrays are the caller's): a
@@ -378,9 +375,7 @@ def _in_note_order(start: np.ndarray, duration: np.ndarray, word: np.ndarray, ra
     duration &= mask
     pitch = key >> 8
     pitch &= 0xFF
-    pitch -= 128
     key &= 0xFF
-    key -= 128
     return start, duration, pitch, key
 
 
