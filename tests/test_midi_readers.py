@@ -115,18 +115,19 @@ def test_events_after_an_end_of_track_read_the_same(tmp_path):
     assert new == read_outcome(read_midi_miditoolkit, path) and len(new[1].notes) == 2
 
 
+@pytest.mark.parametrize("n_instruments", [4, 12])  # sorted one by one; in one sort
 @pytest.mark.parametrize("latest", [900, 2**40])  # one int64 key; too wide for one
-def test_notes_are_put_in_note_order(latest):
-    """Notes of several instruments come back grouped by the instruments' ranks, each
-    group in Note's order (start, duration, pitch, velocity)."""
-    rng = np.random.default_rng(latest)
-    sizes, rank = [5, 0, 40, 17], [2, 0, 3, 1]
+def test_notes_are_put_in_note_order(latest, n_instruments):
+    """Each instrument's notes come back in Note's order (start, duration, pitch,
+    velocity), the instruments staying in turn."""
+    rng = np.random.default_rng(latest + n_instruments)
+    sizes = rng.choice([0, 1, 5, 40], n_instruments).tolist()
     n = sum(sizes)
     start, duration = rng.integers(0, 4, n) * latest // 4, rng.integers(1, 3, n) * 3
     pitch, velocity = rng.choice([0, 60, 61, 127], n), rng.choice([1, 90, 127], n)
     word = pitch * 256 + velocity
-    got = midi._in_note_order(start.copy(), duration.copy(), word, rank, sizes, latest)
-    owner = np.repeat(rank, sizes)
+    got = midi._in_note_order(start.copy(), duration.copy(), word, sizes, latest)
+    owner = np.repeat(np.arange(n_instruments), sizes)
     order = np.lexsort((velocity, pitch, duration, start, owner))
     for column, expected in zip(got, (start, duration, pitch, velocity)):
         assert column.tolist() == expected[order].tolist()

@@ -294,9 +294,6 @@ def _tracks(parts: list[_Instrument | Track], tpq: int, last: int
     if len(set(keys)) != len(keys):
         return None
     ordered = sorted(range(len(keys)), key=keys.__getitem__)  # miditoolkit's order
-    rank = [0] * len(keys)
-    for place, k in enumerate(ordered):
-        rank[k] = place
     # (pitch and velocity as one big-endian word: its order is theirs; symusic refuses
     # a file with a data byte over 127, so both are 0..127 and velocities 1..127)
     word = notes.view(">u2")[:, 4].astype(np.int64)
@@ -307,10 +304,9 @@ def _tracks(parts: list[_Instrument | Track], tpq: int, last: int
         dropped = len(duration) - sounding
         start, duration, word = start[keep], duration[keep], word[keep]
         sizes = np.add.reduceat(keep, firsts, dtype=np.int64).tolist()
-    start, duration, pitch, velocity = _in_note_order(start, duration, word, rank, sizes, latest)
+    start, duration, pitch, velocity = _in_note_order(start, duration, word, sizes, latest)
     # Each instrument's times on the coarsest ticks that keep them exact (a step of tpq,
     # one tick a quarter, where no note is left, as from_notes gives).
-    sizes = [sizes[k] for k in ordered]
     bounds = list(itertools.accumulate(sizes, initial=0))
     steps = [tpq] * len(sizes)
     filled = [k for k, size in enumerate(sizes) if size]
@@ -330,11 +326,11 @@ def _tracks(parts: list[_Instrument | Track], tpq: int, last: int
             duration //= per_note
     fractions: dict = {}
     made = []
-    for place, k in enumerate(ordered):
-        a, b = bounds[place], bounds[place + 1]
+    for k in ordered:
+        a, b = bounds[k], bounds[k + 1]
         instrument = instruments[k]
         arrays = NoteArrays(start[a:b], duration[a:b], pitch[a:b], velocity[a:b],
-                            tpq // steps[place])
+                            tpq // steps[k])
         made.append(Track.from_arrays(arrays, instrument.name, instrument.program,
                                       instrument.is_drum, fractions))
     tracks, chunk_tracks = [], iter(made)
@@ -343,17 +339,18 @@ def _tracks(parts: list[_Instrument | Track], tpq: int, last: int
     return tracks, dropped
 
 
-def _in_note_order(start: np.ndarray, duration: np.ndarray, word: np.ndarray, rank: list[int],
+def _in_note_order(start: np.ndarray, duration: np.ndarray, word: np.ndarray,
                    sizes: list[int], latest: int
                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Start, duration, pitch and velocity of the notes (``sizes[k]`` of instrument k in
-    turn; ``word``: pitch * 256 + velocity, both 0..127) sorted by the ``rank`` of their
-    instrument, then as :class:`Note` sorts (start, duration, pitch, velocity). Times
-    are 0..``latest``. The three arrays given are overwritten."""
+    """Start, duration, pitch and velocity of the notes of each instrument (``sizes[k]``
+    of instrument k in turn; ``word``: pitch * 256 + velocity, both 0..127) put in
+    :class:`Note`'s order (start, duration, pitch, velocity), the instruments staying
+    in turn. Times are 0..``latest``. The three arrays given are overwritten."""
     bits = latest.bit_length()
-    owner_bits = (len(rank) - 1).bit_length()
+    owner_bits = (len(sizes) - 1).bit_length()
     if owner_bits + 2 * bits + 16 > 63:  # too wide for one key: sort the columns
-        order = np.lexsort((word, duration, start, np.array(rank).repeat(sizes)))
+        owner = np.arange(len(sizes)).repeat(sizes)
+        order = np.lexsort((word, duration, start, owner))
         start, duration, word = start[order], duration[order], word[order]
         return start, duration, word >> 8, word & 0xFF
     # One int64 key holding the whole note, sorted (equal keys are equal notes, so the
@@ -365,9 +362,13 @@ def _in_note_order(start: np.ndarray, duration: np.ndarray, word: np.ndarray, ra
     duration <<= 16
     key |= duration
     key |= word
-    if owner_bits:
-        key |= np.array([r << (2 * bits + 16) for r in rank]).repeat(sizes)
-    key.sort(kind="stable")
+    if len(sizes) <= 8:  # each instrument's notes sorted where they are
+        bounds = list(itertools.accumulate(sizes, initial=0))
+        for a, b in zip(bounds, bounds[1:]):
+            key[a:b].sort(kind="stable")
+    else:  # (many: one sort, the instrument's index above the note)
+        key |= np.arange(len(sizes)).repeat(sizes) << (2 * bits + 16)
+        key.sort(kind="stable")
     mask = (1 << bits) - 1
     start = np.right_shift(key, bits + 16, out=word)
     start &= mask
