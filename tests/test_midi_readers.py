@@ -1,5 +1,6 @@
 """symusic's reader (read_midi) gives exactly the pieces and errors of miditoolkit's."""
 
+import itertools
 import random
 from fractions import Fraction
 
@@ -10,7 +11,7 @@ from fuzzing import mutate_file, read_outcome, seed_bytes
 from midi_files import random_midi
 
 import kerasmusic as km
-from kerasmusic.data import midi
+from kerasmusic.data import midi, midi_layout
 from kerasmusic.data.midi_miditoolkit import read_midi_miditoolkit
 
 
@@ -143,3 +144,30 @@ def test_a_data_byte_over_127_is_refused_as_miditoolkit_refuses_it(tmp_path, eve
     with pytest.raises(km.MidiReadError, match="bad.mid"):
         km.read_midi(path)
     assert slow_reads == [str(path)]
+
+
+def test_a_chunk_without_notes_is_walked_as_mido_reads_it(tmp_path):
+    """A tempo map (no note-on in it) is read in Python, not parsed by symusic: its
+    tempos and time signatures at the ticks mido gives them."""
+    import mido
+
+    track = mido.MidiTrack([
+        mido.MetaMessage("track_name", name="tempo map", time=0),
+        mido.MetaMessage("set_tempo", tempo=500_000, time=0),
+        mido.MetaMessage("time_signature", numerator=3, denominator=8, time=0),
+        mido.Message("control_change", control=7, value=100, time=5),
+        mido.MetaMessage("set_tempo", tempo=400_000, time=17_000),  # a delta of 3 bytes
+        mido.MetaMessage("key_signature", key="Eb", time=7),
+        mido.MetaMessage("time_signature", numerator=6, denominator=4, time=300),
+    ])
+    path = tmp_path / "map.mid"
+    mido.MidiFile(tracks=[track], ticks_per_beat=96).save(path)
+    chunk = midi_layout.split_chunks(path.read_bytes()).chunks[0]
+    assert midi_layout.starts_no_note(midi_layout.statuses(chunk))
+    walk = midi_layout.read_prelude(chunk, to_end=True)
+    ticks = list(itertools.accumulate(m.time for m in mido.MidiFile(path).tracks[0]))
+    messages = list(zip(ticks, mido.MidiFile(path).tracks[0]))
+    assert walk.tempos == [(t, m.tempo) for t, m in messages if m.type == "set_tempo"]
+    assert walk.signatures == [(t, m.numerator, m.denominator) for t, m in messages
+                               if m.type == "time_signature"]
+    assert walk.names == ["tempo map"] and not walk.sounding

@@ -163,6 +163,16 @@ def _chunk_by_chunk(layout: midi_layout.Layout) -> _Contents | None:
     ends, chunk_tracks, tempos, signatures = [], [], [], []
     found = [midi_layout.statuses(chunk) for chunk in layout.chunks]
     for chunk, statuses in zip(layout.chunks, found):
+        if midi_layout.starts_no_note(statuses):
+            # (A chunk without notes - a tempo map, names, lyrics - is read by walking
+            # its events in Python, as mido reads them: faster than a parse.)
+            walk = midi_layout.read_prelude(chunk, to_end=True)
+            if walk is not None:
+                ends.append(None)  # (no instrument of it asks)
+                chunk_tracks.append([])
+                tempos.extend(walk.tempos)
+                signatures.extend(walk.signatures)
+                continue
         try:
             state = _state(ScoreTick.from_midi(
                 midi_layout.closed_chunk(chunk, layout.division, statuses)))

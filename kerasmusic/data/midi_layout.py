@@ -113,12 +113,16 @@ class Prelude:
         first_program: (channel, program) of the first program change, if any.
         end: the offset just past the first sounding note-on, or the chunk's length.
         sounding: whether a note-on with a velocity was met.
+        tempos: (tick, microseconds a quarter) of each tempo met, in order.
+        signatures: (tick, numerator, denominator) of each time signature met.
     """
 
     names: list[str]
     first_program: tuple[int, int] | None
     end: int
     sounding: bool
+    tempos: list[tuple[int, int]]
+    signatures: list[tuple[int, int, int]]
 
     def settles(self, chunk: bytes, found: bytes | None = None) -> bool:
         """Whether no program change and no track name can follow in ``chunk`` (whose
@@ -178,6 +182,12 @@ def _finds_name(chunk: bytes, start: int) -> bool:
     return False
 
 
+def starts_no_note(found: bytes) -> bool:
+    """Whether a chunk whose :func:`statuses` are ``found`` surely starts no note (no
+    byte of it may be a note-on's status)."""
+    return not found.lstrip(_PROGRAM_BYTES)
+
+
 def may_change_program(chunk: bytes, found: bytes | None = None) -> bool:
     """Whether ``chunk`` (whose :func:`statuses` are ``found``, if known) may hold a
     program change (False: it surely holds none)."""
@@ -195,20 +205,25 @@ def _program_bytes(data: bytes) -> int:
 
 
 def read_prelude(chunk: bytes, *, to_end: bool = False) -> Prelude | None:
-    """Walk ``chunk``'s events in Python up to its first sounding note-on (or all of
-    them, ``to_end``); None at anything but channel, meta and sysex messages (system
-    messages, running status with none set or after a sysex, a data byte over 127)."""
-    pos, size, status, sounding = 0, len(chunk), None, False
+    """Walk ``chunk``'s events in Python, as mido reads them, up to its first sounding
+    note-on (or all of them, ``to_end``); None at anything but channel, meta and sysex
+    messages (system messages, running status with none set or after a sysex, a data
+    byte over 127) or at a tempo or time signature cut short."""
+    pos, size, status, sounding, tick = 0, len(chunk), None, False, 0
     names: list[str] = []
+    tempos: list[tuple[int, int]] = []
+    signatures: list[tuple[int, int, int]] = []
     first_program = None
     # (Numbers of one byte, most, are read in line: a call costs more than the read.)
     while pos < size:
         if chunk[pos] < 0x80:
+            tick += chunk[pos]
             pos += 1
         else:
-            pos = _skip_number(chunk, pos)
-            if pos is None:
+            delta, pos = _read_number(chunk, pos)
+            if delta is None:
                 return None
+            tick += delta
         if pos >= size:
             return None
         kind = chunk[pos]
@@ -235,6 +250,14 @@ def read_prelude(chunk: bytes, *, to_end: bool = False) -> Prelude | None:
                 return None
             if meta == 0x03:
                 names.append(chunk[pos:pos + length].decode("latin-1"))
+            elif meta == 0x51:  # (as mido decodes them: the first bytes of longer ones)
+                if length < 3:
+                    return None
+                tempos.append((tick, int.from_bytes(chunk[pos:pos + 3], "big")))
+            elif meta == 0x58:
+                if length < 4 or chunk[pos + 1] > 7:
+                    return None
+                signatures.append((tick, chunk[pos], 1 << chunk[pos + 1]))
             pos += length
         elif kind in (0xF0, 0xF7):
             length, pos = _read_number(chunk, pos)
@@ -256,20 +279,11 @@ def read_prelude(chunk: bytes, *, to_end: bool = False) -> Prelude | None:
                 return None
             if kind >> 4 == 0x9 and second > 0:
                 if not to_end:
-                    return Prelude(names, first_program, pos, True)
+                    return Prelude(names, first_program, pos, True, tempos, signatures)
                 sounding = True
         else:
             return None
-    return Prelude(names, first_program, size, sounding)
-
-
-def _skip_number(data: bytes, pos: int) -> int | None:
-    """The offset past the variable-length number at ``pos`` (None past the end)."""
-    while pos < len(data):
-        pos += 1
-        if data[pos - 1] < 0x80:
-            return pos
-    return None
+    return Prelude(names, first_program, size, sounding, tempos, signatures)
 
 
 def _read_number(data: bytes, pos: int) -> tuple[int | None, int]:
