@@ -25,12 +25,12 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import operator
 import os
 import stat
 from fractions import Fraction
 
 import miditoolkit
-import mido
 import numpy as np
 from miditoolkit.midi.containers import Instrument, TempoChange, TimeSignature
 from miditoolkit.midi.containers import Note as MidiNote
@@ -133,11 +133,11 @@ def _read_parts(data: bytes) -> tuple | None:
         if part is None:
             return None
         parts.extend(part)
-    if any(mspq == 0 for _, mspq in tempos):
-        return None
     tempo_changes = _tempo_changes(tempos)
-    time_signature = min(signatures, key=lambda s: s[0]) if signatures else None
-    last = max([t for t, _ in tempo_changes] + [s[0] for s in signatures])
+    if tempo_changes is None:
+        return None
+    time_signature = min(signatures, key=_TIME) if signatures else None
+    last = max(tempo_changes[-1][0], max(signatures, key=_TIME)[0] if signatures else 0)
     made = _tracks(parts, tpq, last)
     if made is None:
         return None
@@ -396,18 +396,24 @@ def _has_notes(track: Track) -> bool:
     return bool(len(arrays) if arrays is not None else track.notes)
 
 
-def _tempo_changes(tempos: list[tuple[int, int]]) -> list[tuple[int, float]]:
+def _tempo_changes(tempos: list[tuple[int, int]]) -> list[tuple[int, float]] | None:
     """(tick, quarter notes a minute) of the tempo changes as miditoolkit keeps them:
     120 until a first change; a change at tick 0 replaces all before it; a later one
-    counts when it differs from the last kept; sorted by time (stably)."""
+    counts when it differs from the last kept; sorted by time (stably). None at a tempo
+    of 0 microseconds a quarter (miditoolkit's reader says what is wrong)."""
     changes = [(0, 120.0)]
     for tick, mspq in tempos:
-        qpm = mido.tempo2bpm(mspq)
+        if mspq == 0:
+            return None
+        qpm = 60_000_000 / mspq  # (mido.tempo2bpm's float, bit for bit)
         if tick == 0:
             changes = [(0, qpm)]
         elif qpm != changes[-1][1]:
             changes.append((tick, qpm))
-    return sorted(changes, key=lambda c: c[0])
+    return sorted(changes, key=_TIME) if len(changes) > 1 else changes
+
+
+_TIME = operator.itemgetter(0)
 
 
 def write_midi(piece: Piece, path: str | os.PathLike, *, ticks_per_beat: int = 480) -> None:
