@@ -284,6 +284,8 @@ def _tracks(parts: list[_Instrument | Track], tpq: int, last: int
     counts = [len(i.notes) // size for i in instruments]
     firsts = list(itertools.accumulate(counts[:-1], initial=0))
     notes = symusic_state.notes_array(b"".join([i.notes for i in instruments]))
+    for instrument in instruments:  # (symusic's states freed: a big file's are many pages)
+        instrument.notes = b""
     start = notes[:, 0].astype(np.int64)
     duration = notes[:, 1].astype(np.int64)
     # A negative time overflowed (symusic's are 32-bit); a note left sounding closes
@@ -307,6 +309,7 @@ def _tracks(parts: list[_Instrument | Track], tpq: int, last: int
     # (pitch and velocity as one big-endian word: its order is theirs; symusic refuses
     # a file with a data byte over 127, so both are 0..127 and velocities 1..127)
     word = notes.view(">u2")[:, 4].astype(np.int64)
+    del notes
     sizes, dropped = counts, 0
     sounding = int(np.count_nonzero(duration))
     if sounding < len(duration):
