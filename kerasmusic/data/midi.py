@@ -10,7 +10,9 @@ the first note, two instruments of one track whose first notes end together, not
 left sounding, a damaged or unusual layout, a claim beyond the limits) is read with
 miditoolkit instead. :func:`write_midi` writes with miditoolkit (through mido).
 
-What symusic read is taken from its score's pickled state
+Each track chunk is parsed on its own (closed so that a note left sounding shows); a
+chunk that starts no note (a tempo map, names, lyrics) is walked in Python instead, as
+mido reads it. What symusic read is taken from its score's pickled state
 (:mod:`kerasmusic.data.symusic_state`, much cheaper than its Python API) where that
 state reads as expected. The tracks it reads hold their notes as
 :class:`~kerasmusic.data.notes.NoteArrays` (integer ticks): no
@@ -126,13 +128,7 @@ def _read_parts(data: bytes) -> tuple | None:
     contents = _chunk_by_chunk(layout)
     if contents is None:
         return None
-    ends, chunk_tracks, tempos, signatures, found = contents
-    parts = []
-    for index, chunk in enumerate(layout.chunks):
-        part = _chunk_part(chunk, found[index], ends[index], chunk_tracks[index], index)
-        if part is None:
-            return None
-        parts.extend(part)
+    parts, tempos, signatures = contents
     tempo_changes = _tempo_changes(tempos)
     if tempo_changes is None:
         return None
@@ -148,53 +144,75 @@ def _read_parts(data: bytes) -> tuple | None:
     return tracks, tempo, changes, signature, dropped
 
 
-# What symusic read of a file's chunks: each chunk's end tick and tracks ((program,
-# is_drum, notes) each), the tempos and time signatures in chunk order, then each
-# chunk's midi_layout.statuses.
-_Contents = tuple[list[int], list[list[tuple[int, bool, bytes]]], list, list, list[bytes]]
+def _chunk_by_chunk(layout: midi_layout.Layout
+                    ) -> tuple[list[_Instrument | Track], list, list] | None:
+    """The parts of the file's chunks in turn (each chunk's instruments, in symusic's
+    order: :func:`_tracks` puts them in miditoolkit's, or its silent :class:`Track`),
+    its tempos and its time signatures in chunk order; None when miditoolkit must decide
+    (symusic refuses a chunk, a chunk's end marker is missing, its tempos or time
+    signatures cannot be ordered, a program change or name follows a note...).
 
-
-def _chunk_by_chunk(layout: midi_layout.Layout) -> _Contents | None:
-    """What symusic reads of the file's chunks, each parsed on its own
+    Each chunk that starts notes is parsed on its own
     (:func:`~kerasmusic.data.midi_layout.closed_chunk`: a whole file parsed at once is no
-    faster, for the note-offs that close every chunk); None when miditoolkit must
-    decide (symusic refuses a chunk, a chunk's end marker is missing, its tempos or time
-    signatures cannot be ordered)."""
-    ends, chunk_tracks, tempos, signatures = [], [], [], []
-    found = [midi_layout.statuses(chunk) for chunk in layout.chunks]
-    for chunk, statuses in zip(layout.chunks, found):
-        if midi_layout.starts_no_note(statuses):
-            # (A chunk without notes - a tempo map, names, lyrics - is read by walking
-            # its events in Python, as mido reads them: faster than a parse.)
+    faster, for the note-offs that close every chunk); one that starts none (a tempo
+    map, names, lyrics) is walked in Python, as mido reads it: faster than a parse.
+    """
+    parts: list[_Instrument | Track] = []
+    tempos, signatures = [], []
+    for index, chunk in enumerate(layout.chunks):
+        found = midi_layout.statuses(chunk)
+        if midi_layout.starts_no_note(found):
             walk = midi_layout.read_prelude(chunk, to_end=True)
             if walk is not None:
-                ends.append(None)  # (no instrument of it asks)
-                chunk_tracks.append([])
                 tempos.extend(walk.tempos)
                 signatures.extend(walk.signatures)
+                parts.extend(_silent_part(walk))
                 continue
         try:
             state = _state(ScoreTick.from_midi(
-                midi_layout.closed_chunk(chunk, layout.division, statuses)))
+                midi_layout.closed_chunk(chunk, layout.division, found)))
         except Exception:  # symusic refuses what mido may read: miditoolkit decides
             return None
         # The end marker is a chunk's last event: it comes last unless another marker
         # shares its time (symusic's sort is not stable); then look at them all.
         markers = state.markers
         if markers and markers[-1][1] == _END_MARKER:
-            ends.append(markers[-1][0])
+            end = markers[-1][0]
         else:
             chunk_ends = [time for time, text in markers if text == _END_MARKER]
             if not chunk_ends:
                 return None
-            ends.append(max(chunk_ends))
+            end = max(chunk_ends)
         if (state.tempos or state.signatures) and not (
                 _agree(state.tempos) and _agree(state.signatures)):
             return None
-        chunk_tracks.append(state.tracks)
         tempos.extend(state.tempos)
         signatures.extend(state.signatures)
-    return ends, chunk_tracks, tempos, signatures, found
+        tracks = [track for track in state.tracks if len(track[2])]  # none: a lyric's track
+        if not tracks:
+            if midi_layout.may_change_program(chunk, found):
+                walk = midi_layout.read_prelude(chunk, to_end=True)
+                if walk is None or walk.sounding:
+                    return None
+                parts.extend(_silent_part(walk))
+            continue
+        prelude = midi_layout.read_prelude(chunk)
+        if prelude is None or not prelude.sounding or not prelude.settles(chunk, found):
+            return None
+        name = prelude.names[-1] if prelude.names else ""
+        parts += [_Instrument(program, is_drum, notes, index, end, name)
+                  for program, is_drum, notes in tracks]
+    return parts, tempos, signatures
+
+
+def _silent_part(walk: midi_layout.Prelude) -> list[Track]:
+    """The silent :class:`Track` of a chunk without notes whose events are ``walk``, as
+    miditoolkit's reader keeps it: one where the chunk changes a program, else none."""
+    if walk.first_program is None:
+        return []
+    channel, program = walk.first_program
+    return [Track([], name=walk.names[-1] if walk.names else "", program=program,
+                  is_drum=channel == 9)]
 
 
 def _agree(events: list[tuple]) -> bool:
@@ -237,32 +255,6 @@ class _Instrument:
     chunk: int
     chunk_end: int
     name: str
-
-
-def _chunk_part(chunk: bytes, found: bytes, end: int, tracks: list[tuple[int, bool, bytes]],
-                index: int) -> list[_Instrument | Track] | None:
-    """The instruments of track chunk ``index`` (in symusic's order: :func:`_tracks` puts
-    them in miditoolkit's) from symusic's ``tracks`` of it, or its silent
-    :class:`Track`; None when miditoolkit must decide. ``found``: the chunk's
-    :func:`~kerasmusic.data.midi_layout.statuses`; ``end``: the tick it ends at."""
-    tracks = [track for track in tracks if len(track[2])]  # none: a lyric's track
-    if not tracks:
-        if not midi_layout.may_change_program(chunk, found):
-            return []
-        prelude = midi_layout.read_prelude(chunk, to_end=True)
-        if prelude is None or prelude.sounding:
-            return None
-        if prelude.first_program is None:
-            return []
-        channel, program = prelude.first_program
-        return [Track([], name=prelude.names[-1] if prelude.names else "", program=program,
-                      is_drum=channel == 9)]
-    prelude = midi_layout.read_prelude(chunk)
-    if prelude is None or not prelude.sounding or not prelude.settles(chunk, found):
-        return None
-    name = prelude.names[-1] if prelude.names else ""
-    return [_Instrument(program, is_drum, notes, index, end, name)
-            for program, is_drum, notes in tracks]
 
 
 def _tracks(parts: list[_Instrument | Track], tpq: int, last: int
