@@ -169,10 +169,11 @@ def _chunk_by_chunk(layout: midi_layout.Layout
                 parts.extend(_silent_part(walk))
                 continue
         try:
-            state = _state(ScoreTick.from_midi(
-                midi_layout.closed_chunk(chunk, layout.division, found)))
+            score = ScoreTick.from_midi(midi_layout.closed_chunk(chunk, layout.division, found))
         except Exception:  # symusic refuses what mido may read: miditoolkit decides
             return None
+        state = (symusic_state.read_state(score) if symusic_state.READABLE else None
+                 ) or _state_from_api(score)
         # The end marker is a chunk's last event: it comes last unless another marker
         # shares its time (symusic's sort is not stable); then look at them all.
         markers = state.markers
@@ -224,13 +225,9 @@ def _agree(events: list[tuple]) -> bool:
 _END_MARKER = midi_layout.END_MARKER.encode()
 
 
-def _state(score: ScoreTick) -> symusic_state.State:
-    """The tracks, tempos, time signatures and markers of ``score``: read from its state
-    where this symusic's state reads as expected (much faster), else through its API."""
-    if symusic_state.READABLE:
-        state = symusic_state.read_state(score)
-        if state is not None:
-            return state
+def _state_from_api(score: ScoreTick) -> symusic_state.State:
+    """The tracks, tempos, time signatures and markers of ``score`` through symusic's
+    API, where its state does not read as expected (reading that is much faster)."""
     tracks = []
     for track in score.tracks:
         notes = np.zeros(len(track.notes), symusic_state.NOTE)

@@ -104,7 +104,7 @@ def closed_chunk(chunk: bytes, division: int, found: bytes | None = None) -> byt
                      memoryview(chunk)[:-3], _MARKER, *closing, b"\x00" + _EOT])
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(slots=True)
 class Prelude:
     """What a chunk's events hold up to its first sounding note-on.
 
