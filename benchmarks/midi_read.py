@@ -76,7 +76,10 @@ def symusic_share(paths: list[Path]) -> float:
     for path in paths:
         layout = midi_layout.split_chunks(path.read_bytes())
         if layout is not None:  # else read_midi hands the file to miditoolkit at once
-            jobs += [midi_layout.closed_chunk(c, layout.division) for c in layout.chunks]
+            found = [midi_layout.statuses(c) for c in layout.chunks]
+            jobs += [midi_layout.closed_chunk(c, layout.division, f)
+                     for c, f in zip(layout.chunks, found)
+                     if not midi_layout.starts_no_note(f)]  # (those are walked)
     started = time.process_time()
     for job in jobs:
         symusic.core.ScoreTick.from_midi(job)
