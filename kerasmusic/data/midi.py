@@ -248,7 +248,7 @@ class _Instrument:
 
     program: int
     is_drum: bool
-    notes: bytes
+    notes: bytes | memoryview
     chunk: int
     chunk_end: int
     name: str
@@ -402,7 +402,7 @@ def _tempo_changes(tempos: list[tuple[int, int]]) -> list[tuple[int, float]] | N
             changes = [(0, qpm)]
         elif qpm != changes[-1][1]:
             changes.append((tick, qpm))
-    return sorted(changes, key=_TIME) if len(changes) > 1 else changes
+    return sorted(changes, key=_TIME)
 
 
 _TIME = operator.itemgetter(0)

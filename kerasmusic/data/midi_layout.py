@@ -92,7 +92,7 @@ def closed_chunk(chunk: bytes, division: int, found: bytes | None = None) -> byt
     sounding ends after the marker. ``found``: the chunk's :func:`statuses`, if known."""
     # A channel's first note-on has its status byte: no such byte, no note on it.
     found = statuses(chunk) if found is None else found
-    ons = found.lstrip(_PROGRAM_BYTES)
+    ons = _from_first_note_on(found)
     if ons and ons.count(ons[0]) == len(ons):  # (most chunks: one channel; a set is slow)
         closing = [_CLOSING[ons[0] & 0xF]] if ons[0] >> 4 == 0x9 else []
     else:
@@ -134,7 +134,7 @@ class Prelude:
             return not _has_program_byte(chunk[self.end:])
         # Most chunks: no program byte after the first byte that may be a note-on's
         # status, which comes before the prelude's end.
-        if not _has_program_byte(found.lstrip(_PROGRAM_BYTES)):
+        if not _has_program_byte(_from_first_note_on(found)):
             return True
         # (Counted: the chunk's statuses hold no more program bytes than its prelude's.)
         return _program_bytes(found) == _program_bytes(chunk[:self.end])
@@ -185,7 +185,13 @@ def _finds_name(chunk: bytes, start: int) -> bool:
 def starts_no_note(found: bytes) -> bool:
     """Whether a chunk whose :func:`statuses` are ``found`` surely starts no note (no
     byte of it may be a note-on's status)."""
-    return not found.lstrip(_PROGRAM_BYTES)
+    return not _from_first_note_on(found)
+
+
+def _from_first_note_on(found: bytes) -> bytes:
+    """:func:`statuses` ``found`` from the first byte that may be a note-on's status
+    (empty if none may be)."""
+    return found.lstrip(_PROGRAM_BYTES)
 
 
 def may_change_program(chunk: bytes, found: bytes | None = None) -> bool:
